@@ -1,0 +1,34 @@
+// Who may call the HTTP API: with an API key, any caller presenting `Authorization: Bearer <key>`
+// (constant-time compare of digests); without one, loopback callers only.
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Server } from "bun";
+import { type Err, err } from "../core/result.ts";
+
+export class ApiAccess {
+  private readonly keyDigest: Buffer | null;
+
+  constructor(apiKey: string | null) {
+    this.keyDigest = apiKey === null ? null : digest(apiKey);
+  }
+
+  check(req: Request, server: Server<unknown>): Err | null {
+    if (this.keyDigest === null) {
+      const ip = server.requestIP(req)?.address ?? "";
+      return isLoopback(ip) ? null : err("E_FORBIDDEN", "no API key is configured, so the API answers loopback callers only (set PUSHGATE_API_KEY)");
+    }
+    const header = req.headers.get("authorization") ?? "";
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    if (!m || !timingSafeEqual(digest(m[1]!.trim()), this.keyDigest)) {
+      return err("E_UNAUTHORIZED", "missing or wrong API key (Authorization: Bearer <key>)");
+    }
+    return null;
+  }
+}
+
+function digest(s: string): Buffer {
+  return createHash("sha256").update(s).digest();
+}
+
+export function isLoopback(ip: string): boolean {
+  return ip === "::1" || ip.startsWith("127.") || ip.startsWith("::ffff:127.");
+}

@@ -1,0 +1,36 @@
+// Reads a request body up to a byte limit without buffering more than the limit.
+import { type Result, err, ok } from "../core/result.ts";
+
+export async function readBody(req: Request, limit: number): Promise<Result<string>> {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (declared > limit) return tooLarge(declared, limit);
+  if (!req.body) return ok("");
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body) {
+    size += chunk.byteLength;
+    if (size > limit) return tooLarge(size, limit);
+    chunks.push(chunk);
+  }
+  const buf = Buffer.concat(chunks, size);
+  return ok(buf.toString("utf8"));
+}
+
+function tooLarge(size: number, limit: number) {
+  return err("E_BODY_TOO_LARGE", `request body is ${size}+ bytes, over the limit of ${limit} (--api-max-body)`);
+}
+
+/** Parses a JSON object body; an empty body is {}. */
+export function parseJsonObject(text: string): Result<Record<string, unknown>> {
+  if (text.trim() === "") return ok({});
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return err("E_BAD_JSON", `body is not valid JSON: ${(e as Error).message}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return err("E_BAD_JSON", "body must be a JSON object of named parameters");
+  }
+  return ok(value as Record<string, unknown>);
+}

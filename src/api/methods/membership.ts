@@ -1,0 +1,82 @@
+// Gateway::bindUid / unbindUid / joinGroup / leaveGroup / ungroup.
+import type { Hub } from "../../core/hub.ts";
+import { type Result, err, ok } from "../../core/result.ts";
+import type { Conn } from "../../transport/conn-data.ts";
+import type { Params } from "../params.ts";
+import type { ApiMethod } from "./types.ts";
+
+export function connOf(hub: Hub, clientId: string): Result<Conn> {
+  const ws = hub.clients.get(clientId);
+  return ws ? ok(ws) : err("E_NO_SUCH_CLIENT", `clientId: no connection ${clientId} on this server`, "clientId");
+}
+
+/** Exactly one of `clientId` (one connection) or `uid` (all its connections). */
+function targets(p: Params, hub: Hub): Result<Conn[]> {
+  if (p.has("clientId") === p.has("uid")) {
+    return err("E_BAD_PARAMS", "clientId or uid: give exactly one of them", p.has("uid") ? "uid" : "clientId");
+  }
+  if (p.has("clientId")) {
+    const id = p.clientId();
+    if (p.error) return p.error;
+    const ws = connOf(hub, id);
+    return ws.ok ? ok([ws.value]) : ws;
+  }
+  const uid = p.uid();
+  if (p.error) return p.error;
+  return ok([...(hub.uids.get(uid) ?? [])]);
+}
+
+export const bindUid: ApiMethod = (p, hub) => {
+  const id = p.clientId();
+  const uid = p.uid();
+  if (p.error) return p.error;
+  const ws = connOf(hub, id);
+  if (!ws.ok) return ws;
+  const bound = hub.bindUid(ws.value, uid);
+  return bound.ok ? ok(true) : bound;
+};
+
+export const unbindUid: ApiMethod = (p, hub) => {
+  const id = p.clientId();
+  const uid = p.has("uid") ? p.uid() : null;
+  if (p.error) return p.error;
+  const ws = connOf(hub, id);
+  if (!ws.ok) return ws;
+  const current = ws.value.data.uid;
+  if (current === null || (uid !== null && uid !== current)) return ok(false);
+  hub.unbindUid(ws.value);
+  return ok(true);
+};
+
+export const joinGroup: ApiMethod = (p, hub) => {
+  const group = p.group();
+  if (p.error) return p.error;
+  const conns = targets(p, hub);
+  if (!conns.ok) return conns;
+  let joined = 0;
+  for (const ws of conns.value) {
+    const r = hub.joinGroup(ws, group);
+    if (!r.ok) return r;
+    joined++;
+  }
+  return ok(joined);
+};
+
+export const leaveGroup: ApiMethod = (p, hub) => {
+  const group = p.group();
+  if (p.error) return p.error;
+  const conns = targets(p, hub);
+  if (!conns.ok) return conns;
+  let left = 0;
+  for (const ws of conns.value) {
+    if (ws.data.groups?.has(group)) left++;
+    hub.leaveGroup(ws, group);
+  }
+  return ok(left);
+};
+
+export const ungroup: ApiMethod = (p, hub) => {
+  const group = p.group();
+  if (p.error) return p.error;
+  return ok(hub.ungroup(group));
+};

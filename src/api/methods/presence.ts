@@ -1,0 +1,48 @@
+// Gateway presence queries. Answered from the hub's maps (lookups, not routing).
+import { ok } from "../../core/result.ts";
+import type { ApiMethod } from "./types.ts";
+
+export const isOnline: ApiMethod = (p, hub) => {
+  const id = p.clientId();
+  return p.error ?? ok(hub.clients.has(id));
+};
+
+export const isUidOnline: ApiMethod = (p, hub) => {
+  const uid = p.uid();
+  return p.error ?? ok(hub.uids.has(uid));
+};
+
+export const getClientIdByUid: ApiMethod = (p, hub) => {
+  const uid = p.uid();
+  if (p.error) return p.error;
+  return ok([...(hub.uids.get(uid) ?? [])].map((ws) => ws.data.clientId));
+};
+
+export const getUidByClientId: ApiMethod = (p, hub) => {
+  const id = p.clientId();
+  return p.error ?? ok(hub.clients.get(id)?.data.uid ?? null);
+};
+
+export const getAllClientCount: ApiMethod = (_p, hub) => ok(hub.clients.size);
+export const getAllUidCount: ApiMethod = (_p, hub) => ok(hub.uids.size);
+export const getAllUidList: ApiMethod = (_p, hub) => ok([...hub.uids.keys()]);
+export const getAllGroupIdList: ApiMethod = (_p, hub) => ok([...hub.groups.keys()]);
+
+export const getClientCountByGroup: ApiMethod = (p, hub) => {
+  const group = p.group();
+  return p.error ?? ok(hub.groups.get(group)?.size ?? 0);
+};
+
+export const getClientIdListByGroup: ApiMethod = (p, hub) => {
+  const group = p.group();
+  if (p.error) return p.error;
+  return ok([...(hub.groups.get(group) ?? [])].map((ws) => ws.data.clientId));
+};
+
+export const getUidListByGroup: ApiMethod = (p, hub) => {
+  const group = p.group();
+  if (p.error) return p.error;
+  const uids = new Set<string>();
+  for (const ws of hub.groups.get(group) ?? []) if (ws.data.uid !== null) uids.add(ws.data.uid);
+  return ok([...uids]);
+};

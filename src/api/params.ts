@@ -1,0 +1,106 @@
+// Reads API parameters from a JSON object. Each getter validates one field; the first problem
+// is kept in `error` (naming the field) and the method answers it instead of a result.
+import type { Hub } from "../core/hub.ts";
+import { type Err, err } from "../core/result.ts";
+import { validateGroup, validateUid } from "../protocol/names.ts";
+import type { Conn } from "../transport/conn-data.ts";
+
+const MAX_CLIENT_ID = 64;
+
+export class Params {
+  error: Err | null = null;
+  constructor(readonly body: Record<string, unknown>) {}
+
+  has(field: string): boolean {
+    return this.body[field] !== undefined;
+  }
+
+  private fail(field: string, message: string, code: Err["code"] = "E_BAD_PARAMS"): void {
+    this.error ??= err(code, `${field}: ${message}`, field);
+  }
+
+  /** A string or a non-empty array of strings, each checked by `check`. */
+  private list(field: string, check: (v: unknown, f: string) => string | null): string[] {
+    const v = this.body[field];
+    if (v === undefined) { this.fail(field, "is required"); return []; }
+    const items = Array.isArray(v) ? v : [v];
+    if (items.length === 0) this.fail(field, "must not be an empty array");
+    const out: string[] = [];
+    items.forEach((item, i) => {
+      const name = Array.isArray(v) ? `${field}[${i}]` : field;
+      const ok = check(item, name);
+      if (ok !== null) out.push(ok);
+    });
+    return out;
+  }
+
+  private checkUid = (v: unknown, f: string): string | null => {
+    const r = validateUid(v);
+    if (r.ok) return r.value;
+    this.fail(f, r.message, r.code);
+    return null;
+  };
+
+  private checkGroup = (v: unknown, f: string): string | null => {
+    const r = validateGroup(v);
+    if (r.ok) return r.value;
+    this.fail(f, r.message, r.code);
+    return null;
+  };
+
+  private checkClientId = (v: unknown, f: string): string | null => {
+    if (typeof v === "string" && v.length > 0 && v.length <= MAX_CLIENT_ID) return v;
+    this.fail(f, `must be a clientId string of 1..${MAX_CLIENT_ID} characters`);
+    return null;
+  };
+
+  uid(field = "uid"): string { return this.one(field, this.checkUid); }
+  uids(field = "uid"): string[] { return this.list(field, this.checkUid); }
+  group(field = "group"): string { return this.one(field, this.checkGroup); }
+  groups(field = "group"): string[] { return this.list(field, this.checkGroup); }
+  clientId(field = "clientId"): string { return this.one(field, this.checkClientId); }
+  clientIds(field = "clientId"): string[] { return this.list(field, this.checkClientId); }
+
+  private one(field: string, check: (v: unknown, f: string) => string | null): string {
+    const v = this.body[field];
+    if (v === undefined) { this.fail(field, "is required"); return ""; }
+    return check(v, field) ?? "";
+  }
+
+  /** The payload to push: a string is sent as-is, anything else as JSON text. */
+  data(field = "data"): string {
+    const v = this.body[field];
+    if (v === undefined) { this.fail(field, "is required"); return ""; }
+    return typeof v === "string" ? v : JSON.stringify(v);
+  }
+
+  optionalString(field: string, maxLength: number): string | undefined {
+    const v = this.body[field];
+    if (v === undefined) return undefined;
+    if (typeof v !== "string" || v.length > maxLength) this.fail(field, `must be a string of at most ${maxLength} characters`);
+    return typeof v === "string" ? v : undefined;
+  }
+
+  object(field: string): Record<string, unknown> {
+    const v = this.body[field];
+    if (v === null || typeof v !== "object" || Array.isArray(v)) {
+      this.fail(field, "must be a JSON object");
+      return {};
+    }
+    return v as Record<string, unknown>;
+  }
+
+  /** Optional `exclude` list of clientIds, resolved to the connections this node holds. */
+  exclude(hub: Hub, field = "exclude"): Conn[] | null {
+    const v = this.body[field];
+    if (v === undefined) return null;
+    if (!Array.isArray(v)) { this.fail(field, "must be an array of clientIds"); return null; }
+    const out: Conn[] = [];
+    v.forEach((id, i) => {
+      const ok = this.checkClientId(id, `${field}[${i}]`);
+      const ws = ok === null ? undefined : hub.clients.get(ok);
+      if (ws) out.push(ws);
+    });
+    return out;
+  }
+}

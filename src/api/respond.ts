@@ -1,0 +1,12 @@
+// JSON responses shared by the HTTP API, /healthz and upgrade refusals.
+import { type ErrorCode, httpStatusFor } from "../core/errors.ts";
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+export function jsonResponse(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+}
+
+export function errorResponse(code: ErrorCode, message: string, status = httpStatusFor(code)): Response {
+  return jsonResponse({ error: { code, message } }, status);
+}

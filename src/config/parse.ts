@@ -1,0 +1,103 @@
+// Config from defaults < PUSHGATE_* env vars < CLI flags. Any bad or conflicting value fails
+// start with an exact message naming the flag and the env var.
+import type { Config } from "./types.ts";
+import { OPTIONS, type OptionSpec } from "./spec.ts";
+
+export type ConfigResult =
+  | { ok: true; config: Config }
+  | { ok: false; help: true }
+  | { ok: false; help?: false; error: string };
+
+type Env = Record<string, string | undefined>;
+
+function apply(target: Record<string, unknown>, spec: OptionSpec, raw: string, source: string): string | null {
+  const parsed = spec.parse(raw);
+  if ("problem" in parsed) return `invalid value for ${source}: ${JSON.stringify(raw)} ${parsed.problem}`;
+  target[spec.key] = parsed.value;
+  return null;
+}
+
+function defaults(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    const parsed = spec.parse(spec.default);
+    out[spec.key] = "value" in parsed ? parsed.value : undefined;
+  }
+  out.apiKey = null;
+  return out;
+}
+
+export function parseConfig(argv: readonly string[], env: Env = {}): ConfigResult {
+  const out = defaults();
+  for (const spec of OPTIONS) {
+    const raw = env[spec.env];
+    if (raw === undefined || raw === "") continue;
+    const problem = apply(out, spec, raw, spec.env);
+    if (problem) return { ok: false, error: problem };
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") return { ok: false, help: true };
+    const eq = arg.indexOf("=");
+    let name = eq === -1 ? arg : arg.slice(0, eq);
+    let raw: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    let spec = OPTIONS.find((o) => o.flag === name);
+    if (!spec && name.startsWith("--no-") && raw === undefined) {
+      spec = OPTIONS.find((o) => o.flag === "--" + name.slice(5) && o.kind === "boolean");
+      if (spec) { name = spec.flag; raw = "false"; }
+    }
+    if (!spec) return { ok: false, error: `unknown option ${name} (see --help)` };
+    if (raw === undefined) {
+      const next = argv[i + 1];
+      if (spec.kind === "boolean" && (next === undefined || next.startsWith("--"))) raw = "true";
+      else if (next === undefined) return { ok: false, error: `missing value for ${name}` };
+      else { raw = next; i++; }
+    }
+    const problem = apply(out, spec, raw, name);
+    if (problem) return { ok: false, error: problem };
+  }
+  if (out.apiKey === "") out.apiKey = null;
+  const config = out as unknown as Config;
+  const conflict = checkConflicts(config);
+  if (conflict) return { ok: false, error: conflict };
+  return { ok: true, config };
+}
+
+/** Options that are valid alone but not together. */
+export function checkConflicts(c: Config): string | null {
+  if (c.rateLimit > 0 && c.rateBurst < 1) {
+    return "conflicting options: --rate-burst (PUSHGATE_RATE_BURST) must be at least 1 when --rate-limit is above 0";
+  }
+  if (c.idleTimeout > 0 && c.idleTimeout < 8) {
+    return "invalid value for --idle-timeout (PUSHGATE_IDLE_TIMEOUT): Bun's minimum is 8 seconds (0 disables)";
+  }
+  if (c.maxConnectionsPerUid > c.maxConnections) {
+    return "conflicting options: --max-connections-per-uid (PUSHGATE_MAX_CONNECTIONS_PER_UID) is above --max-connections (PUSHGATE_MAX_CONNECTIONS)";
+  }
+  if (c.maxPayload > c.backpressureLimit) {
+    return "conflicting options: --max-payload (PUSHGATE_MAX_PAYLOAD) is above --backpressure-limit (PUSHGATE_BACKPRESSURE_LIMIT): one echoed frame would close its reader";
+  }
+  return null;
+}
+
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  return { ...(defaults() as unknown as Config), ...overrides };
+}
+
+export function helpText(): string {
+  const lines = [
+    "pushgate — WebSocket push server (Bun)",
+    "",
+    "Usage: bun run start [options]      (or: bun src/main.ts [options])",
+    "",
+    "Every option can also be set with its PUSHGATE_* environment variable; flags win.",
+    "Sizes take B/KiB/MiB suffixes, durations ms/s/m. Booleans: --flag, --no-flag, --flag=false.",
+    "",
+  ];
+  for (const o of OPTIONS) {
+    lines.push(`  ${o.flag.padEnd(28)} ${o.env}  (default: ${o.default === "" ? "unset" : o.default})`);
+    lines.push(`      ${o.help}`);
+  }
+  lines.push("", "  --help                       Show this text.");
+  return lines.join("\n");
+}

@@ -1,0 +1,55 @@
+// One row per option: its flag, env var, default and how to parse it. --help and
+// docs/configuration.md are written from this table, so they cannot drift from the code.
+import type { Config } from "./types.ts";
+import {
+  type Parsed, parseBoolean, parseChoice, parseDuration, parseInteger, parseSize,
+} from "./values.ts";
+
+export interface OptionSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  kind: "integer" | "size" | "duration" | "boolean" | "string" | "choice";
+  default: string;
+  help: string;
+  parse(raw: string): Parsed<unknown>;
+}
+
+const KIB = 1024;
+const MIB = 1024 * 1024;
+const int = (min: number, max: number) => (raw: string) => parseInteger(raw, min, max);
+const size = (min: number, max: number) => (raw: string) => parseSize(raw, min, max);
+const duration = (min: number, max: number) => (raw: string) => parseDuration(raw, min, max);
+const str = (raw: string): Parsed<string> => ({ value: raw });
+
+function row(
+  key: keyof Config, kind: OptionSpec["kind"], def: string, help: string,
+  parse: OptionSpec["parse"],
+): OptionSpec {
+  const dashed = key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()).replace(/-ms$/, "");
+  const env = "PUSHGATE_" + dashed.replace(/-/g, "_").toUpperCase();
+  return { key, flag: "--" + dashed, env, kind, default: def, help, parse };
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  row("port", "integer", "1234", "TCP port for WebSocket, HTTP API, /healthz and /metrics (0 = any free port).", int(0, 65535)),
+  row("host", "string", "0.0.0.0", "Address to listen on.", str),
+  row("auth", "choice", "uid", "How a connection logs in. uid: the first text frame is the uid (anyone can claim any uid).", (r) => parseChoice(r, ["uid"] as const)),
+  row("allowClientSend", "boolean", "true", "Whether clients may send `X:payload` / `all:payload` to other uids or everyone.", parseBoolean),
+  row("loginTimeoutMs", "duration", "10s", "A socket that has not logged in by then is closed with 1008.", duration(50, 3_600_000)),
+  row("maxPayload", "size", "64KiB", "Largest inbound WebSocket frame; larger closes the socket with 1009.", size(16, 16 * MIB)),
+  row("backpressureLimit", "size", "1MiB", "Bytes queued for one slow reader before it is closed (others are not slowed).", size(1 * KIB, 1024 * MIB)),
+  row("idleTimeout", "integer", "120", "Seconds without traffic before a socket is closed; the server pings shortly before (8..960, 0 = off).", int(0, 960)),
+  row("rateLimit", "integer", "100", "Inbound frames per second per connection (token bucket refill rate; 0 = unlimited).", int(0, 1_000_000)),
+  row("rateBurst", "integer", "200", "Token bucket size: frames a connection may send at once.", int(0, 1_000_000)),
+  row("rateLimitCloseAfter", "integer", "100", "Dropped (rate-limited) frames after which the socket is closed with 1008.", int(1, 1_000_000)),
+  row("maxConnections", "integer", "100000", "Open WebSocket connections per process; further upgrades get HTTP 503.", int(1, 10_000_000)),
+  row("maxConnectionsPerUid", "integer", "100", "Connections one uid may hold at once; a further login is closed with 1008 (0 = unlimited).", int(0, 1_000_000)),
+  row("maxGroupsPerConnection", "integer", "256", "Groups one connection may join.", int(1, 1_000_000)),
+  row("maxSessionBytes", "size", "4KiB", "Largest per-connection session (as JSON text).", size(2, 1 * MIB)),
+  row("apiKey", "string", "", "Bearer key for the HTTP API. Unset: the API answers loopback callers only. Prefer the env var: flags show in `ps`.", str),
+  row("apiMaxBody", "size", "1MiB", "Largest HTTP API request body.", size(2, 64 * MIB)),
+  row("apiMaxBatch", "integer", "1000", "Most calls in one `batch` request.", int(1, 100_000)),
+  row("drainTimeoutMs", "duration", "5s", "On SIGTERM/SIGINT: how long to wait for sockets to close before exiting.", duration(0, 600_000)),
+  row("logLevel", "choice", "info", "Log level: debug, info, warn, error, silent.", (r) => parseChoice(r, ["debug", "info", "warn", "error", "silent"] as const)),
+];

@@ -1,0 +1,28 @@
+// The typed server configuration. Defaults and docs live in ./spec.ts (one table drives the CLI,
+// the env vars, --help and docs/configuration.md).
+
+export type AuthMode = "uid";
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+
+export interface Config {
+  port: number;
+  host: string;
+  auth: AuthMode;
+  allowClientSend: boolean;
+  loginTimeoutMs: number;
+  maxPayload: number;
+  backpressureLimit: number;
+  idleTimeout: number;
+  rateLimit: number;
+  rateBurst: number;
+  rateLimitCloseAfter: number;
+  maxConnections: number;
+  maxConnectionsPerUid: number;
+  maxGroupsPerConnection: number;
+  maxSessionBytes: number;
+  apiKey: string | null;
+  apiMaxBody: number;
+  apiMaxBatch: number;
+  drainTimeoutMs: number;
+  logLevel: LogLevel;
+}

@@ -1,0 +1,76 @@
+// Stable error codes shared by the WebSocket protocols and the HTTP API.
+// Codes never change meaning once released; docs/protocol.md and docs/http-api.md list them.
+
+export const ErrorCodes = [
+  "E_BAD_FRAME",
+  "E_BINARY_UNSUPPORTED",
+  "E_INVALID_UID",
+  "E_INVALID_GROUP",
+  "E_LOGIN_TIMEOUT",
+  "E_FORBIDDEN",
+  "E_RATE_LIMITED",
+  "E_UID_CONNECTION_LIMIT",
+  "E_TOO_MANY_CONNECTIONS",
+  "E_PAYLOAD_TOO_LARGE",
+  "E_BAD_JSON",
+  "E_BAD_PARAMS",
+  "E_BODY_TOO_LARGE",
+  "E_UNKNOWN_METHOD",
+  "E_METHOD_NOT_ALLOWED",
+  "E_UNAUTHORIZED",
+  "E_NOT_FOUND",
+  "E_NO_SUCH_CLIENT",
+  "E_SESSION_TOO_LARGE",
+  "E_BATCH_TOO_LARGE",
+  "E_SHUTTING_DOWN",
+  "E_INTERNAL",
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** WebSocket close codes (RFC 6455 §7.4.1) used by pushgate. */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001, // server shutting down
+  UNSUPPORTED_DATA: 1003, // binary frame on the text protocol
+  INVALID_PAYLOAD: 1007, // invalid UTF-8 (closed by Bun itself)
+  POLICY_VIOLATION: 1008, // bad uid, login timeout, rate limit abuse, per-uid limit
+  MESSAGE_TOO_BIG: 1009, // inbound frame over maxPayload (closed by Bun itself)
+  INTERNAL_ERROR: 1011,
+  TRY_AGAIN_LATER: 1013, // connection limit reached after upgrade
+} as const;
+
+/** HTTP status for each API error code. */
+export function httpStatusFor(code: ErrorCode): number {
+  switch (code) {
+    case "E_BAD_JSON":
+    case "E_BAD_PARAMS":
+    case "E_INVALID_UID":
+    case "E_INVALID_GROUP":
+    case "E_BATCH_TOO_LARGE":
+    case "E_SESSION_TOO_LARGE":
+      return 400;
+    case "E_UNAUTHORIZED":
+      return 401;
+    case "E_FORBIDDEN":
+      return 403;
+    case "E_UNKNOWN_METHOD":
+    case "E_NOT_FOUND":
+    case "E_NO_SUCH_CLIENT":
+      return 404;
+    case "E_METHOD_NOT_ALLOWED":
+      return 405;
+    case "E_UID_CONNECTION_LIMIT":
+      return 409;
+    case "E_BODY_TOO_LARGE":
+    case "E_PAYLOAD_TOO_LARGE":
+      return 413;
+    case "E_RATE_LIMITED":
+      return 429;
+    case "E_TOO_MANY_CONNECTIONS":
+    case "E_SHUTTING_DOWN":
+      return 503;
+    default:
+      return 500;
+  }
+}

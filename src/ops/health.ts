@@ -1,0 +1,20 @@
+// GET /healthz and GET /metrics.
+import { jsonResponse } from "../api/respond.ts";
+import type { Hub } from "../core/hub.ts";
+
+export function healthz(hub: Hub, startedAt: number): Response {
+  return jsonResponse({
+    status: hub.draining ? "draining" : "ok",
+    uptime: (Date.now() - startedAt) / 1000,
+    connections: hub.clients.size,
+    loggedIn: hub.loggedIn,
+    uids: hub.uids.size,
+    nodeId: hub.ids.nodeId,
+  }, hub.draining ? 503 : 200);
+}
+
+export function metricsText(hub: Hub): Response {
+  return new Response(hub.metrics.registry.render(), {
+    headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+  });
+}

@@ -1,0 +1,39 @@
+// The server's metrics. Names and labels are part of the operations contract (docs/operations.md).
+import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
+
+export interface MetricSources {
+  connections(): number;
+  loggedIn(): number;
+  uids(): number;
+  groups(): number;
+}
+
+export function createMetrics(src: MetricSources) {
+  const r = new Registry();
+  const started = Date.now();
+  return {
+    registry: r,
+    connections: r.add(new Gauge("pushgate_connections", "Open WebSocket connections.", src.connections)),
+    loggedIn: r.add(new Gauge("pushgate_logged_in_connections", "Connections that have logged in (have a uid).", src.loggedIn)),
+    uids: r.add(new Gauge("pushgate_uids_online", "Distinct uids with at least one connection.", src.uids)),
+    groups: r.add(new Gauge("pushgate_groups", "Groups with at least one member.", src.groups)),
+    uptime: r.add(new Gauge("pushgate_uptime_seconds", "Seconds since start.", () => (Date.now() - started) / 1000)),
+    rss: r.add(new Gauge("pushgate_resident_memory_bytes", "Process resident set size.", () => process.memoryUsage.rss())),
+    opened: r.add(new Counter("pushgate_connections_opened_total", "WebSocket connections accepted.")),
+    logins: r.add(new Counter("pushgate_logins_total", "Successful logins.")),
+    framesIn: r.add(new Counter("pushgate_frames_in_total", "WebSocket frames received from clients.")),
+    framesOut: r.add(new Counter("pushgate_frames_out_total", "WebSocket frames sent to clients (publish fan-out counted per receiver).")),
+    publishes: r.add(new Counter("pushgate_publishes_total", "Publishes by kind of target (uid, group, all, client).", ["kind"])),
+    drops: r.add(new Counter("pushgate_drops_total", "Messages not delivered, by reason.", ["reason"])),
+    errors: r.add(new Counter("pushgate_errors_total", "Errors answered to clients or API callers, by code.", ["code"])),
+    closes: r.add(new Counter("pushgate_closes_total", "Closed WebSocket connections, by close code.", ["code"])),
+    upgradesRejected: r.add(new Counter("pushgate_upgrades_rejected_total", "WebSocket upgrades refused, by reason.", ["reason"])),
+    apiRequests: r.add(new Counter("pushgate_api_requests_total", "HTTP API calls, by method and status.", ["method", "status"])),
+    apiDuration: r.add(new Histogram(
+      "pushgate_api_duration_seconds", "HTTP API request latency.", ["method"],
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    )),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

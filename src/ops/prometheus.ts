@@ -1,0 +1,103 @@
+// Minimal Prometheus text-format registry: counters, gauges (read on scrape) and histograms.
+// Counters keyed by their label values so an increment is one Map lookup, no allocation for
+// unlabelled counters.
+
+type Labels = readonly string[];
+
+interface Metric {
+  render(out: string[]): void;
+}
+
+function esc(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function labelText(names: Labels, values: readonly string[]): string {
+  if (names.length === 0) return "";
+  return "{" + names.map((n, i) => `${n}="${esc(values[i] ?? "")}"`).join(",") + "}";
+}
+
+export class Counter implements Metric {
+  private value = 0;
+  private readonly byLabel = new Map<string, { values: string[]; n: number }>();
+  constructor(readonly name: string, readonly help: string, readonly labels: Labels = []) {}
+
+  inc(n = 1): void {
+    this.value += n;
+  }
+
+  /** Increment the series with these label values (one value per label name). */
+  incL(values: readonly string[], n = 1): void {
+    const key = values.join("\u0000");
+    const series = this.byLabel.get(key);
+    if (series) series.n += n;
+    else this.byLabel.set(key, { values: [...values], n });
+  }
+
+  get(values: readonly string[] = []): number {
+    if (values.length === 0 && this.labels.length === 0) return this.value;
+    return this.byLabel.get(values.join("\u0000"))?.n ?? 0;
+  }
+
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
+    if (this.labels.length === 0) out.push(`${this.name} ${this.value}`);
+    for (const s of this.byLabel.values()) out.push(`${this.name}${labelText(this.labels, s.values)} ${s.n}`);
+  }
+}
+
+export class Gauge implements Metric {
+  constructor(readonly name: string, readonly help: string, private readonly read: () => number) {}
+
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`);
+  }
+}
+
+export class Histogram implements Metric {
+  private readonly series = new Map<string, { values: string[]; counts: number[]; sum: number; n: number }>();
+  constructor(
+    readonly name: string, readonly help: string, readonly labels: Labels,
+    readonly buckets: readonly number[],
+  ) {}
+
+  observe(values: readonly string[], v: number): void {
+    const key = values.join("\u0000");
+    let s = this.series.get(key);
+    if (!s) {
+      s = { values: [...values], counts: new Array(this.buckets.length).fill(0), sum: 0, n: 0 };
+      this.series.set(key, s);
+    }
+    for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) s.counts[i]!++;
+    s.sum += v;
+    s.n++;
+  }
+
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`);
+    for (const s of this.series.values()) {
+      const base = this.labels.map((n, i) => `${n}="${esc(s.values[i] ?? "")}"`);
+      this.buckets.forEach((b, i) => {
+        out.push(`${this.name}_bucket{${[...base, `le="${b}"`].join(",")}} ${s.counts[i]}`);
+      });
+      out.push(`${this.name}_bucket{${[...base, 'le="+Inf"'].join(",")}} ${s.n}`);
+      const lt = base.length ? `{${base.join(",")}}` : "";
+      out.push(`${this.name}_sum${lt} ${s.sum}`, `${this.name}_count${lt} ${s.n}`);
+    }
+  }
+}
+
+export class Registry {
+  private readonly metrics: Metric[] = [];
+
+  add<M extends Metric>(m: M): M {
+    this.metrics.push(m);
+    return m;
+  }
+
+  render(): string {
+    const out: string[] = [];
+    for (const m of this.metrics) m.render(out);
+    return out.join("\n") + "\n";
+  }
+}

@@ -1,0 +1,24 @@
+// Error frames and closes with a stable code, counted in pushgate_errors_total.
+import type { ErrorCode } from "../core/errors.ts";
+import type { Conn } from "../transport/conn-data.ts";
+
+/** Sends {"type":"error","code":…,"message":…} as a text frame. */
+export function sendError(ws: Conn, code: ErrorCode, message: string): void {
+  ws.data.hub.metrics.errors.incL([code]);
+  ws.send(`{"type":"error","code":"${code}","message":${JSON.stringify(message)}}`);
+}
+
+const MAX_REASON_BYTES = 123; // RFC 6455: control frame payload 125 minus the 2-byte code
+
+/** Closes with `closeCode` and the reason "<E_CODE>: <message>" (cut to 123 bytes). */
+export function closeWithError(ws: Conn, closeCode: number, code: ErrorCode, message: string): void {
+  ws.data.hub.metrics.errors.incL([code]);
+  ws.close(closeCode, truncateUtf8(`${code}: ${message}`, MAX_REASON_BYTES));
+}
+
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let out = text.slice(0, maxBytes);
+  while (Buffer.byteLength(out) > maxBytes) out = out.slice(0, -1);
+  return out;
+}

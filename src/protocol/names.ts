@@ -1,0 +1,26 @@
+// Validation of uids and group names at the trust boundary: both become topic suffixes.
+import { type Result, ok, err } from "../core/result.ts";
+
+export const MAX_NAME_LENGTH = 128;
+
+// C0 controls, DEL and C1 controls.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function checkName(kind: "uid" | "group", value: unknown): string | null {
+  if (typeof value !== "string") return `${kind} must be a string`;
+  if (value.length === 0) return `${kind} must not be empty`;
+  if (value.length > MAX_NAME_LENGTH) return `${kind} is longer than ${MAX_NAME_LENGTH} characters`;
+  if (value.includes(":")) return `${kind} must not contain ':'`;
+  if (CONTROL.test(value)) return `${kind} must not contain control characters`;
+  return null;
+}
+
+export function validateUid(value: unknown): Result<string> {
+  const problem = checkName("uid", value);
+  return problem === null ? ok(value as string) : err("E_INVALID_UID", problem);
+}
+
+export function validateGroup(value: unknown): Result<string> {
+  const problem = checkName("group", value);
+  return problem === null ? ok(value as string) : err("E_INVALID_GROUP", problem);
+}

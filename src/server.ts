@@ -1,0 +1,110 @@
+// Composes one pushgate node: Bun.serve with the static WebSocket handler, the HTTP API,
+// /healthz and /metrics. `startPushgate` is the programmatic entry; src/main.ts is the CLI.
+import type { Server } from "bun";
+import { API_PREFIX, HttpApi } from "./api/http.ts";
+import { errorResponse } from "./api/respond.ts";
+import { uidAuthenticator } from "./auth/uid-auth.ts";
+import type { Authenticator } from "./auth/types.ts";
+import { defaultConfig } from "./config/parse.ts";
+import type { Config } from "./config/types.ts";
+import { newNodeId } from "./core/client-id.ts";
+import { CloseCode } from "./core/errors.ts";
+import { Hub } from "./core/hub.ts";
+import { healthz, metricsText } from "./ops/health.ts";
+import { type Logger, createLogger } from "./ops/log.ts";
+import type { ConnData } from "./transport/conn-data.ts";
+import { startLoginSweeper } from "./transport/login-timeout.ts";
+import { upgrade } from "./transport/upgrade.ts";
+import { websocketHandler } from "./transport/ws-handler.ts";
+
+export interface StartOptions {
+  logger?: Logger;
+  auth?: Authenticator;
+  nodeId?: string;
+}
+
+export interface Pushgate extends AsyncDisposable {
+  readonly server: Server<ConnData>;
+  readonly hub: Hub;
+  readonly port: number;
+  readonly url: string;
+  /** Stop accepting, close every socket with 1001, wait up to drainTimeoutMs, then stop. */
+  shutdown(): Promise<void>;
+}
+
+export function startPushgate(overrides: Partial<Config> = {}, opts: StartOptions = {}): Pushgate {
+  const config = defaultConfig(overrides);
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const hub = new Hub(config, log, opts.auth ?? uidAuthenticator, opts.nodeId ?? newNodeId());
+  const api = new HttpApi(hub);
+  const startedAt = Date.now();
+  const server = Bun.serve<ConnData>({
+    port: config.port,
+    hostname: config.host,
+    // Bun answers 413 itself past this; below it the API answers its own JSON 413.
+    maxRequestBodySize: config.apiMaxBody * 2 + 65536,
+    websocket: {
+      ...websocketHandler,
+      maxPayloadLength: config.maxPayload,
+      backpressureLimit: config.backpressureLimit,
+      closeOnBackpressureLimit: true,
+      idleTimeout: config.idleTimeout,
+      sendPings: true,
+      publishToSelf: true,
+      perMessageDeflate: false,
+    },
+    fetch(req, srv) {
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return upgrade(req, srv, hub);
+      const path = pathOf(req.url);
+      if (path.startsWith(API_PREFIX)) return api.handle(req, srv, path);
+      if (path === "/healthz") return healthz(hub, startedAt);
+      if (path === "/metrics") return metricsText(hub);
+      return errorResponse("E_NOT_FOUND", `no route ${path}; WebSocket clients connect with an Upgrade request`);
+    },
+    error(e) {
+      log.error("http_error", { error: String(e) });
+      return errorResponse("E_INTERNAL", "internal error");
+    },
+  });
+  hub.server = server;
+  const sweeper = startLoginSweeper(hub);
+  const port = server.port ?? config.port;
+  log.info("listening", { host: config.host, port, auth: hub.auth.mode, nodeId: hub.ids.nodeId });
+  if (hub.auth.insecure) {
+    log.warn("insecure_auth", { message: `auth mode "${hub.auth.mode}": any client can claim any uid; use signed tokens in production` });
+  }
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = () => (stopping ??= drain(server, hub, sweeper));
+  return {
+    server, hub, port, url: `http://${urlHost(config.host)}:${port}`,
+    shutdown,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+async function drain(server: Server<ConnData>, hub: Hub, sweeper: Timer): Promise<void> {
+  hub.draining = true;
+  clearInterval(sweeper);
+  const open = hub.clients.size;
+  hub.log.info("shutdown_begin", { connections: open });
+  server.stop(false); // stop listening; sockets stay until closed below
+  hub.closeAll(CloseCode.GOING_AWAY, "server shutting down");
+  const deadline = performance.now() + hub.config.drainTimeoutMs;
+  while (hub.clients.size > 0 && performance.now() < deadline) await Bun.sleep(10);
+  const left = hub.clients.size;
+  await server.stop(true);
+  hub.log.info("shutdown_done", { closed: open - left, forced: left });
+}
+
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  const q = url.indexOf("?", start);
+  return q === -1 ? url.slice(start) : url.slice(start, q);
+}
+
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}
