@@ -1,0 +1,129 @@
+// Test helpers: real servers on port 0, real sockets, socket events as awaitable promises.
+import { type Pushgate, startPushgate } from "../src/server.ts";
+import type { Config } from "../src/config/types.ts";
+
+export function startTestServer(overrides: Partial<Config> = {}): Pushgate {
+  return startPushgate({ port: 0, host: "127.0.0.1", logLevel: "silent", ...overrides });
+}
+
+export interface Closed { code: number; reason: string }
+
+/** A WebSocket client whose messages queue up and can be awaited one by one. */
+export class TestClient {
+  readonly ws: WebSocket;
+  readonly opened: Promise<void>;
+  readonly closed: Promise<Closed>;
+  private readonly queue: string[] = [];
+  private waiter: { resolve: (m: string) => void } | null = null;
+  readonly received: string[] = [];
+
+  constructor(url: string, protocols?: string | string[]) {
+    this.ws = new WebSocket(url, protocols);
+    const open = Promise.withResolvers<void>();
+    const closed = Promise.withResolvers<Closed>();
+    this.opened = open.promise;
+    this.closed = closed.promise;
+    this.ws.onopen = () => open.resolve();
+    this.ws.onerror = () => open.reject(new Error("websocket error before open"));
+    this.ws.onclose = (e) => closed.resolve({ code: e.code, reason: e.reason });
+    this.ws.onmessage = (e) => {
+      const text = typeof e.data === "string" ? e.data : new TextDecoder().decode(e.data as ArrayBuffer);
+      this.received.push(text);
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = null;
+        w.resolve(text);
+      } else this.queue.push(text);
+    };
+    this.opened.catch(() => {});
+  }
+
+  static async connect(pg: { port: number }, protocols?: string | string[]): Promise<TestClient> {
+    const c = new TestClient(`ws://127.0.0.1:${pg.port}/`, protocols);
+    await c.opened;
+    return c;
+  }
+
+  /** Connect and log in with the seed protocol; resolves after the login reply. */
+  static async login(pg: { port: number }, uid: string): Promise<TestClient> {
+    const c = await TestClient.connect(pg);
+    c.send(uid);
+    const reply = await c.next();
+    if (reply !== `login success, your uid is ${uid}`) throw new Error(`unexpected login reply: ${reply}`);
+    return c;
+  }
+
+  send(text: string | Uint8Array): void {
+    this.ws.send(text);
+  }
+
+  /** The next message, or a rejection after `ms`. */
+  next(ms = 2000): Promise<string> {
+    const queued = this.queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    const { promise, resolve, reject } = Promise.withResolvers<string>();
+    const timer = setTimeout(() => {
+      this.waiter = null;
+      reject(new Error(`no message within ${ms} ms`));
+    }, ms);
+    this.waiter = { resolve: (m) => { clearTimeout(timer); resolve(m); } };
+    return promise;
+  }
+
+  /** Resolves true when no message arrives within `ms`. */
+  async nothingWithin(ms = 150): Promise<boolean> {
+    try {
+      const m = await this.next(ms);
+      this.queue.unshift(m);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+
+  [Symbol.dispose](): void {
+    if (this.ws.readyState <= 1) this.ws.close();
+  }
+}
+
+export interface ApiAnswer { status: number; body: any }
+
+export async function api(
+  pg: { url: string }, method: string, params: unknown = {}, headers: Record<string, string> = {},
+): Promise<ApiAnswer> {
+  const res = await fetch(`${pg.url}/api/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof params === "string" ? params : JSON.stringify(params),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try { body = JSON.parse(text); } catch {}
+  return { status: res.status, body };
+}
+
+/** Reads one Prometheus sample value, e.g. metric(text, 'pushgate_closes_total{code="1009"}'). */
+export function metricValue(text: string, series: string): number {
+  for (const line of text.split("\n")) {
+    if (line.startsWith(series + " ")) return Number(line.slice(series.length + 1));
+  }
+  return 0;
+}
+
+export async function metrics(pg: { url: string }): Promise<string> {
+  return (await fetch(`${pg.url}/metrics`)).text();
+}
+
+/** Polls `cond` until it is true or `ms` passes. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 2000, what = "condition"): Promise<void> {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    if (await cond()) return;
+    await Bun.sleep(5);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
