@@ -12,6 +12,7 @@ export const ErrorCodes = [
   "E_UID_CONNECTION_LIMIT",
   "E_TOO_MANY_CONNECTIONS",
   "E_PAYLOAD_TOO_LARGE",
+  "E_INVALID_UTF8",
   "E_BAD_JSON",
   "E_BAD_PARAMS",
   "E_BODY_TOO_LARGE",

@@ -144,8 +144,9 @@ export class Hub {
       this.metrics.drops.incL(["offline"]);
       return 0;
     }
-    ws.send(text);
-    this.metrics.framesOut.inc();
+    // 0 = over backpressureLimit: Bun closes that reader (closeOnBackpressureLimit).
+    if (ws.send(text) === 0) this.metrics.drops.incL(["backpressure"]);
+    else this.metrics.framesOut.inc();
     return 1;
   }
 
@@ -168,7 +169,9 @@ export class Hub {
     }
     const n = server.subscriberCount(topic);
     if (n > 0) {
-      server.publish(topic, text);
+      // 0 = dropped for at least one reader over backpressureLimit (it is being closed); the
+      // others got it. Never retry: that would duplicate for the healthy ones.
+      if (server.publish(topic, text) === 0) this.metrics.drops.incL(["backpressure"]);
       this.metrics.framesOut.inc(n);
     } else {
       this.metrics.drops.incL(["offline"]);

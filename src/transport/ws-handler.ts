@@ -2,6 +2,7 @@
 // it, so no closure is created per connection.
 import type { WebSocketHandler } from "bun";
 import { onSeedMessage } from "../protocol/seed.ts";
+import type { Hub } from "../core/hub.ts";
 import type { ConnData } from "./conn-data.ts";
 
 export const websocketHandler: WebSocketHandler<ConnData> = {
@@ -9,8 +10,9 @@ export const websocketHandler: WebSocketHandler<ConnData> = {
     ws.data.hub.attach(ws);
   },
   message: onSeedMessage,
-  close(ws, code, reason) {
+  close(ws, rawCode, reason) {
     const hub = ws.data.hub;
+    const code = effectiveCloseCode(hub, rawCode, reason);
     hub.detach(ws, code);
     if (code !== 1000 && code !== 1001 && code !== 1005) {
       hub.log.debug("ws_closed", { clientId: ws.data.clientId, uid: ws.data.uid, code, reason });
@@ -20,3 +22,21 @@ export const websocketHandler: WebSocketHandler<ConnData> = {
     ws.data.hub.log.error("ws_handler_error", { clientId: ws.data.clientId, error: String(error) });
   },
 };
+
+/**
+ * Bun reports the closes it makes itself (frame over maxPayloadLength, invalid UTF-8) to the
+ * server as 1006 with a reason; map them to the code the client saw (1009, 1007) and count the
+ * error. A backpressure close is a plain 1006 (see drops_total{reason="backpressure"}).
+ */
+function effectiveCloseCode(hub: Hub, code: number, reason: string): number {
+  if (code !== 1006) return code;
+  if (reason === "Received too big message") {
+    hub.metrics.errors.incL(["E_PAYLOAD_TOO_LARGE"]);
+    return 1009;
+  }
+  if (reason === "Received invalid UTF-8") {
+    hub.metrics.errors.incL(["E_INVALID_UTF8"]);
+    return 1007;
+  }
+  return code;
+}

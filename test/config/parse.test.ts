@@ -1,0 +1,68 @@
+import { describe, expect, test } from "bun:test";
+import { defaultConfig, parseConfig } from "../../src/config/parse.ts";
+import { OPTIONS } from "../../src/config/spec.ts";
+
+function config(argv: string[], env: Record<string, string> = {}) {
+  const r = parseConfig(argv, env);
+  if (!r.ok) throw new Error("help" in r && r.help ? "help" : (r as { error: string }).error);
+  return r.config;
+}
+
+function error(argv: string[], env: Record<string, string> = {}): string {
+  const r = parseConfig(argv, env);
+  if (r.ok || r.help) throw new Error("expected an error");
+  return r.error;
+}
+
+describe("config", () => {
+  test("documented defaults", () => {
+    const c = defaultConfig();
+    expect(c).toMatchObject({
+      port: 1234, host: "0.0.0.0", auth: "uid", allowClientSend: true, loginTimeoutMs: 10_000,
+      maxPayload: 64 * 1024, backpressureLimit: 1024 * 1024, apiMaxBody: 1024 * 1024, apiKey: null,
+    });
+  });
+
+  test("every option has a flag and a PUSHGATE_ env var, all distinct", () => {
+    expect(new Set(OPTIONS.map((o) => o.flag)).size).toBe(OPTIONS.length);
+    for (const o of OPTIONS) expect(o.env).toStartWith("PUSHGATE_");
+  });
+
+  test("flags beat env, env beats defaults", () => {
+    expect(config([], { PUSHGATE_PORT: "9000" }).port).toBe(9000);
+    expect(config(["--port", "9001"], { PUSHGATE_PORT: "9000" }).port).toBe(9001);
+    expect(config(["--port=9002"]).port).toBe(9002);
+  });
+
+  test("sizes, durations and booleans", () => {
+    const c = config(["--max-payload", "2KiB", "--login-timeout", "1.5s", "--no-allow-client-send", "--drain-timeout=250ms"]);
+    expect(c.maxPayload).toBe(2048);
+    expect(c.loginTimeoutMs).toBe(1500);
+    expect(c.allowClientSend).toBe(false);
+    expect(c.drainTimeoutMs).toBe(250);
+    expect(config(["--allow-client-send", "false"]).allowClientSend).toBe(false);
+    expect(config([], { PUSHGATE_ALLOW_CLIENT_SEND: "off" }).allowClientSend).toBe(false);
+    expect(config([], { PUSHGATE_API_KEY: "s3cret" }).apiKey).toBe("s3cret");
+  });
+
+  test("exact errors", () => {
+    expect(error(["--port", "-1"])).toBe('invalid value for --port: "-1" is not a whole number in 0..65535');
+    expect(error(["--bogus"])).toBe("unknown option --bogus (see --help)");
+    expect(error(["--port"])).toBe("missing value for --port");
+    expect(error(["--auth", "magic"])).toBe('invalid value for --auth: "magic" is not one of: uid');
+    expect(error([], { PUSHGATE_LOGIN_TIMEOUT: "soon" })).toBe(
+      'invalid value for PUSHGATE_LOGIN_TIMEOUT: "soon" is not a duration in 50..3600000 ms (e.g. 500ms, 10s, 2m)',
+    );
+    expect(error(["--idle-timeout", "5"])).toBe(
+      "invalid value for --idle-timeout (PUSHGATE_IDLE_TIMEOUT): Bun's minimum is 8 seconds (0 disables)",
+    );
+    expect(error(["--max-payload", "2MiB"])).toStartWith("conflicting options: --max-payload");
+    expect(error(["--max-connections", "10"])).toStartWith("conflicting options: --max-connections-per-uid");
+  });
+
+  test("--help", () => {
+    const r = parseConfig(["--port", "1", "--help"]);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.help).toBe(true);
+  });
+});

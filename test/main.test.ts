@@ -1,0 +1,94 @@
+// The real entry point as a subprocess: flags, env, start-up errors, graceful shutdown.
+import { expect, test } from "bun:test";
+import { TestClient } from "./helpers.ts";
+
+const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return Bun.spawn(["bun", MAIN, ...args], {
+    env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe",
+  });
+}
+
+/** Reads JSON log lines from a child's stdout until `event` appears. */
+async function untilEvent(reader: { read(): Promise<{ value?: Uint8Array; done: boolean }> }, event: string, seen: any[]) {
+  const dec = new TextDecoder();
+  let buf = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stdout ended before ${event}`);
+    buf += dec.decode(value);
+    let nl;
+    while ((nl = buf.indexOf("\n")) !== -1) {
+      const line = JSON.parse(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      seen.push(line);
+      if (line.event === event) return line;
+    }
+  }
+}
+
+test("--help prints every option and exits 0", async () => {
+  const p = run(["--help"]);
+  const out = await new Response(p.stdout).text();
+  expect(await p.exited).toBe(0);
+  for (const flag of ["--port", "--max-payload", "--api-key", "PUSHGATE_LOGIN_TIMEOUT"]) expect(out).toContain(flag);
+});
+
+test("a bad value fails at start with an exact message", async () => {
+  const p = run(["--port", "70000"]);
+  expect(await p.exited).toBe(2);
+  expect(await new Response(p.stderr).text()).toBe('pushgate: invalid value for --port: "70000" is not a whole number in 0..65535\n');
+});
+
+test("a bad env value names the env var", async () => {
+  const p = run([], { PUSHGATE_MAX_PAYLOAD: "lots" });
+  expect(await p.exited).toBe(2);
+  expect(await new Response(p.stderr).text()).toContain('invalid value for PUSHGATE_MAX_PAYLOAD: "lots"');
+});
+
+test("conflicting options fail at start", async () => {
+  const p = run(["--rate-limit", "10", "--rate-burst", "0"]);
+  expect(await p.exited).toBe(2);
+  expect(await new Response(p.stderr).text()).toBe(
+    "pushgate: conflicting options: --rate-burst (PUSHGATE_RATE_BURST) must be at least 1 when --rate-limit is above 0\n",
+  );
+});
+
+test("starts, serves the seed protocol, and drains on SIGTERM with 1001", async () => {
+  const p = run(["--port", "0", "--host", "127.0.0.1"], { PUSHGATE_LOGIN_TIMEOUT: "30s" });
+  const reader = p.stdout.getReader();
+  const seen: any[] = [];
+  try {
+    const listening = await untilEvent(reader, "listening", seen);
+    const insecure = await untilEvent(reader, "insecure_auth", seen);
+    expect(insecure.level).toBe("warn");
+    const node = { port: listening.port as number };
+    using a = await TestClient.login(node, "1");
+    using b = await TestClient.login(node, "2");
+    a.send("2:hello from 1");
+    expect(await b.next()).toBe("hello from 1");
+    const health = await (await fetch(`http://127.0.0.1:${node.port}/healthz`)).json();
+    expect(health).toMatchObject({ status: "ok", connections: 2 });
+    const t0 = performance.now();
+    p.kill("SIGTERM");
+    expect(await a.closed).toEqual({ code: 1001, reason: "server shutting down" });
+    expect(await b.closed).toEqual({ code: 1001, reason: "server shutting down" });
+    expect(await p.exited).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    await untilEvent(reader, "shutdown_done", seen).catch(() => {});
+    expect(seen.find((l) => l.event === "shutdown_done")).toMatchObject({ closed: 2, forced: 0 });
+    const refused = await fetch(`http://127.0.0.1:${node.port}/healthz`).then(() => "answered", () => "refused");
+    expect(refused).toBe("refused");
+  } finally {
+    p.kill();
+  }
+});
+
+test("SIGINT also exits 0", async () => {
+  const p = run(["--port", "0", "--host", "127.0.0.1"]);
+  const reader = p.stdout.getReader();
+  await untilEvent(reader, "listening", []);
+  p.kill("SIGINT");
+  expect(await p.exited).toBe(0);
+});
