@@ -6,6 +6,7 @@ import type { Authenticator } from "../auth/types.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../ops/log.ts";
 import { createMetrics, type Metrics } from "../ops/metrics.ts";
+import type { CounterSeries } from "../ops/prometheus.ts";
 import type { Conn, ConnData } from "../transport/conn-data.ts";
 import { ClientIdFactory } from "./client-id.ts";
 import { type Result, ok, err } from "./result.ts";
@@ -23,6 +24,10 @@ export class Hub {
   readonly ids: ClientIdFactory;
   loggedIn = 0;
   draining = false;
+  // Pre-resolved metric series for the per-message path (no label lookup per publish).
+  private readonly published: Record<PublishKind, CounterSeries>;
+  private readonly droppedOffline: CounterSeries;
+  private readonly droppedBackpressure: CounterSeries;
 
   constructor(
     readonly config: Config, readonly log: Logger, readonly auth: Authenticator, nodeId: string,
@@ -34,6 +39,13 @@ export class Hub {
       uids: () => this.uids.size,
       groups: () => this.groups.size,
     });
+    const m = this.metrics;
+    this.published = {
+      uid: m.publishes.series(["uid"]), group: m.publishes.series(["group"]),
+      all: m.publishes.series(["all"]), client: m.publishes.series(["client"]),
+    };
+    this.droppedOffline = m.drops.series(["offline"]);
+    this.droppedBackpressure = m.drops.series(["backpressure"]);
   }
 
   newConnData(): ConnData {
@@ -139,13 +151,13 @@ export class Hub {
 
   sendToClient(clientId: string, text: string): number {
     const ws = this.clients.get(clientId);
-    this.metrics.publishes.incL(["client"]);
+    this.published.client.inc();
     if (!ws) {
-      this.metrics.drops.incL(["offline"]);
+      this.droppedOffline.inc();
       return 0;
     }
     // 0 = over backpressureLimit: Bun closes that reader (closeOnBackpressureLimit).
-    if (ws.send(text) === 0) this.metrics.drops.incL(["backpressure"]);
+    if (ws.send(text) === 0) this.droppedBackpressure.inc();
     else this.metrics.framesOut.inc();
     return 1;
   }
@@ -156,7 +168,7 @@ export class Hub {
    */
   private publish(topic: string, text: string, kind: PublishKind, exclude: readonly Conn[] | null): number {
     const server = this.server;
-    this.metrics.publishes.incL([kind]);
+    this.published[kind].inc();
     if (server === null) return 0;
     let removed: Conn[] | null = null;
     if (exclude) {
@@ -171,10 +183,10 @@ export class Hub {
     if (n > 0) {
       // 0 = dropped for at least one reader over backpressureLimit (it is being closed); the
       // others got it. Never retry: that would duplicate for the healthy ones.
-      if (server.publish(topic, text) === 0) this.metrics.drops.incL(["backpressure"]);
+      if (server.publish(topic, text) === 0) this.droppedBackpressure.inc();
       this.metrics.framesOut.inc(n);
     } else {
-      this.metrics.drops.incL(["offline"]);
+      this.droppedOffline.inc();
     }
     if (removed) for (const ws of removed) ws.subscribe(topic);
     return n;

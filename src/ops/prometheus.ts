@@ -17,9 +17,18 @@ function labelText(names: Labels, values: readonly string[]): string {
   return "{" + names.map((n, i) => `${n}="${esc(values[i] ?? "")}"`).join(",") + "}";
 }
 
+/** One labelled series; hot paths keep a reference and call inc() without allocating. */
+export class CounterSeries {
+  n = 0;
+  constructor(readonly values: readonly string[]) {}
+  inc(by = 1): void {
+    this.n += by;
+  }
+}
+
 export class Counter implements Metric {
   private value = 0;
-  private readonly byLabel = new Map<string, { values: string[]; n: number }>();
+  private readonly byLabel = new Map<string, CounterSeries>();
   constructor(readonly name: string, readonly help: string, readonly labels: Labels = []) {}
 
   inc(n = 1): void {
@@ -28,10 +37,18 @@ export class Counter implements Metric {
 
   /** Increment the series with these label values (one value per label name). */
   incL(values: readonly string[], n = 1): void {
+    this.series(values).n += n;
+  }
+
+  /** The series for these label values, created on first use. */
+  series(values: readonly string[]): CounterSeries {
     const key = values.join("\u0000");
-    const series = this.byLabel.get(key);
-    if (series) series.n += n;
-    else this.byLabel.set(key, { values: [...values], n });
+    let s = this.byLabel.get(key);
+    if (!s) {
+      s = new CounterSeries([...values]);
+      this.byLabel.set(key, s);
+    }
+    return s;
   }
 
   get(values: readonly string[] = []): number {
