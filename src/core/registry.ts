@@ -1,0 +1,112 @@
+// Connection membership: who is which uid, in which group, who has not logged in yet.
+// These maps serve presence queries, limits and sendToClient's single lookup; delivery
+// itself is native topic publish (hub.ts). Subscriptions change here with the maps.
+import type { Config } from "../config/types.ts";
+import type { Metrics } from "../ops/metrics.ts";
+import type { Conn } from "../transport/conn-data.ts";
+import { type Result, ok, err } from "./result.ts";
+import { TOPIC_ALL, groupTopic, uidTopic } from "./topics.ts";
+
+export abstract class Registry {
+  readonly clients = new Map<string, Conn>();
+  readonly pending = new Set<Conn>();
+  readonly uids = new Map<string, Set<Conn>>();
+  readonly groups = new Map<string, Set<Conn>>();
+  loggedIn = 0;
+  abstract readonly config: Config;
+  abstract readonly metrics: Metrics;
+
+  attach(ws: Conn): void {
+    this.clients.set(ws.data.clientId, ws);
+    if (!ws.data.loggedIn) this.pending.add(ws);
+    this.metrics.opened.inc();
+  }
+
+  detach(ws: Conn, code: number): void {
+    const d = ws.data;
+    this.clients.delete(d.clientId);
+    this.pending.delete(ws);
+    if (d.uid !== null) this.dropFromUid(ws, d.uid);
+    if (d.loggedIn) this.loggedIn--;
+    if (d.groups) for (const g of d.groups) this.dropFromGroup(ws, g);
+    this.metrics.closes.incL([String(code)]);
+  }
+
+  /** Bind a connection to a uid (login when it had none). Re-binding replaces the old uid. */
+  bindUid(ws: Conn, uid: string): Result<void> {
+    const d = ws.data;
+    if (d.uid === uid) return ok(undefined);
+    const max = this.config.maxConnectionsPerUid;
+    const set = this.uids.get(uid);
+    if (max > 0 && set && set.size >= max) {
+      return err("E_UID_CONNECTION_LIMIT", `uid already has ${max} connections (--max-connections-per-uid)`);
+    }
+    if (d.uid !== null) this.unbindUid(ws);
+    if (set) set.add(ws);
+    else this.uids.set(uid, new Set([ws]));
+    d.uid = uid;
+    ws.subscribe(uidTopic(uid));
+    if (!d.loggedIn) {
+      d.loggedIn = true;
+      this.loggedIn++;
+      this.pending.delete(ws);
+      ws.subscribe(TOPIC_ALL);
+      this.metrics.logins.inc();
+    }
+    return ok(undefined);
+  }
+
+  /** Remove the uid binding; the connection stays open, logged in and in its groups. */
+  unbindUid(ws: Conn): void {
+    const uid = ws.data.uid;
+    if (uid === null) return;
+    this.dropFromUid(ws, uid);
+    ws.unsubscribe(uidTopic(uid));
+    ws.data.uid = null;
+  }
+
+  joinGroup(ws: Conn, group: string): Result<void> {
+    const d = ws.data;
+    if (d.groups?.has(group)) return ok(undefined);
+    if ((d.groups?.size ?? 0) >= this.config.maxGroupsPerConnection) {
+      return err("E_BAD_PARAMS", `connection is already in ${this.config.maxGroupsPerConnection} groups (--max-groups-per-connection)`);
+    }
+    (d.groups ??= new Set()).add(group);
+    const set = this.groups.get(group);
+    if (set) set.add(ws);
+    else this.groups.set(group, new Set([ws]));
+    ws.subscribe(groupTopic(group));
+    return ok(undefined);
+  }
+
+  leaveGroup(ws: Conn, group: string): void {
+    const d = ws.data;
+    if (!d.groups?.delete(group)) return;
+    if (d.groups.size === 0) d.groups = null;
+    this.dropFromGroup(ws, group);
+    ws.unsubscribe(groupTopic(group));
+  }
+
+  /** Dissolve a group: every member leaves it. Returns how many connections left. */
+  ungroup(group: string): number {
+    const set = this.groups.get(group);
+    if (!set) return 0;
+    const members = [...set];
+    for (const ws of members) this.leaveGroup(ws, group);
+    return members.length;
+  }
+
+  private dropFromUid(ws: Conn, uid: string): void {
+    const set = this.uids.get(uid);
+    if (!set) return;
+    set.delete(ws);
+    if (set.size === 0) this.uids.delete(uid);
+  }
+
+  private dropFromGroup(ws: Conn, group: string): void {
+    const set = this.groups.get(group);
+    if (!set) return;
+    set.delete(ws);
+    if (set.size === 0) this.groups.delete(group);
+  }
+}
