@@ -10,6 +10,7 @@ export const ErrorCodes = [
   "E_FORBIDDEN",
   "E_RATE_LIMITED",
   "E_UID_CONNECTION_LIMIT",
+  "E_GROUP_LIMIT",
   "E_TOO_MANY_CONNECTIONS",
   "E_PAYLOAD_TOO_LARGE",
   "E_INVALID_UTF8",
@@ -62,6 +63,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case "E_METHOD_NOT_ALLOWED":
       return 405;
     case "E_UID_CONNECTION_LIMIT":
+    case "E_GROUP_LIMIT":
       return 409;
     case "E_BODY_TOO_LARGE":
     case "E_PAYLOAD_TOO_LARGE":

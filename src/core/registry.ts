@@ -4,7 +4,7 @@
 import type { Config } from "../config/types.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import type { Conn } from "../transport/conn-data.ts";
-import { type Result, ok, err } from "./result.ts";
+import { type Err, type Result, err, ok } from "./result.ts";
 import { TOPIC_ALL, groupTopic, uidTopic } from "./topics.ts";
 
 export abstract class Registry {
@@ -65,18 +65,25 @@ export abstract class Registry {
     ws.data.uid = null;
   }
 
-  joinGroup(ws: Conn, group: string): Result<void> {
+  /** Null when `ws` may join `group` (already a member counts as may). */
+  checkJoin(ws: Conn, group: string): Err | null {
+    const groups = ws.data.groups;
+    if (groups?.has(group) || (groups?.size ?? 0) < this.config.maxGroupsPerConnection) return null;
+    return err("E_GROUP_LIMIT", `connection ${ws.data.clientId} is already in ${this.config.maxGroupsPerConnection} groups (--max-groups-per-connection)`);
+  }
+
+  /** Join; answers true when the connection was not a member before. */
+  joinGroup(ws: Conn, group: string): Result<boolean> {
+    const refused = this.checkJoin(ws, group);
+    if (refused) return refused;
     const d = ws.data;
-    if (d.groups?.has(group)) return ok(undefined);
-    if ((d.groups?.size ?? 0) >= this.config.maxGroupsPerConnection) {
-      return err("E_BAD_PARAMS", `connection is already in ${this.config.maxGroupsPerConnection} groups (--max-groups-per-connection)`);
-    }
+    if (d.groups?.has(group)) return ok(false);
     (d.groups ??= new Set()).add(group);
     const set = this.groups.get(group);
     if (set) set.add(ws);
     else this.groups.set(group, new Set([ws]));
     ws.subscribe(groupTopic(group));
-    return ok(undefined);
+    return ok(true);
   }
 
   leaveGroup(ws: Conn, group: string): void {

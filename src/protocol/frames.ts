@@ -8,12 +8,13 @@ export function sendError(ws: Conn, code: ErrorCode, message: string): void {
   ws.send(`{"type":"error","code":"${code}","message":${JSON.stringify(message)}}`);
 }
 
-const MAX_REASON_BYTES = 123; // RFC 6455: control frame payload 125 minus the 2-byte code
+/** RFC 6455: a control frame carries 125 bytes, 2 of them the close code. */
+export const MAX_CLOSE_REASON_BYTES = 123;
 
 /** Closes with `closeCode` and the reason "<E_CODE>: <message>" (cut to 123 bytes). */
 export function closeWithError(ws: Conn, closeCode: number, code: ErrorCode, message: string): void {
   ws.data.hub.metrics.errors.incL([code]);
-  ws.close(closeCode, truncateUtf8(`${code}: ${message}`, MAX_REASON_BYTES));
+  ws.close(closeCode, truncateUtf8(`${code}: ${message}`, MAX_CLOSE_REASON_BYTES));
 }
 
 export function truncateUtf8(text: string, maxBytes: number): string {

@@ -53,12 +53,13 @@ export const joinGroup: ApiMethod = (p, hub) => {
   if (p.error) return p.error;
   const conns = targets(p, hub);
   if (!conns.ok) return conns;
-  let joined = 0;
+  // Check every target first: an error answer must leave membership unchanged.
   for (const ws of conns.value) {
-    const r = hub.joinGroup(ws, group);
-    if (!r.ok) return r;
-    joined++;
+    const refused = hub.checkJoin(ws, group);
+    if (refused) return refused;
   }
+  let joined = 0;
+  for (const ws of conns.value) if (hub.joinGroup(ws, group).ok) joined++;
   return ok(joined);
 };
 

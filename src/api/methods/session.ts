@@ -2,6 +2,7 @@
 import { type Result, err, ok } from "../../core/result.ts";
 import type { ApiMethod } from "./types.ts";
 import { connOf } from "./membership.ts";
+import { MAX_CLOSE_REASON_BYTES } from "../../protocol/frames.ts";
 
 function checkSize(session: Record<string, unknown>, max: number): Result<Record<string, unknown>> {
   const bytes = Buffer.byteLength(JSON.stringify(session));
@@ -49,8 +50,11 @@ export const getSession: ApiMethod = (p, hub) => {
 export const closeClient: ApiMethod = (p, hub) => {
   const id = p.clientId();
   const message = p.has("message") ? p.data("message") : null;
-  const reason = p.optionalString("reason", 100) ?? "closed by server";
+  const reason = p.optionalString("reason", MAX_CLOSE_REASON_BYTES) ?? "closed by server";
   if (p.error) return p.error;
+  if (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
+    return err("E_BAD_PARAMS", `reason: must be at most ${MAX_CLOSE_REASON_BYTES} bytes as UTF-8 (close frame limit)`, "reason");
+  }
   const ws = hub.clients.get(id);
   if (!ws) return ok(false);
   if (message !== null) hub.sendToClient(id, message);
