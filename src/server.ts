@@ -5,7 +5,7 @@ import { API_PREFIX, HttpApi } from "./api/http.ts";
 import { errorResponse } from "./api/respond.ts";
 import { uidAuthenticator } from "./auth/uid-auth.ts";
 import type { Authenticator } from "./auth/types.ts";
-import { defaultConfig } from "./config/parse.ts";
+import { checkConflicts, defaultConfig } from "./config/parse.ts";
 import type { Config } from "./config/types.ts";
 import { newNodeId } from "./core/client-id.ts";
 import { CloseCode } from "./core/errors.ts";
@@ -34,6 +34,8 @@ export interface Pushgate extends AsyncDisposable {
 
 export function startPushgate(overrides: Partial<Config> = {}, opts: StartOptions = {}): Pushgate {
   const config = defaultConfig(overrides);
+  const conflict = checkConflicts(config);
+  if (conflict) throw new Error(conflict);
   const log = opts.logger ?? createLogger(config.logLevel);
   const hub = new Hub(config, log, opts.auth ?? uidAuthenticator, opts.nodeId ?? newNodeId());
   const api = new HttpApi(hub);
@@ -59,10 +61,12 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
       if (path.startsWith(API_PREFIX)) return api.handle(req, srv, path);
       if (path === "/healthz") return healthz(hub, startedAt);
       if (path === "/metrics") return metricsText(hub);
+      hub.metrics.errors.incL(["E_NOT_FOUND"]);
       return errorResponse("E_NOT_FOUND", `no route ${path}; WebSocket clients connect with an Upgrade request`);
     },
     error(e) {
       log.error("http_error", { error: String(e) });
+      hub.metrics.errors.incL(["E_INTERNAL"]);
       return errorResponse("E_INTERNAL", "internal error");
     },
   });

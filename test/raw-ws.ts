@@ -8,6 +8,8 @@ export class RawWs {
   private buf = Buffer.alloc(0);
   private handshakeDone = false;
   readonly frames: RawFrame[] = [];
+  /** The server's handshake response head (status line and headers). */
+  responseHead = "";
   readonly ended: Promise<void>;
   private endResolve!: () => void;
   private waiters: Array<() => void> = [];
@@ -34,6 +36,7 @@ export class RawWs {
             const end = raw.buf.indexOf("\r\n\r\n");
             if (end === -1) return;
             const head = raw.buf.subarray(0, end).toString();
+            raw.responseHead = head;
             raw.buf = raw.buf.subarray(end + 4);
             raw.handshakeDone = true;
             if (!head.startsWith("HTTP/1.1 101")) upgraded.reject(new Error(head.split("\r\n")[0]));

@@ -39,12 +39,12 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008, // bad uid, login timeout, rate limit abuse, per-uid limit
   MESSAGE_TOO_BIG: 1009, // inbound frame over maxPayload (closed by Bun itself)
   INTERNAL_ERROR: 1011,
-  TRY_AGAIN_LATER: 1013, // connection limit reached after upgrade
 } as const;
 
 /** HTTP status for each API error code. */
 export function httpStatusFor(code: ErrorCode): number {
   switch (code) {
+    case "E_BAD_FRAME":
     case "E_BAD_JSON":
     case "E_BAD_PARAMS":
     case "E_INVALID_UID":

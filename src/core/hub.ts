@@ -71,9 +71,13 @@ export class Hub extends Registry {
       this.droppedOffline.inc();
       return 0;
     }
-    // 0 = over backpressureLimit: Bun closes that reader (closeOnBackpressureLimit).
-    if (ws.send(text) === 0) this.droppedBackpressure.inc();
-    else this.metrics.framesOut.inc();
+    // 0 = over backpressureLimit: Bun closes that reader (closeOnBackpressureLimit). Bun also
+    // answers 0 for an empty message it did send, hence the length check.
+    if (ws.send(text) === 0 && text.length > 0) {
+      this.droppedBackpressure.inc();
+      return 0;
+    }
+    this.metrics.framesOut.inc();
     return 1;
   }
 
@@ -98,7 +102,8 @@ export class Hub extends Registry {
     if (n > 0) {
       // 0 = dropped for at least one reader over backpressureLimit (it is being closed); the
       // others got it. Never retry: that would duplicate for the healthy ones.
-      if (server.publish(topic, text) === 0) this.droppedBackpressure.inc();
+      // (0 also comes back for a delivered empty message.)
+      if (server.publish(topic, text) === 0 && text.length > 0) this.droppedBackpressure.inc();
       this.metrics.framesOut.inc(n);
     } else {
       this.droppedOffline.inc();

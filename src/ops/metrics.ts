@@ -14,7 +14,7 @@ export function createMetrics(src: MetricSources) {
   return {
     registry: r,
     connections: r.add(new Gauge("pushgate_connections", "Open WebSocket connections.", src.connections)),
-    loggedIn: r.add(new Gauge("pushgate_logged_in_connections", "Connections that have logged in (have a uid).", src.loggedIn)),
+    loggedIn: r.add(new Gauge("pushgate_logged_in_connections", "Connections that have logged in (unbindUid keeps them counted).", src.loggedIn)),
     uids: r.add(new Gauge("pushgate_uids_online", "Distinct uids with at least one connection.", src.uids)),
     groups: r.add(new Gauge("pushgate_groups", "Groups with at least one member.", src.groups)),
     uptime: r.add(new Gauge("pushgate_uptime_seconds", "Seconds since start.", () => (Date.now() - started) / 1000)),

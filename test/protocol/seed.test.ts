@@ -1,6 +1,7 @@
 // The seed conversation (Workerman "send data to a specific client"), word for word.
 import { afterAll, describe, expect, test } from "bun:test";
 import { TestClient, api, metricValue, metrics, startTestServer } from "../helpers.ts";
+import { RawWs } from "../raw-ws.ts";
 
 const pg = startTestServer();
 afterAll(() => pg.shutdown());
@@ -167,5 +168,26 @@ describe("allowClientSend", () => {
     // the backend can still push
     expect((await api(locked, "sendToUid", { uid: "lb", data: "from backend" })).body.result.reached).toBe(1);
     expect(await b.next()).toBe("from backend");
+  });
+});
+
+describe("wire details", () => {
+  test("an empty payload is delivered and not counted as a backpressure drop", async () => {
+    using a = await TestClient.login(pg, "empty-a");
+    using b = await TestClient.login(pg, "empty-b");
+    const before = metricValue(await metrics(pg), 'pushgate_drops_total{reason="backpressure"}');
+    a.send("empty-b:");
+    expect(await b.next()).toBe("");
+    expect((await api(pg, "sendToClient", { clientId: pg.hub.uids.get("empty-b")!.values().next().value!.data.clientId, data: "" })).body.result).toEqual({ reached: 1 });
+    expect(await b.next()).toBe("");
+    expect(metricValue(await metrics(pg), 'pushgate_drops_total{reason="backpressure"}')).toBe(before);
+  });
+
+  test("a subprotocol the client offers is not claimed by the seed protocol", async () => {
+    const raw = await RawWs.open(pg.port, "/", "Sec-WebSocket-Protocol: some.other.v9\r\n");
+    expect(raw.responseHead).not.toContain("some.other.v9");
+    raw.sendText("subproto");
+    expect((await raw.waitFrame((f) => f.opcode === 1)).payload.toString()).toBe("login success, your uid is subproto");
+    raw.end();
   });
 });
