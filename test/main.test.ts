@@ -10,20 +10,25 @@ function run(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-/** Reads JSON log lines from a child's stdout until `event` appears. */
-async function untilEvent(reader: { read(): Promise<{ value?: Uint8Array; done: boolean }> }, event: string, seen: any[]) {
-  const dec = new TextDecoder();
-  let buf = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`stdout ended before ${event}`);
-    buf += dec.decode(value);
-    let nl;
-    while ((nl = buf.indexOf("\n")) !== -1) {
-      const line = JSON.parse(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-      seen.push(line);
-      if (line.event === event) return line;
+/** JSON log lines from a child's stdout; `until(event)` resolves with the first line of that event. */
+class LogLines {
+  readonly seen: any[] = [];
+  private buf = "";
+  private readonly dec = new TextDecoder();
+  constructor(private readonly reader: { read(): Promise<{ value?: Uint8Array; done: boolean }> }) {}
+
+  async until(event: string): Promise<any> {
+    for (;;) {
+      const hit = this.seen.find((l) => l.event === event);
+      if (hit) return hit;
+      const { value, done } = await this.reader.read();
+      if (done) throw new Error(`stdout ended before ${event}`);
+      this.buf += this.dec.decode(value);
+      let nl;
+      while ((nl = this.buf.indexOf("\n")) !== -1) {
+        this.seen.push(JSON.parse(this.buf.slice(0, nl)));
+        this.buf = this.buf.slice(nl + 1);
+      }
     }
   }
 }
@@ -57,11 +62,10 @@ test("conflicting options fail at start", async () => {
 
 test("starts, serves the seed protocol, and drains on SIGTERM with 1001", async () => {
   const p = run(["--port", "0", "--host", "127.0.0.1"], { PUSHGATE_LOGIN_TIMEOUT: "30s" });
-  const reader = p.stdout.getReader();
-  const seen: any[] = [];
+  const logs = new LogLines(p.stdout.getReader());
   try {
-    const listening = await untilEvent(reader, "listening", seen);
-    const insecure = await untilEvent(reader, "insecure_auth", seen);
+    const listening = await logs.until("listening");
+    const insecure = await logs.until("insecure_auth");
     expect(insecure.level).toBe("warn");
     const node = { port: listening.port as number };
     using a = await TestClient.login(node, "1");
@@ -76,8 +80,7 @@ test("starts, serves the seed protocol, and drains on SIGTERM with 1001", async 
     expect(await b.closed).toEqual({ code: 1001, reason: "server shutting down" });
     expect(await p.exited).toBe(0);
     expect(performance.now() - t0).toBeLessThan(5000);
-    await untilEvent(reader, "shutdown_done", seen).catch(() => {});
-    expect(seen.find((l) => l.event === "shutdown_done")).toMatchObject({ closed: 2, forced: 0 });
+    expect(await logs.until("shutdown_done")).toMatchObject({ closed: 2, forced: 0 });
     const refused = await fetch(`http://127.0.0.1:${node.port}/healthz`).then(() => "answered", () => "refused");
     expect(refused).toBe("refused");
   } finally {
@@ -87,8 +90,7 @@ test("starts, serves the seed protocol, and drains on SIGTERM with 1001", async 
 
 test("SIGINT also exits 0", async () => {
   const p = run(["--port", "0", "--host", "127.0.0.1"]);
-  const reader = p.stdout.getReader();
-  await untilEvent(reader, "listening", []);
+  await new LogLines(p.stdout.getReader()).until("listening");
   p.kill("SIGINT");
   expect(await p.exited).toBe(0);
 });

@@ -15,8 +15,13 @@ function checkName(kind: "uid" | "group", value: unknown): string | null {
   return null;
 }
 
+/** `all:payload` is the seed protocol's broadcast, so no user can be called "all". */
+export const RESERVED_UID = "all";
+
 export function validateUid(value: unknown): Result<string> {
-  const problem = checkName("uid", value);
+  const problem = value === RESERVED_UID
+    ? `uid "${RESERVED_UID}" is reserved for broadcast`
+    : checkName("uid", value);
   return problem === null ? ok(value as string) : err("E_INVALID_UID", problem);
 }
 

@@ -6,10 +6,10 @@ import type { Result } from "../core/result.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { takeToken } from "../transport/rate-limit.ts";
 import { closeWithError, sendError } from "./frames.ts";
-import { validateUid } from "./names.ts";
+import { RESERVED_UID, validateUid } from "./names.ts";
 
 export const LOGIN_REPLY_PREFIX = "login success, your uid is ";
-export const BROADCAST_TARGET = "all";
+export const BROADCAST_TARGET = RESERVED_UID;
 
 /** loginDeadline value while an asynchronous authenticator is deciding. */
 const AUTHENTICATING = -1;
@@ -23,11 +23,13 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
     closeWithError(ws, CloseCode.UNSUPPORTED_DATA, "E_BINARY_UNSUPPORTED", "this protocol takes text frames only");
     return;
   }
-  if (!takeToken(d, cfg.rateLimit, cfg.rateBurst, performance.now())) {
-    onRateLimited(ws);
-    return;
+  if (cfg.rateLimit > 0) {
+    if (!takeToken(d, cfg.rateLimit, cfg.rateBurst, performance.now())) {
+      onRateLimited(ws);
+      return;
+    }
+    if (d.rateLimited) d.rateLimited = false;
   }
-  d.rateLimited = false;
   if (!d.loggedIn) {
     login(ws, message);
     return;

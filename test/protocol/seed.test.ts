@@ -191,3 +191,14 @@ describe("wire details", () => {
     raw.end();
   });
 });
+
+describe("reserved uid", () => {
+  test('"all" cannot log in (it would be unreachable: all:… is broadcast)', async () => {
+    using c = await TestClient.connect(pg);
+    c.send("all");
+    expect(await c.closed).toEqual({ code: 1008, reason: 'E_INVALID_UID: uid "all" is reserved for broadcast' });
+    const r = await api(pg, "sendToUid", { uid: "all", data: "x" });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe("E_INVALID_UID");
+  });
+});

@@ -1,0 +1,57 @@
+// The load generator, run by run.ts as its own process (its CPU is not the server's):
+//   bun bench/load-client.ts '<LoadConfig JSON>'
+// Logs N clients in, runs the broadcast then the targeted scenario, prints `RESULT <json>` per
+// phase on stdout (progress on stderr) and exits.
+import { closePool, openPool } from "./client-pool.ts";
+import { procRssKiB } from "./proc-stats.ts";
+import { runBroadcast } from "./scenario-broadcast.ts";
+import { runTargeted } from "./scenario-targeted.ts";
+import { type LoadConfig, type PhaseResult, RESULT_PREFIX } from "./types.ts";
+import type { WsConn } from "./ws-client.ts";
+
+const cfg = JSON.parse(Bun.argv[2] ?? "null") as LoadConfig | null;
+if (!cfg) {
+  console.error("usage: bun bench/load-client.ts '<LoadConfig JSON>' (run.ts builds it)");
+  process.exit(2);
+}
+const progress = (msg: string) => process.stderr.write(`  [load ${cfg.port}] ${msg}\n`);
+
+function report(r: PhaseResult, conns: readonly WsConn[]): void {
+  r.connsClosed = conns.filter((c) => !c.open).length;
+  r.unexpectedFrames = conns.reduce((n, c) => n + c.unexpectedFrames, 0);
+  process.stdout.write(RESULT_PREFIX + JSON.stringify(r) + "\n");
+}
+
+const rssBefore = procRssKiB(cfg.serverPid);
+const pool = await openPool({
+  host: cfg.host, port: cfg.port, clients: cfg.clients, sources: cfg.sources,
+  concurrency: cfg.connectConcurrency, timeoutMs: cfg.connectTimeoutMs, opTimeoutMs: 5000,
+});
+await Bun.sleep(200); // let the server settle before reading its RSS
+const rssAfter = procRssKiB(cfg.serverPid);
+const conns = pool.conns;
+progress(`${conns.length}/${cfg.clients} logged in in ${Math.round(pool.wallMs)} ms` +
+  (pool.errors.length ? `; errors: ${pool.errors.join("; ")}` : ""));
+report({
+  phase: "setup", requested: cfg.clients, loggedIn: conns.length, failed: pool.failed,
+  errors: pool.errors.join("; ") || null, wallMs: pool.wallMs,
+  loginsPerSec: conns.length / (pool.wallMs / 1000),
+  serverRssBeforeKiB: rssBefore, serverRssAfterKiB: rssAfter,
+  serverRssPerConnKiB: rssBefore === null || rssAfter === null || conns.length === 0
+    ? null : (rssAfter - rssBefore) / conns.length,
+}, conns);
+
+if (conns.length >= 2) {
+  const b = await runBroadcast(conns, cfg.broadcast, cfg.serverPid);
+  progress(`broadcast: ${b.delivered}/${b.expected} deliveries in ${Math.round(Number(b.wallMs))} ms` +
+    (b.timedOut ? ` (${b.timedOut})` : ""));
+  report(b, conns);
+  await Bun.sleep(300); // stragglers of a timed-out broadcast must not land in the next phase
+  const t = await runTargeted(conns, cfg.targeted, cfg.serverPid);
+  progress(`targeted: ${t.delivered}/${t.sent} delivered` + (t.timedOut ? ` (${t.timedOut})` : ""));
+  report(t, conns);
+} else {
+  progress("fewer than 2 clients logged in; scenarios skipped");
+}
+await closePool(conns, 2000);
+process.exit(0);

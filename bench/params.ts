@@ -1,0 +1,55 @@
+// Command line → benchmark parameters: `bun run bench [--quick] [--clients N] [--rounds N]`.
+import { parseArgs } from "node:util";
+
+/** Each process holds one fd per client; RLIMIT_NOFILE is 20,000 here, so stay well below. */
+export const MAX_CLIENTS = 15_000;
+
+export interface Params {
+  quick: boolean;
+  clients: number;
+  /** Each round runs the load once against each server, alternating which goes first. */
+  rounds: number;
+  sources: number;
+  broadcast: { messages: number; burst: number; window: number; timeoutMs: number; idleMs: number };
+  targeted: { rate: number; seconds: number; drainMs: number };
+}
+
+export const USAGE = `usage: bun run bench [--quick] [--clients N] [--rounds N]
+  --quick       200 clients, 300 broadcast messages, 2 s targeted, 1 round (well under 40 s)
+  --clients N   logged-in clients per server (default 1000, quick 200, at most ${MAX_CLIENTS})
+  --rounds N    rounds per server, alternating order; medians are reported (default 3, quick 1)`;
+
+export function parseParams(argv: readonly string[]): Params | string {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        quick: { type: "boolean", default: false },
+        clients: { type: "string" },
+        rounds: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (values.help) return "";
+  const quick = values.quick;
+  const clients = intOption("--clients", values.clients, quick ? 200 : 1000, 2, MAX_CLIENTS);
+  const rounds = intOption("--rounds", values.rounds, quick ? 1 : 3, 1, 5);
+  if (typeof clients === "string") return clients;
+  if (typeof rounds === "string") return rounds;
+  return {
+    quick, clients, rounds, sources: 8,
+    broadcast: { messages: quick ? 300 : 2000, burst: 20, window: 200, timeoutMs: quick ? 10_000 : 25_000, idleMs: 3000 },
+    targeted: { rate: 2000, seconds: quick ? 2 : 5, drainMs: 2000 },
+  };
+}
+
+function intOption(flag: string, raw: string | undefined, def: number, min: number, max: number): number | string {
+  if (raw === undefined) return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) return `${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`;
+  return n;
+}

@@ -1,0 +1,114 @@
+// `bun run bench [--quick] [--clients N] [--rounds N]`: starts pushgate and the bare Bun.serve
+// control, drives each with the same load from a separate client process, prints pushgate vs
+// control and saves bench/results/<timestamp>.json + latest.json. See bench/README.md.
+import os from "node:os";
+import { join } from "node:path";
+import { type Params, USAGE, parseParams } from "./params.ts";
+import { Interrupted, spawnChild, stopAll, waitExit } from "./processes.ts";
+import {
+  type RoundResult, type ServerName, machineInfo, notes, renderTable, save, summarize,
+} from "./report.ts";
+import { HOST, type ServerUnderTest, startControl, startPushgate } from "./servers.ts";
+import { type LoadConfig, type PhaseResult, RESULT_PREFIX } from "./types.ts";
+
+const ROOT = join(import.meta.dir, "..");
+
+function loadConfig(p: Params, s: ServerUnderTest, warmup: boolean): LoadConfig {
+  return {
+    host: HOST, port: s.port, serverPid: s.child.proc.pid, sources: p.sources,
+    clients: warmup ? Math.min(p.clients, 100) : p.clients,
+    connectConcurrency: 64,
+    connectTimeoutMs: Math.min(120_000, 10_000 + p.clients * 5),
+    broadcast: warmup ? { ...p.broadcast, messages: Math.min(p.broadcast.messages, 200) } : p.broadcast,
+    targeted: warmup ? { ...p.targeted, seconds: 0.5, drainMs: 500 } : p.targeted,
+  };
+}
+
+/** Every bound inside the load client, plus a margin: past this it is killed. */
+function hardTimeoutMs(c: LoadConfig): number {
+  return c.connectTimeoutMs + c.broadcast.timeoutMs + c.targeted.seconds * 1500 + c.targeted.drainMs + 15_000;
+}
+
+async function runLoad(c: LoadConfig, label: string): Promise<{ results: PhaseResult[]; error: string | null }> {
+  const child = spawnChild(`load client (${label})`, [process.execPath, "bench/load-client.ts", JSON.stringify(c)], ROOT, true);
+  const limit = hardTimeoutMs(c);
+  const inTime = await waitExit(child, limit);
+  const results = child.lines
+    .filter((l) => l.startsWith(RESULT_PREFIX))
+    .map((l) => JSON.parse(l.slice(RESULT_PREFIX.length)) as PhaseResult);
+  let error: string | null = null;
+  if (!inTime) error = `load client killed after ${limit} ms`;
+  else if (child.proc.exitCode !== 0) error = `load client exited ${child.proc.exitCode}: ${child.tail().trim().slice(-500)}`;
+  return { results, error };
+}
+
+function checkAlive(s: ServerUnderTest): string | null {
+  const p = s.child.proc;
+  return p.exitCode === null && p.signalCode === null
+    ? null : `${s.name} server exited (${p.exitCode ?? p.signalCode}): ${s.child.tail().trim().slice(-500)}`;
+}
+
+async function main(p: Params): Promise<void> {
+  const startedAt = new Date();
+  const machine = machineInfo(ROOT);
+  console.log(`pushgate bench: ${p.clients} clients, ${p.rounds} round(s), broadcast ${p.broadcast.messages} msgs, ` +
+    `targeted ${p.targeted.rate}/s for ${p.targeted.seconds} s; nproc ${machine.nproc}, load ${(machine.loadAvg as number[]).map((x) => x.toFixed(2)).join(" ")}`);
+  const [pushgate, control] = await Promise.all([startPushgate(ROOT), startControl(ROOT)]);
+  const servers: Record<ServerName, ServerUnderTest> = { pushgate, control };
+  console.log(`servers: pushgate :${pushgate.port} (pid ${pushgate.child.proc.pid}), control :${control.port} (pid ${control.child.proc.pid})`);
+
+  console.log("warm-up (results discarded)");
+  for (const s of [control, pushgate]) await runLoad(loadConfig(p, s, true), `${s.name} warm-up`);
+
+  const rounds: RoundResult[] = [];
+  for (let r = 1; r <= p.rounds; r++) {
+    const order: ServerName[] = r % 2 === 1 ? ["control", "pushgate"] : ["pushgate", "control"];
+    const round: RoundResult = { round: r, order, results: { pushgate: [], control: [] }, errors: { pushgate: null, control: null } };
+    for (const name of order) {
+      const s = servers[name];
+      console.log(`round ${r}/${p.rounds}: ${name}`);
+      const out = await runLoad(loadConfig(p, s, false), name);
+      round.results[name] = out.results;
+      round.errors[name] = checkAlive(s) ?? out.error;
+    }
+    rounds.push(round);
+  }
+
+  const summary = summarize(rounds);
+  const noteLines = notes(rounds);
+  console.log("\n" + renderTable(summary));
+  console.log("\nratio = pushgate / control; better=higher wants ratio >= 1, better=lower wants ratio <= 1," +
+    " better=zero wants 0 in both columns. Medians over rounds (worst value for correctness counters).");
+  if (noteLines.length) console.log("\nnotes:\n" + noteLines.map((n) => "  - " + n).join("\n"));
+  const finishedAt = new Date();
+  const file = save(join(ROOT, "bench", "results"), startedAt, {
+    startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    machine: { ...machine, loadAvgEnd: os.loadavg() },
+    params: p, summary, notes: noteLines, rounds,
+  });
+  console.log(`\nsaved ${file} and bench/results/latest.json (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
+}
+
+const parsed = parseParams(Bun.argv.slice(2));
+if (typeof parsed === "string") {
+  if (parsed) console.error(`${parsed}\n${USAGE}`);
+  else console.log(USAGE);
+  process.exit(parsed ? 2 : 0);
+}
+const onSignal = (signal: string) => {
+  console.error(`\n${signal}: stopping the servers and load client`);
+  stopAll().finally(() => process.exit(130));
+};
+process.on("SIGINT", () => onSignal("SIGINT"));
+process.on("SIGTERM", () => onSignal("SIGTERM"));
+try {
+  await main(parsed);
+} catch (e) {
+  if (!(e instanceof Interrupted)) {
+    console.error(`bench failed: ${(e as Error).stack ?? e}`);
+    process.exitCode = 1;
+  }
+} finally {
+  await stopAll();
+}

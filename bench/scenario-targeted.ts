@@ -1,0 +1,79 @@
+// Targeted: random clients send `u<j>:<seq>|<sendNs>|u<j>` to a random other uid u<j>, at a fixed
+// total rate for a fixed time. The receiver checks the payload names its own uid (else misrouted)
+// and records one-way latency (sender and receiver share this process's clock). loss = sent minus
+// messages delivered to their own uid, so a misrouted message also counts as lost.
+import { procCpuMs, selfCpuMs } from "./proc-stats.ts";
+import { percentiles } from "./stats.ts";
+import type { LoadConfig, PhaseResult } from "./types.ts";
+import type { WsConn } from "./ws-client.ts";
+
+const TICK_MS = 2;
+
+export async function runTargeted(
+  conns: readonly WsConn[], o: LoadConfig["targeted"], serverPid: number | null,
+): Promise<PhaseResult> {
+  const R = conns.length;
+  const total = Math.floor(o.rate * o.seconds);
+  const seen = new Uint8Array(total);
+  const latency = new Float64Array(total);
+  let delivered = 0;
+  let duplicates = 0;
+  let misrouted = 0;
+  let malformed = 0;
+
+  const onText = (c: WsConn, buf: Buffer, start: number, end: number, now: number) => {
+    const parts = buf.toString("latin1", start, end).split("|");
+    const seq = Number(parts[0]);
+    const sentNs = Number(parts[1]);
+    if (parts.length !== 3 || !Number.isInteger(seq) || seq < 0 || seq >= total || !Number.isFinite(sentNs)) {
+      malformed++;
+      return;
+    }
+    if (parts[2] !== c.uid) { misrouted++; return; } // not counted as delivered: it is lost to its uid
+    if (seen[seq]) { duplicates++; return; }
+    seen[seq] = 1;
+    latency[delivered++] = (now - sentNs) / 1e6;
+  };
+  conns.forEach((c) => { c.handler = onText; });
+
+  const cpu0 = selfCpuMs();
+  const srv0 = procCpuMs(serverPid);
+  const t0 = Bun.nanoseconds();
+  const sendNs = o.seconds * 1e9;
+  const maxPerTick = Math.max(1, Math.ceil((o.rate * TICK_MS) / 1000) * 4);
+  let sent = 0;
+  let timedOut: string | null = null;
+  while (sent < total && R > 1) {
+    const now = Bun.nanoseconds();
+    if (now - t0 > sendNs * 1.5) { timedOut = `sending took over ${o.seconds * 1.5} s`; break; }
+    const due = Math.min(total, Math.floor(((now - t0) / 1e9) * o.rate));
+    const n = Math.min(due - sent, maxPerTick);
+    for (let k = 0; k < n; k++) {
+      const i = Math.floor(Math.random() * R);
+      let j = Math.floor(Math.random() * (R - 1));
+      if (j >= i) j++;
+      const to = conns[j]!.uid;
+      conns[i]!.sendText(`${to}:${sent}|${Bun.nanoseconds()}|${to}`);
+      sent++;
+    }
+    await Bun.sleep(TICK_MS);
+  }
+  const sendEnd = Bun.nanoseconds();
+  while (delivered < sent && Bun.nanoseconds() - sendEnd < o.drainMs * 1e6) await Bun.sleep(5);
+  const elapsedMs = (Bun.nanoseconds() - t0) / 1e6;
+  const cpuMs = selfCpuMs() - cpu0;
+  const srv1 = procCpuMs(serverPid);
+  const serverCpuMs = srv0 === null || srv1 === null ? null : srv1 - srv0;
+  const [p50, p99, max] = percentiles(latency, delivered, [50, 99, 100]);
+  return {
+    phase: "targeted",
+    rate: o.rate, seconds: o.seconds, sent,
+    sendRate: sent / ((sendEnd - t0) / 1e9),
+    delivered, loss: sent - delivered, misrouted, duplicates, malformed,
+    latencyP50Ms: p50 ?? null, latencyP99Ms: p99 ?? null, latencyMaxMs: max ?? null,
+    timedOut,
+    clientCpuMs: cpuMs, clientCpuUtil: cpuMs / elapsedMs,
+    serverCpuMs,
+    serverCpuUsPerMsg: serverCpuMs === null || sent === 0 ? null : (serverCpuMs * 1000) / sent,
+  };
+}

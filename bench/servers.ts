@@ -1,0 +1,52 @@
+// The two servers under test, each its own process on 127.0.0.1: pushgate (src/main.ts) and the
+// bare Bun.serve control (control-seed-server.ts).
+import { type Child, spawnChild } from "./processes.ts";
+
+export interface ServerUnderTest {
+  name: "pushgate" | "control";
+  child: Child;
+  port: number;
+}
+
+const HOST = "127.0.0.1";
+const READY_MS = 10_000;
+
+/** A port that was free a moment ago (pushgate logs its port only at info level). */
+function freePort(): number {
+  const l = Bun.listen({ hostname: HOST, port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+export async function startPushgate(root: string): Promise<ServerUnderTest> {
+  const port = freePort();
+  const child = spawnChild("pushgate", [
+    process.execPath, "src/main.ts", "--port", String(port), "--host", HOST,
+    "--log-level", "warn", "--rate-limit", "0", "--max-connections-per-uid", "0",
+  ], root);
+  const deadline = performance.now() + READY_MS;
+  for (;;) {
+    if (child.proc.exitCode !== null) throw new Error(`pushgate exited at start: ${child.tail().trim()}`);
+    try {
+      const res = await fetch(`http://${HOST}:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.ok) return { name: "pushgate", child, port };
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) throw new Error(`pushgate not ready within ${READY_MS} ms: ${child.tail().trim()}`);
+    await Bun.sleep(50);
+  }
+}
+
+export async function startControl(root: string): Promise<ServerUnderTest> {
+  const child = spawnChild("control", [
+    process.execPath, "bench/control-seed-server.ts", "--port", "0", "--host", HOST,
+  ], root);
+  const line = await child.waitLine((l) => l.startsWith('{"port":'), READY_MS);
+  const port = (JSON.parse(line) as { port: number }).port;
+  return { name: "control", child, port };
+}
+
+export { HOST };
