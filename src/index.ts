@@ -1,5 +1,5 @@
 // Public API of the pushgate package.
-export { startPushgate } from "./server.ts";
+export { createPushgate, startPushgate } from "./server.ts";
 export type { Pushgate, StartOptions } from "./server.ts";
 export type { Config, AuthMode, LogLevel } from "./config/types.ts";
 export { parseConfig, defaultConfig, helpText } from "./config/parse.ts";
@@ -11,6 +11,11 @@ export type { ErrorCode } from "./core/errors.ts";
 export { nodeOfClientId } from "./core/client-id.ts";
 export type { Authenticator, Identity } from "./auth/types.ts";
 export { uidAuthenticator } from "./auth/uid-auth.ts";
+export { authenticatorFor, jwtAuthenticator } from "./auth/from-config.ts";
+export { createJwtVerifier } from "./auth/jwt.ts";
+export type { JwtClaims, JwtOptions, JwtVerifier } from "./auth/jwt.ts";
+export type { HistoryStore, Payload, StreamPosition, HistoryEntry, RecoveryOutcome } from "./history/types.ts";
+export { MemoryHistoryStore } from "./history/memory-store.ts";
 export { validateUid, validateGroup } from "./protocol/names.ts";
 export { LOGIN_REPLY_PREFIX } from "./protocol/seed.ts";
 export { createLogger } from "./ops/log.ts";

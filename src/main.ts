@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // CLI entry: `bun run start [options]`. Parses flags/env, starts one node, drains on signals.
 import { helpText, parseConfig } from "./config/parse.ts";
-import { type Pushgate, startPushgate } from "./server.ts";
+import { type Pushgate, createPushgate } from "./server.ts";
 
 const parsed = parseConfig(Bun.argv.slice(2), process.env);
 if (!parsed.ok) {
@@ -27,7 +27,7 @@ process.on("SIGTERM", () => onSignal("SIGTERM"));
 process.on("SIGINT", () => onSignal("SIGINT"));
 
 try {
-  node = startPushgate(parsed.config);
+  node = await createPushgate(parsed.config);
 } catch (e) {
   console.error(`pushgate: cannot start: ${(e as Error).message}`);
   process.exit(1);

@@ -8,7 +8,11 @@ import type { Authenticator } from "./auth/types.ts";
 import { checkConflicts, defaultConfig } from "./config/parse.ts";
 import type { Config } from "./config/types.ts";
 import { newNodeId } from "./core/client-id.ts";
-import { CloseCode } from "./core/errors.ts";
+import { MemoryHistoryStore } from "./history/memory-store.ts";
+import { startHistorySweeper } from "./history/sweeper.ts";
+import { clientScript } from "./api/client-bundle.ts";
+import { drain } from "./ops/shutdown.ts";
+import { authenticatorFor } from "./auth/from-config.ts";
 import { Hub } from "./core/hub.ts";
 import { healthz, metricsText } from "./ops/health.ts";
 import { type Logger, createLogger } from "./ops/log.ts";
@@ -32,12 +36,17 @@ export interface Pushgate extends AsyncDisposable {
   shutdown(): Promise<void>;
 }
 
+/** Starts a node; for `auth: "jwt"` use createPushgate (it loads the key) or pass `opts.auth`. */
 export function startPushgate(overrides: Partial<Config> = {}, opts: StartOptions = {}): Pushgate {
   const config = defaultConfig(overrides);
   const conflict = checkConflicts(config);
   if (conflict) throw new Error(conflict);
+  if (config.auth !== "uid" && !opts.auth) throw new Error(`auth mode ${config.auth} needs createPushgate() or opts.auth`);
   const log = opts.logger ?? createLogger(config.logLevel);
-  const hub = new Hub(config, log, opts.auth ?? uidAuthenticator, opts.nodeId ?? newNodeId());
+  const history = new MemoryHistoryStore({
+    size: config.historySize, ttlMs: config.historyTtlMs, maxBytes: config.historyMaxBytes,
+  });
+  const hub = new Hub(config, log, opts.auth ?? uidAuthenticator, history, opts.nodeId ?? newNodeId());
   const api = new HttpApi(hub);
   const startedAt = Date.now();
   const server = Bun.serve<ConnData>({
@@ -61,6 +70,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
       if (path.startsWith(API_PREFIX)) return api.handle(req, srv, path);
       if (path === "/healthz") return healthz(hub, startedAt);
       if (path === "/metrics") return metricsText(hub);
+      if (path === "/client.js") return clientScript(log);
       hub.metrics.errors.incL(["E_NOT_FOUND"]);
       return errorResponse("E_NOT_FOUND", `no route ${path}; WebSocket clients connect with an Upgrade request`);
     },
@@ -71,7 +81,8 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     },
   });
   hub.server = server;
-  const sweeper = startLoginSweeper(hub);
+  hub.expiry.start();
+  const timers = [startLoginSweeper(hub), startHistorySweeper(hub)];
   const port = server.port ?? config.port;
   log.info("listening", { host: config.host, port, auth: hub.auth.mode, nodeId: hub.ids.nodeId });
   if (hub.auth.insecure) {
@@ -79,7 +90,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   }
 
   let stopping: Promise<void> | null = null;
-  const shutdown = () => (stopping ??= drain(server, hub, sweeper));
+  const shutdown = () => (stopping ??= drain(server, hub, timers));
   return {
     server, hub, port, url: `http://${urlHost(config.host)}:${port}`,
     shutdown,
@@ -87,18 +98,13 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   };
 }
 
-async function drain(server: Server<ConnData>, hub: Hub, sweeper: Timer): Promise<void> {
-  hub.draining = true;
-  clearInterval(sweeper);
-  const open = hub.clients.size;
-  hub.log.info("shutdown_begin", { connections: open });
-  server.stop(false); // stop listening; sockets stay until closed below
-  hub.closeAll(CloseCode.GOING_AWAY, "server shutting down");
-  const deadline = performance.now() + hub.config.drainTimeoutMs;
-  while (hub.clients.size > 0 && performance.now() < deadline) await Bun.sleep(10);
-  const left = hub.clients.size;
-  await server.stop(true);
-  hub.log.info("shutdown_done", { closed: open - left, forced: left });
+/** Starts a node, first building the authenticator the config asks for (jwt loads its key). */
+export async function createPushgate(overrides: Partial<Config> = {}, opts: StartOptions = {}): Promise<Pushgate> {
+  if (opts.auth) return startPushgate(overrides, opts);
+  const config = defaultConfig(overrides);
+  const auth = await authenticatorFor(config);
+  if (!auth.ok) throw new Error(auth.message);
+  return startPushgate(overrides, { ...opts, auth: auth.value });
 }
 
 function pathOf(url: string): string {

@@ -3,6 +3,7 @@
 import type { Hub } from "../core/hub.ts";
 import { type Err, err } from "../core/result.ts";
 import { validateGroup, validateUid } from "../protocol/names.ts";
+import type { Payload } from "../history/types.ts";
 import type { Conn } from "../transport/conn-data.ts";
 
 const MAX_CLIENT_ID = 64;
@@ -67,11 +68,11 @@ export class Params {
     return check(v, field) ?? "";
   }
 
-  /** The payload to push: a string is sent as-is, anything else as JSON text. */
-  data(field = "data"): string {
+  /** The payload to push: a string goes to seed sockets as-is, anything else as JSON text. */
+  data(field = "data"): Payload {
     const v = this.body[field];
-    if (v === undefined) { this.fail(field, "is required"); return ""; }
-    return typeof v === "string" ? v : JSON.stringify(v);
+    if (v === undefined) { this.fail(field, "is required"); return { text: "", isJson: false }; }
+    return typeof v === "string" ? { text: v, isJson: false } : { text: JSON.stringify(v), isJson: true };
   }
 
   optionalString(field: string, maxLength: number): string | undefined {

@@ -1,17 +1,20 @@
-// The pluggable login step. `uid` mode trusts the first frame; signed tokens (a later issue)
-// plug in here without touching the protocols.
+// The pluggable login step. A protocol hands the authenticator one credential string: the uid
+// (uid mode) or a signed token (jwt mode).
 import type { Result } from "../core/result.ts";
 
 export interface Identity {
   uid: string;
   /** Groups to join at login (e.g. from a token claim). */
   groups?: readonly string[];
+  /** When the credential expires, ms since epoch; the connection is closed then (4001). */
+  expiresAt?: number;
 }
 
 export interface Authenticator {
   readonly mode: string;
+  /** Which field of a pushgate.v1 `auth` frame carries the credential. */
+  readonly credential: "uid" | "token";
   /** True when anyone can claim any identity: the server warns at start. */
   readonly insecure: boolean;
-  /** Turn the first text frame of a connection into an identity. */
-  fromFirstFrame(frame: string): Result<Identity> | Promise<Result<Identity>>;
+  authenticate(credential: string): Result<Identity> | Promise<Result<Identity>>;
 }

@@ -1,13 +1,14 @@
-// Seed behaviour: the first frame is the uid. For demos and trusted networks only.
+// Seed behaviour: the credential is the uid itself. For demos and trusted networks only.
 import { ok } from "../core/result.ts";
 import { validateUid } from "../protocol/names.ts";
 import type { Authenticator } from "./types.ts";
 
 export const uidAuthenticator: Authenticator = {
   mode: "uid",
+  credential: "uid",
   insecure: true,
-  fromFirstFrame(frame) {
-    const uid = validateUid(frame);
+  authenticate(credential) {
+    const uid = validateUid(credential);
     return uid.ok ? ok({ uid: uid.value }) : uid;
   },
 };

@@ -10,6 +10,9 @@ export type ConfigResult =
 
 type Env = Record<string, string | undefined>;
 
+/** String options whose empty value means "unset". */
+const NULLABLE = ["apiKey", "jwtSecret", "jwtPublicKey", "jwtIssuer", "jwtAudience"] as const;
+
 function apply(target: Record<string, unknown>, spec: OptionSpec, raw: string, source: string): string | null {
   const parsed = spec.parse(raw);
   if ("problem" in parsed) return `invalid value for ${source}: ${JSON.stringify(raw)} ${parsed.problem}`;
@@ -23,7 +26,7 @@ function defaults(): Record<string, unknown> {
     const parsed = spec.parse(spec.default);
     out[spec.key] = "value" in parsed ? parsed.value : undefined;
   }
-  out.apiKey = null;
+  for (const key of NULLABLE) out[key] = null;
   return out;
 }
 
@@ -56,7 +59,7 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ConfigResul
     const problem = apply(out, spec, raw, name);
     if (problem) return { ok: false, error: problem };
   }
-  if (out.apiKey === "") out.apiKey = null;
+  for (const key of NULLABLE) if (out[key] === "") out[key] = null;
   const config = out as unknown as Config;
   const conflict = checkConflicts(config);
   if (conflict) return { ok: false, error: conflict };
@@ -73,6 +76,13 @@ export function checkConflicts(c: Config): string | null {
   }
   if (c.maxConnectionsPerUid > c.maxConnections) {
     return "conflicting options: --max-connections-per-uid (PUSHGATE_MAX_CONNECTIONS_PER_UID) is above --max-connections (PUSHGATE_MAX_CONNECTIONS)";
+  }
+  const keys = Number(c.jwtSecret !== null) + Number(c.jwtPublicKey !== null);
+  if (c.auth === "jwt" && keys !== 1) {
+    return "conflicting options: --auth jwt needs exactly one of --jwt-secret (PUSHGATE_JWT_SECRET) or --jwt-public-key (PUSHGATE_JWT_PUBLIC_KEY)";
+  }
+  if (c.auth !== "jwt" && (keys > 0 || c.jwtIssuer !== null || c.jwtAudience !== null)) {
+    return "conflicting options: --jwt-* options need --auth jwt (PUSHGATE_AUTH=jwt)";
   }
   if (c.maxPayload > c.backpressureLimit) {
     return "conflicting options: --max-payload (PUSHGATE_MAX_PAYLOAD) is above --backpressure-limit (PUSHGATE_BACKPRESSURE_LIMIT): one echoed frame would close its reader";

@@ -1,7 +1,7 @@
 // The typed server configuration. Defaults and docs live in ./spec.ts (one table drives the CLI,
 // the env vars, --help and docs/configuration.md).
 
-export type AuthMode = "uid";
+export type AuthMode = "uid" | "jwt";
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 export interface Config {
@@ -25,4 +25,15 @@ export interface Config {
   apiMaxBatch: number;
   drainTimeoutMs: number;
   logLevel: LogLevel;
+  maxBadFrames: number;
+  jwtSecret: string | null;
+  jwtPublicKey: string | null;
+  jwtIssuer: string | null;
+  jwtAudience: string | null;
+  jwtLeeway: number;
+  historySize: number;
+  historyTtlMs: number;
+  historyMaxBytes: number;
+  idempotencyWindowMs: number;
+  idempotencyMaxKeys: number;
 }

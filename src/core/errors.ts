@@ -25,6 +25,10 @@ export const ErrorCodes = [
   "E_SESSION_TOO_LARGE",
   "E_BATCH_TOO_LARGE",
   "E_SHUTTING_DOWN",
+  "E_AUTH_FAILED",
+  "E_TOKEN_EXPIRED",
+  "E_OFFLINE",
+  "E_IDEMPOTENCY_CONFLICT",
   "E_INTERNAL",
 ] as const;
 
@@ -39,6 +43,7 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008, // bad uid, login timeout, rate limit abuse, per-uid limit
   MESSAGE_TOO_BIG: 1009, // inbound frame over maxPayload (closed by Bun itself)
   INTERNAL_ERROR: 1011,
+  TOKEN_EXPIRED: 4001, // pushgate.v1: exp passed without a refresh
 } as const;
 
 /** HTTP status for each API error code. */
@@ -53,6 +58,8 @@ export function httpStatusFor(code: ErrorCode): number {
     case "E_SESSION_TOO_LARGE":
       return 400;
     case "E_UNAUTHORIZED":
+    case "E_AUTH_FAILED":
+    case "E_TOKEN_EXPIRED":
       return 401;
     case "E_FORBIDDEN":
       return 403;
@@ -64,6 +71,7 @@ export function httpStatusFor(code: ErrorCode): number {
       return 405;
     case "E_UID_CONNECTION_LIMIT":
     case "E_GROUP_LIMIT":
+    case "E_IDEMPOTENCY_CONFLICT":
       return 409;
     case "E_BODY_TOO_LARGE":
     case "E_PAYLOAD_TOO_LARGE":

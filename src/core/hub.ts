@@ -1,15 +1,20 @@
-// The hub: one node's state (membership, inherited from Registry) and its delivery. Delivery is
-// always one native server.publish per topic — never a loop over connections.
+// The hub: one node's state (membership, inherited from Registry) and its delivery. A push to a
+// stream is recorded in history, then sent with one native publish per wire format (seed text,
+// pushgate.v1 envelope) — never a loop over connections.
 import type { Server } from "bun";
+import { IdempotencyCache } from "../api/idempotency.ts";
 import type { Authenticator } from "../auth/types.ts";
 import type { Config } from "../config/types.ts";
+import type { HistoryStore, Payload } from "../history/types.ts";
 import type { Logger } from "../ops/log.ts";
 import { createMetrics, type Metrics } from "../ops/metrics.ts";
 import type { CounterSeries } from "../ops/prometheus.ts";
+import { directEnvelope, pushEnvelope } from "../protocol/envelope.ts";
 import type { Conn, ConnData } from "../transport/conn-data.ts";
+import { ExpiryWheel } from "../transport/expiry.ts";
 import { ClientIdFactory } from "./client-id.ts";
 import { Registry } from "./registry.ts";
-import { TOPIC_ALL, groupTopic, uidTopic } from "./topics.ts";
+import { JSON_TOPIC_PREFIX, TOPIC_ALL, groupTopic, uidTopic } from "./topics.ts";
 
 export type PublishKind = "uid" | "group" | "all" | "client";
 
@@ -18,21 +23,26 @@ export class Hub extends Registry {
   readonly metrics: Metrics;
   readonly ids: ClientIdFactory;
   draining = false;
+  readonly expiry = new ExpiryWheel();
+  readonly idempotency: IdempotencyCache;
   // Pre-resolved metric series for the per-message path (no label lookup per publish).
   private readonly published: Record<PublishKind, CounterSeries>;
   private readonly droppedOffline: CounterSeries;
   private readonly droppedBackpressure: CounterSeries;
 
   constructor(
-    readonly config: Config, readonly log: Logger, readonly auth: Authenticator, nodeId: string,
+    readonly config: Config, readonly log: Logger, readonly auth: Authenticator,
+    readonly history: HistoryStore, nodeId: string,
   ) {
     super();
     this.ids = new ClientIdFactory(nodeId);
+    this.idempotency = new IdempotencyCache(config.idempotencyWindowMs, config.idempotencyMaxKeys);
     this.metrics = createMetrics({
       connections: () => this.clients.size,
       loggedIn: () => this.loggedIn,
       uids: () => this.uids.size,
       groups: () => this.groups.size,
+      history: () => this.history.stats(),
     });
     const m = this.metrics;
     this.published = {
@@ -43,37 +53,45 @@ export class Hub extends Registry {
     this.droppedBackpressure = m.drops.series(["backpressure"]);
   }
 
-  newConnData(): ConnData {
+  newConnData(json: boolean): ConnData {
     const now = performance.now();
     return {
-      hub: this, clientId: this.ids.next(), uid: null, loggedIn: false,
-      loginDeadline: now + this.config.loginTimeoutMs, groups: null, session: null,
-      tokens: this.config.rateBurst, refilledAt: now, rateDrops: 0, rateLimited: false,
+      hub: this, clientId: this.ids.next(), json, uid: null, loggedIn: false,
+      loginDeadline: now + this.config.loginTimeoutMs, preauth: null, expiresAt: 0,
+      groups: null, session: null, tokens: this.config.rateBurst, refilledAt: now,
+      rateDrops: 0, rateLimited: false, badFrames: 0,
     };
   }
 
-  sendToUid(uid: string, text: string): number {
-    return this.publish(uidTopic(uid), text, "uid", null);
+  override detach(ws: Conn, code: number): void {
+    this.expiry.cancel(ws);
+    super.detach(ws, code);
   }
 
-  sendToGroup(group: string, text: string, exclude: readonly Conn[] | null): number {
-    return this.publish(groupTopic(group), text, "group", exclude);
+  sendToUid(uid: string, payload: Payload, exclude: readonly Conn[] | null = null): number {
+    return this.push(uidTopic(uid), payload, "uid", exclude);
   }
 
-  sendToAll(text: string, exclude: readonly Conn[] | null): number {
-    return this.publish(TOPIC_ALL, text, "all", exclude);
+  sendToGroup(group: string, payload: Payload, exclude: readonly Conn[] | null): number {
+    return this.push(groupTopic(group), payload, "group", exclude);
   }
 
-  sendToClient(clientId: string, text: string): number {
+  sendToAll(payload: Payload, exclude: readonly Conn[] | null): number {
+    return this.push(TOPIC_ALL, payload, "all", exclude);
+  }
+
+  /** A direct push to one connection: no stream, so no history and no recovery. */
+  sendToClient(clientId: string, payload: Payload): number {
     const ws = this.clients.get(clientId);
     this.published.client.inc();
     if (!ws) {
       this.droppedOffline.inc();
       return 0;
     }
+    const frame = ws.data.json ? directEnvelope(payload, Date.now()) : payload.text;
     // 0 = over backpressureLimit: Bun closes that reader (closeOnBackpressureLimit). Bun also
     // answers 0 for an empty message it did send, hence the length check.
-    if (ws.send(text) === 0 && text.length > 0) {
+    if (ws.send(frame) === 0 && frame.length > 0) {
       this.droppedBackpressure.inc();
       return 0;
     }
@@ -82,34 +100,41 @@ export class Hub extends Registry {
   }
 
   /**
-   * One native publish. Excluded sockets are unsubscribed for the duration of the (synchronous)
-   * publish and resubscribed after, so exclusion costs O(excluded), not O(subscribers).
+   * Records the push in the stream's history, then one native publish per wire format that has
+   * subscribers. Excluded sockets are unsubscribed for the duration of the (synchronous)
+   * publishes and resubscribed after, so exclusion costs O(excluded), not O(subscribers).
    */
-  private publish(topic: string, text: string, kind: PublishKind, exclude: readonly Conn[] | null): number {
-    const server = this.server;
+  private push(stream: string, payload: Payload, kind: PublishKind, exclude: readonly Conn[] | null): number {
     this.published[kind].inc();
+    const server = this.server;
     if (server === null) return 0;
+    const jsonTopic = JSON_TOPIC_PREFIX + stream;
     let removed: Conn[] | null = null;
     if (exclude) {
       for (const ws of exclude) {
+        const topic = ws.data.json ? jsonTopic : stream;
         if (ws.isSubscribed(topic)) {
           ws.unsubscribe(topic);
           (removed ??= []).push(ws);
         }
       }
     }
-    const n = server.subscriberCount(topic);
-    if (n > 0) {
-      // 0 = dropped for at least one reader over backpressureLimit (it is being closed); the
-      // others got it. Never retry: that would duplicate for the healthy ones.
-      // (0 also comes back for a delivered empty message.)
-      if (server.publish(topic, text) === 0 && text.length > 0) this.droppedBackpressure.inc();
-      this.metrics.framesOut.inc(n);
-    } else {
-      this.droppedOffline.inc();
-    }
-    if (removed) for (const ws of removed) ws.subscribe(topic);
-    return n;
+    const at = this.history.append(stream, payload);
+    const nSeed = server.subscriberCount(stream);
+    const nJson = server.subscriberCount(jsonTopic);
+    if (nSeed > 0) this.publish(server, stream, payload.text);
+    if (nJson > 0) this.publish(server, jsonTopic, pushEnvelope(stream, at.epoch, at.offset, at.ts, payload));
+    if (nSeed + nJson === 0) this.droppedOffline.inc();
+    else this.metrics.framesOut.inc(nSeed + nJson);
+    if (removed) for (const ws of removed) ws.subscribe(ws.data.json ? jsonTopic : stream);
+    return nSeed + nJson;
+  }
+
+  private publish(server: Server<ConnData>, topic: string, frame: string): void {
+    // 0 = dropped for at least one reader over backpressureLimit (it is being closed); the
+    // others got it. Never retry: that would duplicate for the healthy ones. (0 also comes back
+    // for a delivered empty message.)
+    if (server.publish(topic, frame) === 0 && frame.length > 0) this.droppedBackpressure.inc();
   }
 
   /** Close every connection (shutdown). */

@@ -5,7 +5,7 @@ import type { Config } from "../config/types.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { type Err, type Result, err, ok } from "./result.ts";
-import { TOPIC_ALL, groupTopic, uidTopic } from "./topics.ts";
+import { TOPIC_ALL, groupTopic, uidTopic, wireTopic } from "./topics.ts";
 
 export abstract class Registry {
   readonly clients = new Map<string, Conn>();
@@ -45,12 +45,12 @@ export abstract class Registry {
     if (set) set.add(ws);
     else this.uids.set(uid, new Set([ws]));
     d.uid = uid;
-    ws.subscribe(uidTopic(uid));
+    ws.subscribe(wireTopic(d.json, uidTopic(uid)));
     if (!d.loggedIn) {
       d.loggedIn = true;
       this.loggedIn++;
       this.pending.delete(ws);
-      ws.subscribe(TOPIC_ALL);
+      ws.subscribe(wireTopic(d.json, TOPIC_ALL));
       this.metrics.logins.inc();
     }
     return ok(undefined);
@@ -61,7 +61,7 @@ export abstract class Registry {
     const uid = ws.data.uid;
     if (uid === null) return;
     this.dropFromUid(ws, uid);
-    ws.unsubscribe(uidTopic(uid));
+    ws.unsubscribe(wireTopic(ws.data.json, uidTopic(uid)));
     ws.data.uid = null;
   }
 
@@ -82,7 +82,7 @@ export abstract class Registry {
     const set = this.groups.get(group);
     if (set) set.add(ws);
     else this.groups.set(group, new Set([ws]));
-    ws.subscribe(groupTopic(group));
+    ws.subscribe(wireTopic(d.json, groupTopic(group)));
     return ok(true);
   }
 
@@ -91,7 +91,7 @@ export abstract class Registry {
     if (!d.groups?.delete(group)) return;
     if (d.groups.size === 0) d.groups = null;
     this.dropFromGroup(ws, group);
-    ws.unsubscribe(groupTopic(group));
+    ws.unsubscribe(wireTopic(d.json, groupTopic(group)));
   }
 
   /** Dissolve a group: every member leaves it. Returns how many connections left. */

@@ -6,6 +6,7 @@ export interface MetricSources {
   loggedIn(): number;
   uids(): number;
   groups(): number;
+  history(): { streams: number; entries: number; bytes: number };
 }
 
 export function createMetrics(src: MetricSources) {
@@ -17,6 +18,12 @@ export function createMetrics(src: MetricSources) {
     loggedIn: r.add(new Gauge("pushgate_logged_in_connections", "Connections that have logged in (unbindUid keeps them counted).", src.loggedIn)),
     uids: r.add(new Gauge("pushgate_uids_online", "Distinct uids with at least one connection.", src.uids)),
     groups: r.add(new Gauge("pushgate_groups", "Groups with at least one member.", src.groups)),
+    historyStreams: r.add(new Gauge("pushgate_history_streams", "Streams with history in memory.", () => src.history().streams)),
+    historyEntries: r.add(new Gauge("pushgate_history_messages", "Messages held in history.", () => src.history().entries)),
+    historyBytes: r.add(new Gauge("pushgate_history_bytes", "Approximate memory held by history.", () => src.history().bytes)),
+    recoveries: r.add(new Counter("pushgate_recoveries_total", "Stream recoveries at login, by outcome (recovered, gap, epoch).", ["outcome"])),
+    replayed: r.add(new Counter("pushgate_replayed_messages_total", "Messages replayed from history at recovery.")),
+    idempotentHits: r.add(new Counter("pushgate_idempotent_replays_total", "API sends answered from the idempotency cache (not delivered again).")),
     uptime: r.add(new Gauge("pushgate_uptime_seconds", "Seconds since start.", () => (Date.now() - started) / 1000)),
     rss: r.add(new Gauge("pushgate_resident_memory_bytes", "Process resident set size.", () => process.memoryUsage.rss())),
     opened: r.add(new Counter("pushgate_connections_opened_total", "WebSocket connections accepted.")),

@@ -1,11 +1,22 @@
 // Error frames and closes with a stable code, counted in pushgate_errors_total.
-import type { ErrorCode } from "../core/errors.ts";
+import { CloseCode, type ErrorCode } from "../core/errors.ts";
 import type { Conn } from "../transport/conn-data.ts";
 
-/** Sends {"type":"error","code":…,"message":…} as a text frame. */
-export function sendError(ws: Conn, code: ErrorCode, message: string): void {
+/** Sends {"type":"error","code":…,"message":…[,"id":…]} as a text frame. */
+export function sendError(ws: Conn, code: ErrorCode, message: string, id?: string | number): void {
   ws.data.hub.metrics.errors.incL([code]);
-  ws.send(`{"type":"error","code":"${code}","message":${JSON.stringify(message)}}`);
+  const idPart = id === undefined ? "" : `,"id":${JSON.stringify(id)}`;
+  ws.send(`{"type":"error","code":"${code}","message":${JSON.stringify(message)}${idPart}}`);
+}
+
+/** An error frame for a frame the server could not take; too many of them close the socket. */
+export function badFrame(ws: Conn, code: ErrorCode, message: string, id?: string | number): void {
+  const d = ws.data;
+  if (++d.badFrames >= d.hub.config.maxBadFrames) {
+    closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_BAD_FRAME", "too many bad frames");
+    return;
+  }
+  sendError(ws, code, message, id);
 }
 
 /** RFC 6455: a control frame carries 125 bytes, 2 of them the close code. */

@@ -1,15 +1,22 @@
 // Per-connection state, kept in typed ws.data (no closures per connection). Fields are plain
 // and few: this object is most of pushgate's memory per idle connection.
 import type { ServerWebSocket } from "bun";
+import type { Identity } from "../auth/types.ts";
 import type { Hub } from "../core/hub.ts";
 
 export interface ConnData {
   readonly hub: Hub;
   readonly clientId: string;
+  /** Wire format: false = seed text protocol, true = pushgate.v1 JSON. */
+  readonly json: boolean;
   uid: string | null;
   loggedIn: boolean;
-  /** performance.now() deadline for the first (login) frame. */
+  /** performance.now() deadline for the login frame; -1 while an async login is deciding. */
   loginDeadline: number;
+  /** Identity from a token on the upgrade URL, used at login. */
+  preauth: Identity | null;
+  /** Token expiry, ms since epoch (0 = none), and its bucket in the expiry wheel. */
+  expiresAt: number;
   /** Allocated on first joinGroup only. */
   groups: Set<string> | null;
   session: Record<string, unknown> | null;
@@ -18,6 +25,7 @@ export interface ConnData {
   refilledAt: number;
   rateDrops: number;
   rateLimited: boolean;
+  badFrames: number;
 }
 
 export type Conn = ServerWebSocket<ConnData>;

@@ -1,22 +1,56 @@
-// WebSocket upgrade: refuse with a JSON 503 when draining or full, else hand over to Bun.
+// WebSocket upgrade: refuse with JSON when draining, full or (jwt) the URL token is bad; pick
+// the wire format from the offered subprotocols; hand over to Bun.
 import type { Server } from "bun";
 import { errorResponse } from "../api/respond.ts";
+import type { Identity } from "../auth/types.ts";
 import type { ErrorCode } from "../core/errors.ts";
 import type { Hub } from "../core/hub.ts";
+import type { Result } from "../core/result.ts";
 import type { ConnData } from "./conn-data.ts";
 
-export function upgrade(req: Request, server: Server<ConnData>, hub: Hub): Response | undefined {
+export const JSON_SUBPROTOCOL = "pushgate.v1";
+// An empty Sec-WebSocket-Protocol stops Bun echoing a subprotocol the client offered: the seed
+// protocol is not one, and claiming another would mislead the client.
+const SEED_HEADERS = { "Sec-WebSocket-Protocol": "" };
+const JSON_HEADERS = { "Sec-WebSocket-Protocol": JSON_SUBPROTOCOL };
+
+type Upgraded = Response | undefined;
+
+export function upgrade(req: Request, server: Server<ConnData>, hub: Hub): Upgraded | Promise<Upgraded> {
   if (hub.draining) return refuse(hub, "shutting_down", "E_SHUTTING_DOWN", "server is shutting down");
   if (hub.clients.size >= hub.config.maxConnections) {
     return refuse(hub, "max_connections", "E_TOO_MANY_CONNECTIONS", `server holds its maximum of ${hub.config.maxConnections} connections`);
   }
-  // An empty Sec-WebSocket-Protocol stops Bun echoing a subprotocol the client offered: the seed
-  // protocol is not one, and claiming it would mislead clients that asked for another.
-  if (server.upgrade(req, { data: hub.newConnData(), headers: NO_SUBPROTOCOL })) return undefined;
+  const json = offersJson(req.headers.get("sec-websocket-protocol"));
+  const token = hub.auth.credential === "token" ? tokenParam(req.url) : null;
+  if (token === null) return accept(req, server, hub, json, null);
+  const result = hub.auth.authenticate(token);
+  if (result instanceof Promise) return result.then((r) => acceptWith(req, server, hub, json, r));
+  return acceptWith(req, server, hub, json, result);
+}
+
+function acceptWith(req: Request, server: Server<ConnData>, hub: Hub, json: boolean, r: Result<Identity>): Upgraded {
+  if (!r.ok) return refuse(hub, "auth_failed", r.code, r.message);
+  return accept(req, server, hub, json, r.value);
+}
+
+function accept(req: Request, server: Server<ConnData>, hub: Hub, json: boolean, preauth: Identity | null): Upgraded {
+  const data = hub.newConnData(json);
+  data.preauth = preauth;
+  if (server.upgrade(req, { data, headers: json ? JSON_HEADERS : SEED_HEADERS })) return undefined;
   return refuse(hub, "bad_request", "E_BAD_FRAME", "not a valid WebSocket upgrade request");
 }
 
-const NO_SUBPROTOCOL = { "Sec-WebSocket-Protocol": "" };
+function offersJson(header: string | null): boolean {
+  if (header === null) return false;
+  return header.split(",").some((p) => p.trim() === JSON_SUBPROTOCOL);
+}
+
+function tokenParam(url: string): string | null {
+  const q = url.indexOf("?");
+  if (q === -1) return null;
+  return new URLSearchParams(url.slice(q + 1)).get("token");
+}
 
 function refuse(hub: Hub, reason: string, code: ErrorCode, message: string): Response {
   hub.metrics.upgradesRejected.incL([reason]);

@@ -1,15 +1,23 @@
 // The one static WebSocket handler. Per-connection state is ws.data; the hub is reached through
 // it, so no closure is created per connection.
 import type { WebSocketHandler } from "bun";
-import { onSeedMessage } from "../protocol/seed.ts";
 import type { Hub } from "../core/hub.ts";
+import { onJsonMessage } from "../protocol/json.ts";
+import { finishSeedLogin, onSeedMessage } from "../protocol/seed.ts";
 import type { ConnData } from "./conn-data.ts";
 
 export const websocketHandler: WebSocketHandler<ConnData> = {
   open(ws) {
-    ws.data.hub.attach(ws);
+    const d = ws.data;
+    d.hub.attach(ws);
+    // A token on the upgrade URL logs a seed socket in at once; pushgate.v1 still waits for
+    // `auth`, which carries the recovery positions.
+    if (d.preauth && !d.json) finishSeedLogin(ws, { ok: true, value: d.preauth });
   },
-  message: onSeedMessage,
+  message(ws, message) {
+    if (ws.data.json) onJsonMessage(ws, message);
+    else onSeedMessage(ws, message);
+  },
   close(ws, rawCode, reason) {
     const hub = ws.data.hub;
     const code = effectiveCloseCode(hub, rawCode, reason);

@@ -33,7 +33,7 @@ describe("with an API key", () => {
     expect(await c.nothingWithin()).toBe(true);
 
     expect(await api(pg, "sendToUid", params, { authorization: `Bearer ${KEY}` }))
-      .toEqual({ status: 200, body: { result: { reached: 1 } } });
+      .toEqual({ status: 200, body: { result: { reached: 1, offline: [] } } });
     expect(await c.next()).toBe("secret-push");
     // The scheme is case-insensitive and surrounding spaces around the key are ignored.
     expect(await api(pg, "getAllUidList", {}, { authorization: `bearer  ${KEY} ` }))
@@ -62,7 +62,7 @@ describe("without an API key", () => {
     await using pg = startTestServer();
     using c = await TestClient.login(pg, "open");
     expect(pg.url).toStartWith("http://127.0.0.1:");
-    expect(await api(pg, "sendToUid", { uid: "open", data: "hi" })).toEqual({ status: 200, body: { result: { reached: 1 } } });
+    expect(await api(pg, "sendToUid", { uid: "open", data: "hi" })).toEqual({ status: 200, body: { result: { reached: 1, offline: [] } } });
     expect(await c.next()).toBe("hi");
     // A stray Authorization header does not matter when no key is configured.
     expect(await api(pg, "isUidOnline", { uid: "open" }, { authorization: "Bearer anything" }))

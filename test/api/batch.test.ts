@@ -21,7 +21,7 @@ test("several calls are answered in order", async () => {
   });
   expect(r).toEqual({
     status: 200,
-    body: { result: [{ result: true }, { result: { reached: 1 } }, { result: 1 }, { result: 1 }, { result: { reached: 1 } }] },
+    body: { result: [{ result: true }, { result: { reached: 1, offline: [] } }, { result: 1 }, { result: 1 }, { result: { reached: 1 } }] },
   });
   expect(await a.next()).toBe("first");
   expect(await a.next()).toBe('{"second":true}');
@@ -43,11 +43,11 @@ test("a failing call does not stop the rest", async () => {
     status: 200,
     body: {
       result: [
-        { result: { reached: 1 } },
+        { result: { reached: 1, offline: [] } },
         { error: { code: "E_NO_SUCH_CLIENT", message: `clientId: no connection ${UNKNOWN_ID} on this server`, field: "clientId" } },
         { error: { code: "E_INVALID_UID", message: "uid: uid must not contain ':'", field: "uid" } },
         { error: { code: "E_BAD_PARAMS", message: "data: is required", field: "data" } },
-        { result: { reached: 1 } },
+        { result: { reached: 1, offline: [] } },
       ],
     },
   });
@@ -122,7 +122,7 @@ test("more than apiMaxBatch calls → 400 E_BATCH_TOO_LARGE and none run", async
   expect(await a.nothingWithin()).toBe(true);
   const full = await api(pg, "batch", { calls: Array.from({ length: MAX_BATCH }, () => call) });
   expect(full.status).toBe(200);
-  expect(full.body.result).toEqual(Array.from({ length: MAX_BATCH }, () => ({ result: { reached: 1 } })));
+  expect(full.body.result).toEqual(Array.from({ length: MAX_BATCH }, () => ({ result: { reached: 1, offline: [] } })));
   for (let i = 0; i < MAX_BATCH; i++) expect(await a.next()).toBe("n");
   expect(await a.nothingWithin()).toBe(true);
 });
@@ -162,8 +162,8 @@ test("deliveries keep call order across publishes and direct sends, up to a clos
   });
   expect(r.status).toBe(200);
   expect(r.body.result).toEqual([
-    { result: { reached: 1 } }, { result: { reached: 1 } }, { result: { reached: 1 } },
-    { result: true }, { result: false }, { result: { reached: 0 } },
+    { result: { reached: 1, offline: [] } }, { result: { reached: 1, offline: [] } }, { result: { reached: 1 } },
+    { result: true }, { result: false }, { result: { reached: 0, offline: [id] } },
   ]);
   expect(await a.closed).toEqual({ code: 1000, reason: "done" });
   expect(a.received).toEqual(["login success, your uid is b5", "1", "2", "3", "4"]);

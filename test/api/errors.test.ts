@@ -80,9 +80,9 @@ describe("bodies", () => {
     // At the limit: accepted, both ways.
     const atLimit = sendBodyOf("big", MAX_BODY);
     expect(atLimit.length).toBe(MAX_BODY);
-    expect(await post("sendToUid", atLimit)).toMatchObject({ status: 200, body: { result: { reached: 1 } } });
+    expect(await post("sendToUid", atLimit)).toMatchObject({ status: 200, body: { result: { reached: 1, offline: [] } } });
     expect(await c.next()).toBe(JSON.parse(atLimit).data);
-    expect(await post("sendToUid", streamed(atLimit, 100))).toMatchObject({ status: 200, body: { result: { reached: 1 } } });
+    expect(await post("sendToUid", streamed(atLimit, 100))).toMatchObject({ status: 200, body: { result: { reached: 1, offline: [] } } });
     expect(await c.next()).toBe(JSON.parse(atLimit).data);
 
     // One byte over, and far over: refused, nothing delivered.
@@ -103,7 +103,7 @@ describe("bodies", () => {
     using c = await TestClient.login(pg, "utf8");
     const data = "€uro ✓ ünïcødé 🎉".repeat(5);
     expect(await post("sendToUid", streamed(JSON.stringify({ uid: "utf8", data }), 7)))
-      .toMatchObject({ status: 200, body: { result: { reached: 1 } } });
+      .toMatchObject({ status: 200, body: { result: { reached: 1, offline: [] } } });
     expect(await c.next()).toBe(data);
   });
 });
@@ -142,7 +142,7 @@ describe("params", () => {
     // Nothing of a refused call is delivered, not even to the valid uids in its list.
     expect(await c.nothingWithin()).toBe(true);
     // 128 characters is still valid.
-    expect(await api(pg, "sendToUid", { uid: "u".repeat(128), data: "x" })).toEqual({ status: 200, body: { result: { reached: 0 } } });
+    expect(await api(pg, "sendToUid", { uid: "u".repeat(128), data: "x" })).toEqual({ status: 200, body: { result: { reached: 0, offline: ["u".repeat(128)] } } });
     expect(await api(pg, "sendToGroup", { group: ["ok", "b:c"], data: "x" }))
       .toEqual(badParams(400, "E_INVALID_GROUP", "group[1]: group must not contain ':'", "group[1]"));
   });
@@ -163,7 +163,7 @@ test("after all the garbage the server still serves, and the metrics moved by ex
   expect((await post("sendToUid", streamed(sendBodyOf("survivor", 2 * MAX_BODY), 300))).status).toBe(413);
   expect(await c.nothingWithin()).toBe(true);
 
-  expect(await api(pg, "sendToUid", { uid: "survivor", data: "still alive" })).toEqual({ status: 200, body: { result: { reached: 1 } } });
+  expect(await api(pg, "sendToUid", { uid: "survivor", data: "still alive" })).toEqual({ status: 200, body: { result: { reached: 1, offline: [] } } });
   expect(await c.next()).toBe("still alive");
 
   const after = await metrics(pg);

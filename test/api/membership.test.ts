@@ -24,10 +24,10 @@ describe("bindUid", () => {
     using c = await TestClient.connect(pg);
     await waitFor(() => pg.hub.pending.size === 1, 2000, "pending connection");
     const id = [...pg.hub.pending][0]!.data.clientId;
-    expect(await api(pg, "sendToUid", { uid: "bound", data: "before" })).toEqual(ok({ reached: 0 }));
+    expect(await api(pg, "sendToUid", { uid: "bound", data: "before" })).toEqual(ok({ reached: 0, offline: ["bound"] }));
     expect(await api(pg, "bindUid", { clientId: id, uid: "bound" })).toEqual(ok(true));
     expect(await api(pg, "getUidByClientId", { clientId: id })).toEqual(ok("bound"));
-    expect(await api(pg, "sendToUid", { uid: "bound", data: "after" })).toEqual(ok({ reached: 1 }));
+    expect(await api(pg, "sendToUid", { uid: "bound", data: "after" })).toEqual(ok({ reached: 1, offline: [] }));
     expect(await c.next()).toBe("after");
     expect(await api(pg, "sendToAll", { data: "all" })).toEqual(ok({ reached: 1 }));
     expect(await c.next()).toBe("all");
@@ -41,8 +41,8 @@ describe("bindUid", () => {
     using other = await TestClient.login(pg, "bystander");
     const id = await idOf(pg, "old");
     expect(await api(pg, "bindUid", { clientId: id, uid: "new" })).toEqual(ok(true));
-    expect(await api(pg, "sendToUid", { uid: "old", data: "to-old" })).toEqual(ok({ reached: 0 }));
-    expect(await api(pg, "sendToUid", { uid: "new", data: "to-new" })).toEqual(ok({ reached: 1 }));
+    expect(await api(pg, "sendToUid", { uid: "old", data: "to-old" })).toEqual(ok({ reached: 0, offline: ["old"] }));
+    expect(await api(pg, "sendToUid", { uid: "new", data: "to-new" })).toEqual(ok({ reached: 1, offline: [] }));
     expect(await c.next()).toBe("to-new");
     await expectQuiet(c, other);
     expect(await api(pg, "isUidOnline", { uid: "old" })).toEqual(ok(false));
@@ -89,7 +89,7 @@ describe("unbindUid", () => {
     using c = await TestClient.login(pg, "u1");
     const id = await idOf(pg, "u1");
     expect(await api(pg, "unbindUid", { clientId: id })).toEqual(ok(true));
-    expect(await api(pg, "sendToUid", { uid: "u1", data: "x" })).toEqual(ok({ reached: 0 }));
+    expect(await api(pg, "sendToUid", { uid: "u1", data: "x" })).toEqual(ok({ reached: 0, offline: ["u1"] }));
     expect(await api(pg, "isUidOnline", { uid: "u1" })).toEqual(ok(false));
     expect(await api(pg, "getUidByClientId", { clientId: id })).toEqual(ok(null));
     expect(await api(pg, "isOnline", { clientId: id })).toEqual(ok(true));
@@ -104,10 +104,10 @@ describe("unbindUid", () => {
     using c = await TestClient.login(pg, "mine");
     const id = await idOf(pg, "mine");
     expect(await api(pg, "unbindUid", { clientId: id, uid: "other" })).toEqual(ok(false));
-    expect(await api(pg, "sendToUid", { uid: "mine", data: "still" })).toEqual(ok({ reached: 1 }));
+    expect(await api(pg, "sendToUid", { uid: "mine", data: "still" })).toEqual(ok({ reached: 1, offline: [] }));
     expect(await c.next()).toBe("still");
     expect(await api(pg, "unbindUid", { clientId: id, uid: "mine" })).toEqual(ok(true));
-    expect(await api(pg, "sendToUid", { uid: "mine", data: "gone" })).toEqual(ok({ reached: 0 }));
+    expect(await api(pg, "sendToUid", { uid: "mine", data: "gone" })).toEqual(ok({ reached: 0, offline: ["mine"] }));
     await expectQuiet(c);
   });
 

@@ -57,7 +57,7 @@ test("queries reflect uids, connections and groups; entries go away when sockets
   expect(await api(pg, "getUidByClientId", { clientId: pendingId })).toEqual(ok(null));
 
   // Which id is which socket: a push to each of alice's ids lands on exactly one of her sockets.
-  for (const id of aliceIds) expect(await api(pg, "sendToClient", { clientId: id, data: id })).toEqual(ok({ reached: 1 }));
+  for (const id of aliceIds) expect(await api(pg, "sendToClient", { clientId: id, data: id })).toEqual(ok({ reached: 1, offline: [] }));
   const got = [await a1.next(), await a2.next()];
   expect(sorted(got)).toEqual(sorted(aliceIds));
   const [a1Id, a2Id] = got as [string, string];

@@ -26,7 +26,7 @@ describe("sendToUid", () => {
     await using pg = startTestServer();
     using a = await TestClient.login(pg, "alice");
     using b = await TestClient.login(pg, "bob");
-    expect(await api(pg, "sendToUid", { uid: "alice", data: "hello" })).toEqual({ status: 200, body: { result: { reached: 1 } } });
+    expect(await api(pg, "sendToUid", { uid: "alice", data: "hello" })).toEqual({ status: 200, body: { result: { reached: 1, offline: [] } } });
     expect(await a.next()).toBe("hello");
     await expectQuiet(a, b);
   });
@@ -36,7 +36,7 @@ describe("sendToUid", () => {
     using a = await TestClient.login(pg, "a");
     using b = await TestClient.login(pg, "b");
     using c = await TestClient.login(pg, "c");
-    expect(await api(pg, "sendToUid", { uid: ["a", "b"], data: "to-ab" })).toEqual({ status: 200, body: { result: { reached: 2 } } });
+    expect(await api(pg, "sendToUid", { uid: ["a", "b"], data: "to-ab" })).toEqual({ status: 200, body: { result: { reached: 2, offline: [] } } });
     expect(await a.next()).toBe("to-ab");
     expect(await b.next()).toBe("to-ab");
     await expectQuiet(a, b, c);
@@ -45,10 +45,10 @@ describe("sendToUid", () => {
   test("offline uid reaches 0; mixed list counts only the online one", async () => {
     await using pg = startTestServer();
     using a = await TestClient.login(pg, "online");
-    expect(await api(pg, "sendToUid", { uid: "ghost", data: "x" })).toEqual({ status: 200, body: { result: { reached: 0 } } });
-    expect(await api(pg, "sendToUid", { uid: ["ghost"], data: "x" })).toEqual({ status: 200, body: { result: { reached: 0 } } });
+    expect(await api(pg, "sendToUid", { uid: "ghost", data: "x" })).toEqual({ status: 200, body: { result: { reached: 0, offline: ["ghost"] } } });
+    expect(await api(pg, "sendToUid", { uid: ["ghost"], data: "x" })).toEqual({ status: 200, body: { result: { reached: 0, offline: ["ghost"] } } });
     await expectQuiet(a);
-    expect(await api(pg, "sendToUid", { uid: ["ghost", "online"], data: "y" })).toEqual({ status: 200, body: { result: { reached: 1 } } });
+    expect(await api(pg, "sendToUid", { uid: ["ghost", "online"], data: "y" })).toEqual({ status: 200, body: { result: { reached: 1, offline: ["ghost"] } } });
     expect(await a.next()).toBe("y");
     await expectQuiet(a);
   });
@@ -69,7 +69,7 @@ describe("sendToUid", () => {
       [[1, "two", null], '[1,"two",null]'],
     ];
     for (const [data, expected] of cases) {
-      expect(await api(pg, "sendToUid", { uid: "fmt", data })).toEqual({ status: 200, body: { result: { reached: 1 } } });
+      expect(await api(pg, "sendToUid", { uid: "fmt", data })).toEqual({ status: 200, body: { result: { reached: 1, offline: [] } } });
       expect(await a.next()).toBe(expected);
     }
     await expectQuiet(a);
@@ -81,7 +81,7 @@ describe("sendToUid", () => {
     using c2 = await TestClient.login(pg, "multi");
     using c3 = await TestClient.login(pg, "multi");
     using other = await TestClient.login(pg, "other");
-    expect(await api(pg, "sendToUid", { uid: "multi", data: "fan" })).toEqual({ status: 200, body: { result: { reached: 3 } } });
+    expect(await api(pg, "sendToUid", { uid: "multi", data: "fan" })).toEqual({ status: 200, body: { result: { reached: 3, offline: [] } } });
     for (const c of [c1, c2, c3]) expect(await c.next()).toBe("fan");
     await expectQuiet(c1, c2, c3, other);
   });
@@ -94,7 +94,7 @@ describe("sendToClient", () => {
     const id = await idOf(pg, "one");
     using twin = await TestClient.login(pg, "one");
     using b = await TestClient.login(pg, "two");
-    expect(await api(pg, "sendToClient", { clientId: id, data: { hi: 1 } })).toEqual({ status: 200, body: { result: { reached: 1 } } });
+    expect(await api(pg, "sendToClient", { clientId: id, data: { hi: 1 } })).toEqual({ status: 200, body: { result: { reached: 1, offline: [] } } });
     expect(await a.next()).toBe('{"hi":1}');
     await expectQuiet(a, twin, b);
   });
@@ -105,7 +105,7 @@ describe("sendToClient", () => {
     using b = await TestClient.login(pg, "b");
     using c = await TestClient.login(pg, "c");
     const ids = [await idOf(pg, "a"), await idOf(pg, "b")];
-    expect(await api(pg, "sendToClient", { clientId: ids, data: "direct" })).toEqual({ status: 200, body: { result: { reached: 2 } } });
+    expect(await api(pg, "sendToClient", { clientId: ids, data: "direct" })).toEqual({ status: 200, body: { result: { reached: 2, offline: [] } } });
     expect(await a.next()).toBe("direct");
     expect(await b.next()).toBe("direct");
     await expectQuiet(a, b, c);
@@ -117,8 +117,8 @@ describe("sendToClient", () => {
     const id = await idOf(pg, "a");
     const unknown = "ffffffff0000000fffff";
     expect(unknown).not.toBe(id);
-    expect(await api(pg, "sendToClient", { clientId: unknown, data: "x" })).toEqual({ status: 200, body: { result: { reached: 0 } } });
-    expect(await api(pg, "sendToClient", { clientId: [unknown, id], data: "y" })).toEqual({ status: 200, body: { result: { reached: 1 } } });
+    expect(await api(pg, "sendToClient", { clientId: unknown, data: "x" })).toEqual({ status: 200, body: { result: { reached: 0, offline: [unknown] } } });
+    expect(await api(pg, "sendToClient", { clientId: [unknown, id], data: "y" })).toEqual({ status: 200, body: { result: { reached: 1, offline: [unknown] } } });
     expect(await a.next()).toBe("y");
     await expectQuiet(a);
   });

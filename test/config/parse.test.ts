@@ -49,7 +49,7 @@ describe("config", () => {
     expect(error(["--port", "-1"])).toBe('invalid value for --port: "-1" is not a whole number in 0..65535');
     expect(error(["--bogus"])).toBe("unknown option --bogus (see --help)");
     expect(error(["--port"])).toBe("missing value for --port");
-    expect(error(["--auth", "magic"])).toBe('invalid value for --auth: "magic" is not one of: uid');
+    expect(error(["--auth", "magic"])).toBe('invalid value for --auth: "magic" is not one of: uid, jwt');
     expect(error([], { PUSHGATE_LOGIN_TIMEOUT: "soon" })).toBe(
       'invalid value for PUSHGATE_LOGIN_TIMEOUT: "soon" is not a duration in 50..3600000 ms (e.g. 500ms, 10s, 2m)',
     );
@@ -64,5 +64,22 @@ describe("config", () => {
     const r = parseConfig(["--port", "1", "--help"]);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.help).toBe(true);
+  });
+});
+
+describe("jwt options", () => {
+  test("--auth jwt needs exactly one key; jwt options need --auth jwt", () => {
+    const need = "conflicting options: --auth jwt needs exactly one of --jwt-secret (PUSHGATE_JWT_SECRET) or --jwt-public-key (PUSHGATE_JWT_PUBLIC_KEY)";
+    expect(error(["--auth", "jwt"])).toBe(need);
+    expect(error(["--auth", "jwt", "--jwt-secret", "s", "--jwt-public-key", "/k.pem"])).toBe(need);
+    expect(error(["--jwt-secret", "s"])).toBe("conflicting options: --jwt-* options need --auth jwt (PUSHGATE_AUTH=jwt)");
+    expect(error(["--jwt-issuer", "me"])).toBe("conflicting options: --jwt-* options need --auth jwt (PUSHGATE_AUTH=jwt)");
+    const c = config(["--auth", "jwt"], { PUSHGATE_JWT_SECRET: "x".repeat(32), PUSHGATE_JWT_AUDIENCE: "app" });
+    expect(c).toMatchObject({ auth: "jwt", jwtSecret: "x".repeat(32), jwtAudience: "app", jwtIssuer: null, jwtPublicKey: null });
+  });
+
+  test("history and idempotency options", () => {
+    const c = config(["--history-size", "5", "--history-ttl", "30s", "--history-max-bytes", "1MiB", "--idempotency-window", "1m"]);
+    expect(c).toMatchObject({ historySize: 5, historyTtlMs: 30_000, historyMaxBytes: 1024 * 1024, idempotencyWindowMs: 60_000 });
   });
 });

@@ -1,0 +1,43 @@
+// Builds the authenticator the config asks for. jwt mode loads and checks its key first, so a
+// bad key fails at start with an exact message rather than at the first login.
+import type { Config } from "../config/types.ts";
+import { type Result, err, ok } from "../core/result.ts";
+import { createJwtVerifier, type JwtVerifier } from "./jwt.ts";
+import type { Authenticator } from "./types.ts";
+import { uidAuthenticator } from "./uid-auth.ts";
+
+export function jwtAuthenticator(verifier: JwtVerifier): Authenticator {
+  return {
+    mode: "jwt",
+    credential: "token",
+    insecure: false,
+    async authenticate(token) {
+      const r = await verifier.verify(token);
+      if (!r.ok) return r;
+      const c = r.value;
+      return ok({ uid: c.sub, groups: c.groups, expiresAt: c.exp * 1000 });
+    },
+  };
+}
+
+export async function authenticatorFor(config: Config): Promise<Result<Authenticator>> {
+  if (config.auth === "uid") return ok(uidAuthenticator);
+  let publicKey: string | undefined;
+  if (config.jwtPublicKey !== null) {
+    const file = Bun.file(config.jwtPublicKey);
+    if (!(await file.exists())) return err("E_BAD_PARAMS", `--jwt-public-key: no file at ${config.jwtPublicKey}`);
+    publicKey = await file.text();
+  }
+  const verifier = await createJwtVerifier({
+    secret: config.jwtSecret ?? undefined,
+    publicKey,
+    issuer: config.jwtIssuer ?? undefined,
+    audience: config.jwtAudience ?? undefined,
+    leewaySeconds: config.jwtLeeway,
+  });
+  if (verifier.ok) return ok(jwtAuthenticator(verifier.value));
+  const flag = verifier.field === "publicKey" ? "--jwt-public-key (PUSHGATE_JWT_PUBLIC_KEY)"
+    : verifier.field === "secret" ? "--jwt-secret (PUSHGATE_JWT_SECRET)"
+    : verifier.field === "issuer" ? "--jwt-issuer" : verifier.field === "audience" ? "--jwt-audience" : "--jwt-*";
+  return err(verifier.code, `invalid ${flag}: ${verifier.message}`);
+}

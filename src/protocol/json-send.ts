@@ -1,0 +1,45 @@
+// pushgate.v1 `send`: a client pushes to "uid:<uid>", "group:<name>" (members only) or "all".
+import type { Payload } from "../history/types.ts";
+import type { Conn } from "../transport/conn-data.ts";
+import { badFrame } from "./frames.ts";
+import type { Frame } from "./json-frames.ts";
+import { validateGroup, validateUid } from "./names.ts";
+
+function reply(ws: Conn, id: string | number, delivered: number): void {
+  ws.send(`{"type":"reply","id":${JSON.stringify(id)},"delivered":${delivered}}`);
+}
+
+function replyError(ws: Conn, id: string | number, code: string, message: string): void {
+  ws.data.hub.metrics.errors.incL([code]);
+  ws.send(`{"type":"reply","id":${JSON.stringify(id)},"error":{"code":"${code}","message":${JSON.stringify(message)}}}`);
+}
+
+export function onClientSend(ws: Conn, f: Frame): void {
+  const hub = ws.data.hub;
+  const id = f.id;
+  if (id === undefined) return badFrame(ws, "E_BAD_FRAME", "send needs an `id`");
+  if (typeof f.to !== "string") return badFrame(ws, "E_BAD_FRAME", "send needs a string `to`", id);
+  if (f.data === undefined) return badFrame(ws, "E_BAD_FRAME", "send needs `data`", id);
+  if (!hub.config.allowClientSend) {
+    hub.metrics.drops.incL(["forbidden"]);
+    return replyError(ws, id, "E_FORBIDDEN", "clients may not send on this server (--allow-client-send)");
+  }
+  const payload: Payload = typeof f.data === "string"
+    ? { text: f.data, isJson: false }
+    : { text: JSON.stringify(f.data), isJson: true };
+  const to = f.to;
+  if (to === "all") return reply(ws, id, hub.sendToAll(payload, null));
+  if (to.startsWith("uid:")) {
+    const uid = validateUid(to.slice(4));
+    if (!uid.ok) return replyError(ws, id, uid.code, uid.message);
+    const n = hub.sendToUid(uid.value, payload);
+    return n > 0 ? reply(ws, id, n) : replyError(ws, id, "E_OFFLINE", `uid ${uid.value} has no connection`);
+  }
+  if (to.startsWith("group:")) {
+    const group = validateGroup(to.slice(6));
+    if (!group.ok) return replyError(ws, id, group.code, group.message);
+    if (!ws.data.groups?.has(group.value)) return replyError(ws, id, "E_FORBIDDEN", `not a member of group ${group.value}`);
+    return reply(ws, id, hub.sendToGroup(group.value, payload, null));
+  }
+  badFrame(ws, "E_BAD_FRAME", "to must be uid:<uid>, group:<name> or all", id);
+}

@@ -1,0 +1,86 @@
+// The pushgate.v1 JSON protocol (docs/protocol.md): auth → welcome (+ recovery), send → reply,
+// ping → pong, refresh → refreshed. Garbage gets an error frame; repeated garbage a 1008 close.
+import type { Identity } from "../auth/types.ts";
+import { CloseCode } from "../core/errors.ts";
+import type { Result } from "../core/result.ts";
+import type { StreamPosition } from "../history/types.ts";
+import type { Conn } from "../transport/conn-data.ts";
+import { admit } from "../transport/inbound.ts";
+import { badFrame, closeWithError, sendError } from "./frames.ts";
+import { type Frame, parseFrame, parseRecover } from "./json-frames.ts";
+import { AUTHENTICATING, authenticate, completeLogin } from "./login.ts";
+import { sendWelcome } from "./json-welcome.ts";
+import { onClientSend } from "./json-send.ts";
+
+export function onJsonMessage(ws: Conn, message: string | Buffer): void {
+  if (!admit(ws, message)) return;
+  const parsed = parseFrame(message);
+  if (!parsed.ok) {
+    badFrame(ws, parsed.code, parsed.message);
+    return;
+  }
+  const f = parsed.value;
+  const d = ws.data;
+  if (f.type === "ping") {
+    ws.send(f.id === undefined ? '{"type":"pong"}' : `{"type":"pong","id":${JSON.stringify(f.id)}}`);
+    return;
+  }
+  if (!d.loggedIn) {
+    if (f.type !== "auth") badFrame(ws, "E_BAD_FRAME", "the first frame must be auth", f.id);
+    else if (d.loginDeadline === AUTHENTICATING) badFrame(ws, "E_BAD_FRAME", "auth in progress", f.id);
+    else onAuth(ws, f);
+    return;
+  }
+  switch (f.type) {
+    case "send": onClientSend(ws, f); return;
+    case "refresh": onRefresh(ws, f); return;
+    case "auth": badFrame(ws, "E_BAD_FRAME", "already authenticated", f.id); return;
+    default: badFrame(ws, "E_BAD_FRAME", `unknown frame type ${JSON.stringify(f.type.slice(0, 32))}`, f.id);
+  }
+}
+
+function onAuth(ws: Conn, f: Frame): void {
+  const d = ws.data;
+  const recover = parseRecover(f.recover);
+  if (!recover.ok) {
+    closeWithError(ws, CloseCode.POLICY_VIOLATION, recover.code, recover.message);
+    return;
+  }
+  const field = d.hub.auth.credential;
+  const credential = f[field];
+  if (credential === undefined && d.preauth) {
+    finishJsonLogin(ws, { ok: true, value: d.preauth }, recover.value);
+    return;
+  }
+  if (typeof credential !== "string") {
+    closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_AUTH_FAILED", `auth needs a string \`${field}\``);
+    return;
+  }
+  authenticate(ws, credential, recover.value, finishJsonLogin);
+}
+
+function finishJsonLogin(ws: Conn, result: Result<Identity>, recover: Map<string, StreamPosition> | null): void {
+  if (completeLogin(ws, result)) sendWelcome(ws, recover);
+}
+
+function onRefresh(ws: Conn, f: Frame): void {
+  if (ws.data.hub.auth.credential !== "token") {
+    badFrame(ws, "E_BAD_FRAME", "refresh needs --auth jwt", f.id);
+    return;
+  }
+  if (typeof f.token !== "string") {
+    badFrame(ws, "E_BAD_FRAME", "refresh needs a string `token`", f.id);
+    return;
+  }
+  authenticate(ws, f.token, f.id, finishRefresh);
+}
+
+function finishRefresh(ws: Conn, r: Result<Identity>, id: string | number | undefined): void {
+  const d = ws.data;
+  if (!r.ok) return sendError(ws, r.code, r.message, id);
+  if (r.value.uid !== d.uid) return sendError(ws, "E_AUTH_FAILED", "refresh token is for another uid", id);
+  const exp = r.value.expiresAt ?? 0;
+  d.hub.expiry.schedule(ws, exp);
+  const idPart = id === undefined ? "" : `,"id":${JSON.stringify(id)}`;
+  ws.send(`{"type":"refreshed","exp":${exp > 0 ? Math.floor(exp / 1000) : null}${idPart}}`);
+}

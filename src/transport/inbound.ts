@@ -1,0 +1,41 @@
+// Checks every inbound frame passes before a protocol sees it: text only, within the rate.
+import { CloseCode } from "../core/errors.ts";
+import { closeWithError, sendError } from "../protocol/frames.ts";
+import type { Conn } from "./conn-data.ts";
+import { takeToken } from "./rate-limit.ts";
+
+/** True when the protocol should handle `message` (a string); otherwise it was dealt with. */
+export function admit(ws: Conn, message: string | Buffer): message is string {
+  const d = ws.data;
+  const hub = d.hub;
+  const cfg = hub.config;
+  hub.metrics.framesIn.inc();
+  if (typeof message !== "string") {
+    closeWithError(ws, CloseCode.UNSUPPORTED_DATA, "E_BINARY_UNSUPPORTED", "this protocol takes text frames only");
+    return false;
+  }
+  if (cfg.rateLimit > 0) {
+    if (!takeToken(d, cfg.rateLimit, cfg.rateBurst, performance.now())) {
+      onRateLimited(ws);
+      return false;
+    }
+    if (d.rateLimited) d.rateLimited = false;
+  }
+  return true;
+}
+
+function onRateLimited(ws: Conn): void {
+  const d = ws.data;
+  const hub = d.hub;
+  d.rateDrops++;
+  hub.metrics.drops.incL(["rate_limited"]);
+  if (d.rateDrops >= hub.config.rateLimitCloseAfter) {
+    closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_RATE_LIMITED", "too many frames over the rate limit");
+    return;
+  }
+  // One error frame per episode: answering every dropped frame would amplify a flood.
+  if (!d.rateLimited) {
+    d.rateLimited = true;
+    sendError(ws, "E_RATE_LIMITED", `over ${hub.config.rateLimit} frames/s; frames are dropped`);
+  }
+}
