@@ -5,7 +5,7 @@ import type { Socket } from "bun";
 export interface RawFrame { opcode: number; payload: Buffer }
 
 export class RawWs {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private handshakeDone = false;
   readonly frames: RawFrame[] = [];
   /** The server's handshake response head (status line and headers). */
@@ -58,20 +58,13 @@ export class RawWs {
   }
 
   private parse(): void {
-    for (;;) {
-      if (this.buf.length < 2) return;
-      const b1 = this.buf[1]!;
-      let len = b1 & 0x7f;
-      let off = 2;
-      if (len === 126) { if (this.buf.length < 4) return; len = this.buf.readUInt16BE(2); off = 4; }
-      else if (len === 127) { if (this.buf.length < 10) return; len = Number(this.buf.readBigUInt64BE(2)); off = 10; }
-      if (this.buf.length < off + len) return;
-      const frame = { opcode: this.buf[0]! & 0x0f, payload: Buffer.from(this.buf.subarray(off, off + len)) };
-      this.buf = this.buf.subarray(off + len);
+    const { frames, rest } = parseFrames(this.buf);
+    this.buf = rest;
+    for (const frame of frames) {
       if (frame.opcode === 0x9 && this.answerPings) this.socket.write(encodeFrame(0xa, frame.payload));
       this.frames.push(frame);
-      for (const w of this.waiters.splice(0)) w();
     }
+    if (frames.length > 0) for (const w of this.waiters.splice(0)) w();
   }
 
   /** Waits for the first frame matching `pred` (default: any) after index `from`. */
@@ -128,4 +121,36 @@ export function encodeFrame(opcode: number, payload: Uint8Array, mask = true, fi
   const body = Buffer.alloc(len);
   for (let i = 0; i < len; i++) body[i] = payload[i]! ^ key[i & 3]!;
   return Buffer.concat([Buffer.from(head), key, body]);
+}
+
+/** Splits server frames (unmasked) off the front of `buf`; `rest` is an incomplete tail. */
+export function parseFrames(buf: Buffer): { frames: RawFrame[]; rest: Buffer } {
+  const frames: RawFrame[] = [];
+  for (;;) {
+    if (buf.length < 2) break;
+    let len = buf[1]! & 0x7f;
+    let off = 2;
+    if (len === 126) { if (buf.length < 4) break; len = buf.readUInt16BE(2); off = 4; }
+    else if (len === 127) { if (buf.length < 10) break; len = Number(buf.readBigUInt64BE(2)); off = 10; }
+    if (buf.length < off + len) break;
+    frames.push({ opcode: buf[0]! & 0x0f, payload: Buffer.from(buf.subarray(off, off + len)) });
+    buf = buf.subarray(off + len);
+  }
+  return { frames, rest: buf };
+}
+
+/** A logged-in seed client over node:net that then stops reading (socket.pause()). */
+export async function stalledClient(port: number, uid: string): Promise<import("node:net").Socket> {
+  const { connect } = await import("node:net");
+  const sock = connect(port, "127.0.0.1");
+  await new Promise((r) => sock.once("connect", r));
+  sock.write(
+    "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  );
+  await new Promise((r) => sock.once("data", r));
+  sock.write(encodeFrame(0x1, Buffer.from(uid)));
+  await new Promise((r) => sock.once("data", r)); // login reply
+  sock.pause();
+  return sock;
 }

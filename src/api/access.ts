@@ -8,7 +8,8 @@ export class ApiAccess {
   private readonly keyDigest: Buffer | null;
 
   constructor(apiKey: string | null) {
-    this.keyDigest = apiKey === null ? null : digest(apiKey);
+    // The presented key is trimmed, so the configured one must be too.
+    this.keyDigest = apiKey === null || apiKey.trim() === "" ? null : digest(apiKey.trim());
   }
 
   check(req: Request, server: Server<unknown>): Err | null {

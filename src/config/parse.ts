@@ -90,8 +90,12 @@ export function checkConflicts(c: Config): string | null {
   return null;
 }
 
+/** Defaults with `overrides` on top; undefined overrides are ignored, empty strings unset. */
 export function defaultConfig(overrides: Partial<Config> = {}): Config {
-  return { ...(defaults() as unknown as Config), ...overrides };
+  const out = defaults();
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) out[k] = v;
+  for (const key of NULLABLE) if (typeof out[key] === "string" && (out[key] as string).trim() === "") out[key] = null;
+  return out as unknown as Config;
 }
 
 export function helpText(): string {

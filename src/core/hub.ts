@@ -57,7 +57,7 @@ export class Hub extends Registry {
     const now = performance.now();
     return {
       hub: this, clientId: this.ids.next(), json, uid: null, loggedIn: false,
-      loginDeadline: now + this.config.loginTimeoutMs, preauth: null, expiresAt: 0,
+      loginDeadline: now + this.config.loginTimeoutMs, authenticating: false, preauth: null, expiresAt: 0,
       groups: null, session: null, tokens: this.config.rateBurst, refilledAt: now,
       rateDrops: 0, rateLimited: false, badFrames: 0,
     };
@@ -131,9 +131,10 @@ export class Hub extends Registry {
   }
 
   private publish(server: Server<ConnData>, topic: string, frame: string): void {
-    // 0 = dropped for at least one reader over backpressureLimit (it is being closed); the
-    // others got it. Never retry: that would duplicate for the healthy ones. (0 also comes back
-    // for a delivered empty message.)
+    // 0 = dropped for at least one reader (Bun answers -1 while merely queued, and for small
+    // frames often the length even when a reader is then cut off, so slow-reader closes are
+    // best read from closes_total{code="1006"}). Never retry: the healthy readers got it.
+    // (0 also comes back for a delivered empty message.)
     if (server.publish(topic, frame) === 0 && frame.length > 0) this.droppedBackpressure.inc();
   }
 

@@ -29,7 +29,7 @@ export abstract class Registry {
     if (d.uid !== null) this.dropFromUid(ws, d.uid);
     if (d.loggedIn) this.loggedIn--;
     if (d.groups) for (const g of d.groups) this.dropFromGroup(ws, g);
-    this.metrics.closes.incL([String(code)]);
+    this.metrics.closes.incL([closeLabel(code)]);
   }
 
   /** Bind a connection to a uid (login when it had none). Re-binding replaces the old uid. */
@@ -116,4 +116,9 @@ export abstract class Registry {
     set.delete(ws);
     if (set.size === 0) this.groups.delete(group);
   }
+}
+
+/** Close codes are client-chosen: only known ones become label values (bounded cardinality). */
+function closeLabel(code: number): string {
+  return (code >= 1000 && code <= 1015) || code === 4001 ? String(code) : "other";
 }

@@ -2,7 +2,7 @@
 import type { Server } from "bun";
 import { CloseCode } from "../core/errors.ts";
 import type { Hub } from "../core/hub.ts";
-import type { ConnData } from "../transport/conn-data.ts";
+import type { Conn, ConnData } from "../transport/conn-data.ts";
 
 export async function drain(server: Server<ConnData>, hub: Hub, timers: readonly Timer[]): Promise<void> {
   hub.draining = true;
@@ -10,11 +10,20 @@ export async function drain(server: Server<ConnData>, hub: Hub, timers: readonly
   hub.expiry.stop();
   const open = hub.clients.size;
   hub.log.info("shutdown_begin", { connections: open });
-  server.stop(false); // stop listening; sockets stay until closed below
-  hub.closeAll(CloseCode.GOING_AWAY, "server shutting down");
+  server.stop(false); // stop listening; open sockets stay
+  // Bun runs the close handler inside ws.close() and drops what is still queued, so first let
+  // the queues drain (bounded), then close every socket with 1001 and give the close frames a
+  // moment to leave before the hard stop.
+  const conns = [...hub.clients.values()];
   const deadline = performance.now() + hub.config.drainTimeoutMs;
-  while (hub.clients.size > 0 && performance.now() < deadline) await Bun.sleep(10);
-  const left = hub.clients.size;
+  while (performance.now() < deadline && conns.some(backlogged)) await Bun.sleep(10);
+  const forced = conns.filter(backlogged).length;
+  hub.closeAll(CloseCode.GOING_AWAY, "server shutting down");
+  await Bun.sleep(20);
   await server.stop(true);
-  hub.log.info("shutdown_done", { closed: open - left, forced: left });
+  hub.log.info("shutdown_done", { closed: open, forced });
+}
+
+function backlogged(ws: Conn): boolean {
+  return ws.readyState === 1 && ws.getBufferedAmount() > 0;
 }

@@ -8,7 +8,7 @@ import type { Conn } from "../transport/conn-data.ts";
 import { admit } from "../transport/inbound.ts";
 import { badFrame, closeWithError, sendError } from "./frames.ts";
 import { type Frame, parseFrame, parseRecover } from "./json-frames.ts";
-import { AUTHENTICATING, authenticate, completeLogin } from "./login.ts";
+import { authenticate, completeLogin } from "./login.ts";
 import { sendWelcome } from "./json-welcome.ts";
 import { onClientSend } from "./json-send.ts";
 
@@ -27,7 +27,7 @@ export function onJsonMessage(ws: Conn, message: string | Buffer): void {
   }
   if (!d.loggedIn) {
     if (f.type !== "auth") badFrame(ws, "E_BAD_FRAME", "the first frame must be auth", f.id);
-    else if (d.loginDeadline === AUTHENTICATING) badFrame(ws, "E_BAD_FRAME", "auth in progress", f.id);
+    else if (d.authenticating) badFrame(ws, "E_BAD_FRAME", "auth in progress", f.id);
     else onAuth(ws, f);
     return;
   }

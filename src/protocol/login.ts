@@ -5,36 +5,52 @@ import { CloseCode } from "../core/errors.ts";
 import type { Result } from "../core/result.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { closeWithError } from "./frames.ts";
-
-/** loginDeadline value while an asynchronous authenticator is deciding. */
-export const AUTHENTICATING = -1;
+import { validateGroup, validateUid } from "./names.ts";
 
 /**
  * Authenticates `credential` and calls `then` with the result — synchronously when the
- * authenticator is, else when its promise settles and only if the socket is still open.
+ * authenticator is, else when its promise settles and only if the socket is still open. While an
+ * asynchronous login decides, `authenticating` is set; the login timeout keeps running. A throwing
+ * or rejecting authenticator closes the socket with 1011.
  */
 export function authenticate<C>(
   ws: Conn, credential: string, context: C, then: (ws: Conn, r: Result<Identity>, context: C) => void,
 ): void {
-  const result = ws.data.hub.auth.authenticate(credential);
-  if (!(result instanceof Promise)) {
-    then(ws, result, context);
-    return;
-  }
   const d = ws.data;
-  const deadline = d.loginDeadline;
-  if (!d.loggedIn) d.loginDeadline = AUTHENTICATING;
+  let result: Result<Identity> | Promise<Result<Identity>>;
+  try {
+    result = d.hub.auth.authenticate(credential);
+  } catch (e) {
+    return authFailed(ws, e);
+  }
+  if (!(result instanceof Promise)) return settle(ws, result, context, then);
+  d.authenticating = true;
   result.then(
     (r) => {
-      if (ws.readyState !== 1) return;
-      if (!d.loggedIn) d.loginDeadline = deadline;
-      then(ws, r, context);
+      d.authenticating = false;
+      if (ws.readyState === 1) settle(ws, r, context, then);
     },
     (e) => {
-      d.hub.log.error("auth_error", { clientId: d.clientId, error: String(e) });
-      if (ws.readyState === 1) closeWithError(ws, CloseCode.INTERNAL_ERROR, "E_INTERNAL", "authentication failed");
+      d.authenticating = false;
+      authFailed(ws, e);
     },
   );
+}
+
+function settle<C>(ws: Conn, r: unknown, context: C, then: (ws: Conn, r: Result<Identity>, context: C) => void): void {
+  if (r === null || typeof r !== "object" || typeof (r as { ok?: unknown }).ok !== "boolean") {
+    return authFailed(ws, new Error("authenticator returned no Result"));
+  }
+  try {
+    then(ws, r as Result<Identity>, context);
+  } catch (e) {
+    authFailed(ws, e);
+  }
+}
+
+function authFailed(ws: Conn, e: unknown): void {
+  ws.data.hub.log.error("auth_error", { clientId: ws.data.clientId, error: String(e) });
+  if (ws.readyState === 1) closeWithError(ws, CloseCode.INTERNAL_ERROR, "E_INTERNAL", "authentication failed");
 }
 
 /** Binds the identity to the connection; on failure the socket is closed with 1008. */
@@ -45,6 +61,13 @@ export function completeLogin(ws: Conn, result: Result<Identity>): result is { o
     return false;
   }
   const id = result.value;
+  // A custom authenticator's identity crosses the same trust boundary as client input.
+  const uid = validateUid(id.uid);
+  const badGroup = (id.groups ?? []).map(validateGroup).find((g) => !g.ok);
+  if (!uid.ok || badGroup) {
+    closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_AUTH_FAILED", uid.ok ? "identity has an invalid group" : "identity has an invalid uid");
+    return false;
+  }
   if (id.expiresAt !== undefined && id.expiresAt <= Date.now()) {
     closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_TOKEN_EXPIRED", "token expired");
     return false;

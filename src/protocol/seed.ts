@@ -5,7 +5,7 @@ import type { Result } from "../core/result.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { admit } from "../transport/inbound.ts";
 import { badFrame, sendError } from "./frames.ts";
-import { AUTHENTICATING, authenticate, completeLogin } from "./login.ts";
+import { authenticate, completeLogin } from "./login.ts";
 import { RESERVED_UID, validateUid } from "./names.ts";
 
 export const LOGIN_REPLY_PREFIX = "login success, your uid is ";
@@ -16,7 +16,7 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
   const d = ws.data;
   const hub = d.hub;
   if (!d.loggedIn) {
-    if (d.loginDeadline === AUTHENTICATING) sendError(ws, "E_BAD_FRAME", "login in progress");
+    if (d.authenticating) sendError(ws, "E_BAD_FRAME", "login in progress");
     else authenticate(ws, message, null, finishSeedLogin);
     return;
   }

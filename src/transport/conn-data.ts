@@ -11,8 +11,10 @@ export interface ConnData {
   readonly json: boolean;
   uid: string | null;
   loggedIn: boolean;
-  /** performance.now() deadline for the login frame; -1 while an async login is deciding. */
+  /** performance.now() deadline for the login frame. */
   loginDeadline: number;
+  /** An asynchronous authenticator is deciding (login or refresh). */
+  authenticating: boolean;
   /** Identity from a token on the upgrade URL, used at login. */
   preauth: Identity | null;
   /** Token expiry, ms since epoch (0 = none), and its bucket in the expiry wheel. */

@@ -9,7 +9,7 @@ export function startLoginSweeper(hub: Hub): Timer {
     const now = performance.now();
     for (const ws of hub.pending) {
       const deadline = ws.data.loginDeadline;
-      if (deadline >= 0 && deadline <= now) {
+      if (deadline <= now) {
         hub.pending.delete(ws);
         closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_LOGIN_TIMEOUT", `no login within ${hub.config.loginTimeoutMs} ms`);
       }

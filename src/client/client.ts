@@ -1,0 +1,118 @@
+// PushgateClient: the pushgate.v1 semantics on top of the reconnect loop — stream positions and
+// the duplicate guard, recovery reports, send() replies, token refresh.
+
+import { Connection, errText } from "./connection.ts";
+import { ClientErrorCode, PushgateError } from "./errors.ts";
+import { PendingSends } from "./pending.ts";
+import { Positions } from "./positions.ts";
+import { RefreshTimer, resolveToken } from "./refresh.ts";
+import type { PositionMap, PushgateClientOptions, RecoveryFrame, SendResult, ServerFrame, WelcomeFrame } from "./types.ts";
+
+export class PushgateClient extends Connection {
+  private readonly pending: PendingSends;
+  private readonly tracker: Positions;
+  private readonly refresher: RefreshTimer;
+
+  constructor(options: PushgateClientOptions) {
+    super(options);
+    this.pending = new PendingSends(this.o.sendTimeoutMs);
+    this.tracker = new Positions(this.o.positions);
+    this.refresher = new RefreshTimer(this.o.refreshBeforeMs, () => void this.refresh());
+  }
+
+  /** Sends `data` to `"uid:<uid>"`, `"group:<name>"` or `"all"`; resolves with the server's reply. */
+  send(to: string, data: unknown): Promise<SendResult> {
+    const sock = this.sock;
+    if (sock === null || this.status !== "connected") {
+      return Promise.reject(new PushgateError(ClientErrorCode.DISCONNECTED, "not connected"));
+    }
+    const { id, promise } = this.pending.add();
+    let frame: string;
+    try {
+      frame = JSON.stringify({ type: "send", id, to, data });
+    } catch (err) {
+      this.pending.fail(id, "E_BAD_FRAME", `data is not serializable as JSON: ${errText(err)}`);
+      return promise;
+    }
+    sock.send(frame);
+    return promise;
+  }
+
+  /** Snapshot of the last processed position of every stream: `{ [stream]: { epoch, offset } }`. */
+  positions(): PositionMap {
+    return this.tracker.snapshot();
+  }
+
+  protected recoverMap(): PositionMap | undefined {
+    return this.tracker.size > 0 ? this.tracker.snapshot() : undefined;
+  }
+
+  protected onSocketGone(reason: string): void {
+    this.refresher.cancel();
+    this.pending.rejectAll(ClientErrorCode.DISCONNECTED, reason);
+  }
+
+  protected onText(text: string): void {
+    let f: ServerFrame;
+    try {
+      f = JSON.parse(text);
+    } catch {
+      this.emit("error", new PushgateError(ClientErrorCode.PROTOCOL, "a frame is not JSON"));
+      return;
+    }
+    if (f === null || typeof f !== "object") return;
+    switch (f.type) {
+      case "push": {
+        const { stream, epoch, offset } = f;
+        if (typeof stream === "string" && typeof epoch === "string" && typeof offset === "number") {
+          if (!this.tracker.accept(stream, epoch, offset)) return; // a duplicate
+        }
+        this.emit("message", f.data, f); // the frame is the meta: nothing allocated per message
+        return;
+      }
+      case "reply":
+        this.pending.settle(f.id, f.delivered, f.error);
+        return;
+      case "welcome":
+        return this.onWelcome(f);
+      case "recovery":
+        return this.onRecovery(f);
+      case "refreshed":
+        this.refresher.schedule(f.exp);
+        return;
+      case "error":
+        if (!this.pending.settle(f.id, undefined, f)) this.emit("error", new PushgateError(String(f.code), String(f.message)));
+        return;
+    }
+  }
+
+  private onWelcome(f: WelcomeFrame): void {
+    if (Array.isArray(f.streams)) this.tracker.welcome(f.streams);
+    if (typeof this.o.token === "function") this.refresher.schedule(f.exp);
+    this.welcomed(f);
+  }
+
+  private onRecovery(f: RecoveryFrame): void {
+    const streams = Array.isArray(f.streams) ? f.streams : [];
+    this.tracker.recovery(streams);
+    for (const s of streams) {
+      if (!s.recovered) this.emit("gap", { stream: s.stream, reason: s.reason ?? "gap" });
+    }
+    this.emit("recovered", f);
+  }
+
+  /** At the refresh time: a fresh token from the callback, sent as `refresh` on the same socket. */
+  private async refresh(): Promise<void> {
+    const sock = this.sock;
+    const source = this.o.token;
+    if (sock === null || typeof source !== "function") return;
+    let token: string;
+    try {
+      token = await resolveToken(source);
+    } catch (err) {
+      this.emit("error", new PushgateError(ClientErrorCode.TOKEN, `token callback failed on refresh: ${errText(err)}`));
+      return;
+    }
+    if (this.sock === sock && this.status === "connected") sock.send(JSON.stringify({ type: "refresh", token }));
+  }
+}
