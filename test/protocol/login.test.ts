@@ -30,7 +30,7 @@ for (const [name, fn] of [
   ["throws", () => { throw new Error("boom"); }],
   ["rejects", async () => { throw new Error("boom"); }],
   ["returns no Result", async () => undefined],
-] as Array<[string, Authenticator["authenticate"]]>) {
+] as unknown as Array<[string, Authenticator["authenticate"]]>) {
   test(`an authenticator that ${name} closes 1011, and the server keeps serving`, async () => {
     await using pg = serverWith(fn);
     using c = await TestClient.connect(pg);
