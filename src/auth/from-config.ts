@@ -15,6 +15,9 @@ export function jwtAuthenticator(verifier: JwtVerifier): Authenticator {
       const r = await verifier.verify(token);
       if (!r.ok) return r;
       const c = r.value;
+      // --jwt-leeway may let a just-expired token verify, but a connection cannot live on it
+      // (login and the expiry wheel go by exp): refuse it here, 401 on the URL, error in refresh.
+      if (c.exp * 1000 <= Date.now()) return err("E_TOKEN_EXPIRED", "token expired");
       return ok({ uid: c.sub, groups: c.groups, expiresAt: c.exp * 1000 });
     },
   };

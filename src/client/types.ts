@@ -1,6 +1,8 @@
 // Public types of the pushgate.v1 client SDK: options, wire frames, event signatures.
 // Frame shapes follow docs/protocol.md ("JSON protocol (pushgate.v1)").
 
+import type { PushgateError } from "./errors.ts";
+
 /** A stream position: offsets are comparable only within one epoch; offset 0 = no message yet. */
 export interface Position {
   epoch: string;
@@ -104,7 +106,10 @@ export interface PongFrame {
 
 export type ServerFrame = WelcomeFrame | PushFrame | RecoveryFrame | ReplyFrame | RefreshedFrame | ErrorFrame | PongFrame;
 
-/** What a `message` listener learns besides the data. Absent fields: the push belongs to no stream. */
+/**
+ * What a `message` listener learns besides the data. Absent fields: the push belongs to no
+ * stream (sendToClient). It is the push frame itself, passed on without copying.
+ */
 export interface PushMeta {
   readonly stream?: string;
   readonly epoch?: string;
@@ -140,5 +145,6 @@ export interface PushgateEvents {
   disconnected: (info: DisconnectInfo) => void;
   recovered: (recovery: RecoveryFrame) => void;
   gap: (info: GapInfo) => void;
-  error: (err: Error & { code?: string }) => void;
+  /** Server error frames without a pending send, refused tokens, giving up, protocol trouble. */
+  error: (err: PushgateError) => void;
 }

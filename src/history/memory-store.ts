@@ -37,6 +37,7 @@ export class MemoryHistoryStore implements HistoryStore {
     const s = this.stream(name);
     const ts = this.now();
     const offset = ++s.top;
+    s.lastWrite = ts;
     if (this.opts.size > 0) {
       const entry: HistoryEntry = { offset, ts, text: payload.text, isJson: payload.isJson };
       s.entries.push(entry);
@@ -44,7 +45,6 @@ export class MemoryHistoryStore implements HistoryStore {
       this.trim(s, ts);
       this.streams.delete(name);
       this.streams.set(name, s);
-      s.lastWrite = ts;
       if (this.bytes > this.opts.maxBytes) this.evict(name);
     }
     return { epoch: s.epoch, offset, ts };
