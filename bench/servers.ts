@@ -23,7 +23,7 @@ export async function startPushgate(root: string): Promise<ServerUnderTest> {
   const port = freePort();
   const child = spawnChild("pushgate", [
     process.execPath, "src/main.ts", "--port", String(port), "--host", HOST,
-    "--log-level", "warn", "--rate-limit", "0", "--max-connections-per-uid", "0",
+    "--log-level", "warn", "--rate-limit", "0", "--max-connections-per-uid", "0", ...(process.env.PUSHGATE_BENCH_ARGS ? process.env.PUSHGATE_BENCH_ARGS.split(" ") : []),
   ], root);
   const deadline = performance.now() + READY_MS;
   for (;;) {
