@@ -6,8 +6,7 @@ export type CloseDecision = "fatal" | "now" | "backoff";
 export const TOKEN_EXPIRED_CLOSE = 4001;
 export const POLICY_VIOLATION_CLOSE = 1008;
 
-/** Codes of 1008 closes that the same credentials would get again (an expired token in `auth`
- * is documented as E_AUTH_FAILED; E_TOKEN_EXPIRED is taken too). */
+/** Codes of 1008 closes that the same credentials would get again. */
 const CREDENTIAL_CODES: ReadonlySet<string> = new Set(["E_AUTH_FAILED", "E_INVALID_UID", "E_TOKEN_EXPIRED"]);
 
 /** The `E_*` code at the start of a close reason (`"E_AUTH_FAILED: bad signature"`), or null. */

@@ -13,6 +13,8 @@ const CONFLICTS: ReadonlyArray<[when: string, breaks: Partial<Config>]> = [
   ["`--idle-timeout` 1..7", { idleTimeout: 5 }],
   ["`--max-connections-per-uid` above `--max-connections`", { maxConnections: 10, maxConnectionsPerUid: 11 }],
   ["`--max-payload` above `--backpressure-limit`", { maxPayload: 2048, backpressureLimit: 1024 }],
+  ["`--auth jwt` without exactly one of `--jwt-secret` / `--jwt-public-key`", { auth: "jwt" }],
+  ["a `--jwt-*` option without `--auth jwt`", { jwtIssuer: "x" }],
 ];
 
 export function renderConfigDocs(): string {

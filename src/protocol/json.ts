@@ -65,7 +65,7 @@ function finishJsonLogin(ws: Conn, result: Result<Identity>, recover: Map<string
 
 function onRefresh(ws: Conn, f: Frame): void {
   if (ws.data.hub.auth.credential !== "token") {
-    badFrame(ws, "E_BAD_FRAME", "refresh needs --auth jwt", f.id);
+    badFrame(ws, "E_BAD_FRAME", "refresh needs token auth (--auth jwt)", f.id);
     return;
   }
   if (typeof f.token !== "string") {

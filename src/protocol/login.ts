@@ -77,7 +77,14 @@ export function completeLogin(ws: Conn, result: Result<Identity>): result is { o
     closeWithError(ws, CloseCode.POLICY_VIOLATION, bound.code, bound.message);
     return false;
   }
-  for (const g of id.groups ?? []) hub.joinGroup(ws, g);
+  for (const g of id.groups ?? []) {
+    const joined = hub.joinGroup(ws, g);
+    if (!joined.ok) {
+      hub.metrics.errors.incL([joined.code]);
+      hub.log.warn("identity_groups_skipped", { clientId: ws.data.clientId, uid: id.uid, group: g, reason: joined.message });
+      break;
+    }
+  }
   hub.expiry.schedule(ws, id.expiresAt ?? 0);
   return true;
 }
