@@ -11,7 +11,7 @@ export type ConfigResult =
 type Env = Record<string, string | undefined>;
 
 /** String options whose empty value means "unset". */
-const NULLABLE = ["apiKey", "jwtSecret", "jwtPublicKey", "jwtIssuer", "jwtAudience"] as const;
+const NULLABLE = ["apiKey", "jwtSecret", "jwtPublicKey", "jwtIssuer", "jwtAudience", "redisUrl"] as const;
 
 function apply(target: Record<string, unknown>, spec: OptionSpec, raw: string, source: string): string | null {
   const parsed = spec.parse(raw);
@@ -83,6 +83,12 @@ export function checkConflicts(c: Config): string | null {
   }
   if (c.auth !== "jwt" && (keys > 0 || c.jwtIssuer !== null || c.jwtAudience !== null)) {
     return "conflicting options: --jwt-* options need --auth jwt (PUSHGATE_AUTH=jwt)";
+  }
+  if (c.workers > 1 && c.redisUrl === null) {
+    return "conflicting options: --workers above 1 needs --redis (PUSHGATE_REDIS_URL): workers are separate processes and only meet through Redis";
+  }
+  if (c.redisUrl !== null && !/^rediss?:\/\//.test(c.redisUrl)) {
+    return "invalid value for --redis (PUSHGATE_REDIS_URL): must start with redis:// or rediss://";
   }
   if (c.maxPayload > c.backpressureLimit) {
     return "conflicting options: --max-payload (PUSHGATE_MAX_PAYLOAD) is above --backpressure-limit (PUSHGATE_BACKPRESSURE_LIMIT): one echoed frame would close its reader";

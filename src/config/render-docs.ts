@@ -15,6 +15,8 @@ const CONFLICTS: ReadonlyArray<[when: string, breaks: Partial<Config>]> = [
   ["`--max-payload` above `--backpressure-limit`", { maxPayload: 2048, backpressureLimit: 1024 }],
   ["`--auth jwt` without exactly one of `--jwt-secret` / `--jwt-public-key`", { auth: "jwt" }],
   ["a `--jwt-*` option without `--auth jwt`", { jwtIssuer: "x" }],
+  ["`--workers` above 1 without `--redis`", { workers: 2 }],
+  ["`--redis` not a redis:// URL", { redisUrl: "http://x" }],
 ];
 
 export function renderConfigDocs(): string {

@@ -36,4 +36,8 @@ export interface Config {
   historyMaxBytes: number;
   idempotencyWindowMs: number;
   idempotencyMaxKeys: number;
+  redisUrl: string | null;
+  workers: number;
+  presenceTtlMs: number;
+  clusterTimeoutMs: number;
 }
