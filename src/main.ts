@@ -1,5 +1,7 @@
 #!/usr/bin/env bun
 // CLI entry: `bun run start [options]`. Parses flags/env, starts one node, drains on signals.
+// With --workers above 1 it supervises that many worker processes instead (src/cluster/workers.ts).
+import { isWorker, superviseWorkers, watchSupervisor } from "./cluster/workers.ts";
 import { helpText, parseConfig } from "./config/parse.ts";
 import { type Pushgate, createPushgate } from "./server.ts";
 
@@ -13,18 +15,24 @@ if (!parsed.ok) {
   process.exit(2);
 }
 
+if (parsed.config.workers > 1 && !isWorker()) {
+  process.exit(await superviseWorkers(parsed.config, Bun.argv.slice(2)));
+}
+
 let node: Pushgate | null = null;
 let signalled = false;
 // Installed before the server starts, so a signal right after "listening" still drains.
-const onSignal = (signal: string) => {
+const stop = (event: string, fields: Record<string, unknown>) => {
   if (signalled) return;
   signalled = true;
   if (!node) process.exit(0);
-  node.hub.log.info("signal", { signal });
+  node.hub.log.info(event, fields);
   node.shutdown().then(() => process.exit(0));
 };
-process.on("SIGTERM", () => onSignal("SIGTERM"));
-process.on("SIGINT", () => onSignal("SIGINT"));
+process.on("SIGTERM", () => stop("signal", { signal: "SIGTERM" }));
+process.on("SIGINT", () => stop("signal", { signal: "SIGINT" }));
+// A worker whose supervisor died (even by SIGKILL) drains and exits instead of lingering.
+if (isWorker()) watchSupervisor(() => stop("supervisor_gone", { ppid: process.ppid }));
 
 try {
   node = await createPushgate(parsed.config);

@@ -13,6 +13,7 @@ import { startHistorySweeper } from "./history/sweeper.ts";
 import { clientScript } from "./api/client-bundle.ts";
 import { drain } from "./ops/shutdown.ts";
 import { authenticatorFor } from "./auth/from-config.ts";
+import { attachCluster, joinCluster } from "./cluster/attach.ts";
 import { Hub } from "./core/hub.ts";
 import { healthz, metricsText } from "./ops/health.ts";
 import { type Logger, createLogger } from "./ops/log.ts";
@@ -52,6 +53,8 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   const server = Bun.serve<ConnData>({
     port: config.port,
     hostname: config.host,
+    // --workers: every worker binds the same port; the kernel spreads connections among them.
+    reusePort: config.workers > 1,
     // Bun answers 413 itself past this; below it the API answers its own JSON 413.
     maxRequestBodySize: config.apiMaxBody * 2 + 65536,
     websocket: {
@@ -100,11 +103,20 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
 
 /** Starts a node, first building the authenticator the config asks for (jwt loads its key). */
 export async function createPushgate(overrides: Partial<Config> = {}, opts: StartOptions = {}): Promise<Pushgate> {
-  if (opts.auth) return startPushgate(overrides, opts);
   const config = defaultConfig(overrides);
-  const auth = await authenticatorFor(config);
-  if (!auth.ok) throw new Error(auth.message);
-  return startPushgate(overrides, { ...opts, auth: auth.value });
+  let auth = opts.auth;
+  if (!auth) {
+    const built = await authenticatorFor(config);
+    if (!built.ok) throw new Error(built.message);
+    auth = built.value;
+  }
+  if (config.redisUrl === null) return startPushgate(overrides, { ...opts, auth });
+  const nodeId = opts.nodeId ?? newNodeId();
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const cluster = await joinCluster(config, nodeId, log);
+  const node = startPushgate(overrides, { ...opts, auth, nodeId, logger: log });
+  attachCluster(node.hub, cluster);
+  return node;
 }
 
 function pathOf(url: string): string {

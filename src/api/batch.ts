@@ -2,10 +2,9 @@
 // entry { "result": … } or { "error": { code, message } }. A failing call does not stop the rest.
 import type { Hub } from "../core/hub.ts";
 import { type Result, err, ok } from "../core/result.ts";
-import { METHODS } from "./methods/index.ts";
-import { Params } from "./params.ts";
+import { dispatch, isMethod } from "./dispatch.ts";
 
-export function runBatch(body: Record<string, unknown>, hub: Hub): Result<unknown[]> {
+export async function runBatch(body: Record<string, unknown>, hub: Hub): Promise<Result<unknown[]>> {
   const calls = body.calls;
   if (!Array.isArray(calls)) return err("E_BAD_PARAMS", "calls: must be an array of { method, params }", "calls");
   if (calls.length > hub.config.apiMaxBatch) {
@@ -13,24 +12,23 @@ export function runBatch(body: Record<string, unknown>, hub: Hub): Result<unknow
   }
   const out: unknown[] = new Array(calls.length);
   for (let i = 0; i < calls.length; i++) {
-    const r = runOne(calls[i], i, hub);
+    const r = await runOne(calls[i], i, hub);
     if (!r.ok) hub.metrics.errors.incL([r.code]);
     out[i] = r.ok ? { result: r.value } : { error: errorBody(r) };
   }
   return ok(out);
 }
 
-function runOne(call: unknown, i: number, hub: Hub): Result<unknown> {
+function runOne(call: unknown, i: number, hub: Hub): Result<unknown> | Promise<Result<unknown>> {
   if (call === null || typeof call !== "object" || Array.isArray(call)) {
     return err("E_BAD_PARAMS", `calls[${i}]: must be an object { method, params }`, `calls[${i}]`);
   }
   const { method, params } = call as { method?: unknown; params?: unknown };
-  const fn = typeof method === "string" && Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
-  if (!fn) return err("E_UNKNOWN_METHOD", `calls[${i}].method: unknown method ${JSON.stringify(method)}`, `calls[${i}].method`);
+  if (typeof method !== "string" || !isMethod(method)) return err("E_UNKNOWN_METHOD", `calls[${i}].method: unknown method ${JSON.stringify(method)}`, `calls[${i}].method`);
   if (params !== undefined && (params === null || typeof params !== "object" || Array.isArray(params))) {
     return err("E_BAD_PARAMS", `calls[${i}].params: must be a JSON object`, `calls[${i}].params`);
   }
-  return fn(new Params((params ?? {}) as Record<string, unknown>), hub);
+  return dispatch(method, (params ?? {}) as Record<string, unknown>, hub);
 }
 
 export function errorBody(e: { code: string; message: string; field?: string }) {

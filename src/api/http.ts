@@ -5,8 +5,7 @@ import type { Err, Result } from "../core/result.ts";
 import { ApiAccess } from "./access.ts";
 import { errorBody, runBatch } from "./batch.ts";
 import { parseJsonObject, readBody } from "./body.ts";
-import { METHODS } from "./methods/index.ts";
-import { Params } from "./params.ts";
+import { dispatch, isMethod } from "./dispatch.ts";
 import { jsonResponse } from "./respond.ts";
 import { httpStatusFor } from "../core/errors.ts";
 
@@ -22,7 +21,7 @@ export class HttpApi {
   async handle(req: Request, server: Server<unknown>, path: string): Promise<Response> {
     const t0 = performance.now();
     const name = path.slice(API_PREFIX.length);
-    const known = name === "batch" || Object.hasOwn(METHODS, name);
+    const known = name === "batch" || isMethod(name);
     const label = known ? name : "unknown";
     let res: Response;
     try {
@@ -51,8 +50,8 @@ export class HttpApi {
     const body = parseJsonObject(text.value);
     if (!body.ok) return this.fail(body);
     const result: Result<unknown> = name === "batch"
-      ? runBatch(body.value, this.hub)
-      : METHODS[name]!(new Params(body.value), this.hub);
+      ? await runBatch(body.value, this.hub)
+      : await dispatch(name, body.value, this.hub);
     return result.ok ? jsonResponse({ result: result.value }) : this.fail(result);
   }
 

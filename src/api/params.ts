@@ -91,17 +91,31 @@ export class Params {
     return v as Record<string, unknown>;
   }
 
-  /** Optional `exclude` list of clientIds, resolved to the connections this node holds. */
-  exclude(hub: Hub, field = "exclude"): Conn[] | null {
+  /** Optional `exclude` list of clientIds (validated), or null. */
+  excludeIds(field = "exclude"): string[] | null {
     const v = this.body[field];
     if (v === undefined) return null;
     if (!Array.isArray(v)) { this.fail(field, "must be an array of clientIds"); return null; }
-    const out: Conn[] = [];
+    const out: string[] = [];
     v.forEach((id, i) => {
       const ok = this.checkClientId(id, `${field}[${i}]`);
-      const ws = ok === null ? undefined : hub.clients.get(ok);
-      if (ws) out.push(ws);
+      if (ok !== null) out.push(ok);
     });
     return out;
   }
+
+  /** Optional `exclude` list of clientIds, resolved to the connections this node holds. */
+  exclude(hub: Hub, field = "exclude"): Conn[] | null {
+    const ids = this.excludeIds(field);
+    return ids === null ? null : localConns(hub, ids);
+  }
+}
+
+export function localConns(hub: Hub, ids: readonly string[]): Conn[] {
+  const out: Conn[] = [];
+  for (const id of ids) {
+    const ws = hub.clients.get(id);
+    if (ws) out.push(ws);
+  }
+  return out;
 }

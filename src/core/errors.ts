@@ -29,6 +29,7 @@ export const ErrorCodes = [
   "E_TOKEN_EXPIRED",
   "E_OFFLINE",
   "E_IDEMPOTENCY_CONFLICT",
+  "E_CLUSTER_UNAVAILABLE",
   "E_INTERNAL",
 ] as const;
 
@@ -80,6 +81,7 @@ export function httpStatusFor(code: ErrorCode): number {
       return 429;
     case "E_TOO_MANY_CONNECTIONS":
     case "E_SHUTTING_DOWN":
+    case "E_CLUSTER_UNAVAILABLE":
       return 503;
     default:
       return 500;

@@ -12,11 +12,17 @@ import type { CounterSeries } from "../ops/prometheus.ts";
 import { directEnvelope, pushEnvelope } from "../protocol/envelope.ts";
 import type { Conn, ConnData } from "../transport/conn-data.ts";
 import { ExpiryWheel } from "../transport/expiry.ts";
+import type { Cluster, Placed } from "../cluster/types.ts";
+import type { HistoryEntry } from "../history/types.ts";
 import { ClientIdFactory } from "./client-id.ts";
+import type { Err } from "./result.ts";
 import { Registry } from "./registry.ts";
 import { JSON_TOPIC_PREFIX, TOPIC_ALL, groupTopic, uidTopic } from "./topics.ts";
 
 export type PublishKind = "uid" | "group" | "all" | "client";
+
+/** Pushes delivered here per stream while a cluster login reads history (see captureStart). */
+export type Capture = Map<string, Array<HistoryEntry & { epoch: string }>>;
 
 export class Hub extends Registry {
   server: Server<ConnData> | null = null;
@@ -25,6 +31,8 @@ export class Hub extends Registry {
   draining = false;
   readonly expiry = new ExpiryWheel();
   readonly idempotency: IdempotencyCache;
+  cluster: Cluster | null = null;
+  private readonly captures = new Set<Capture>();
   // Pre-resolved metric series for the per-message path (no label lookup per publish).
   private readonly published: Record<PublishKind, CounterSeries>;
   private readonly droppedOffline: CounterSeries;
@@ -100,14 +108,41 @@ export class Hub extends Registry {
   }
 
   /**
-   * Records the push in the stream's history, then one native publish per wire format that has
-   * subscribers. Excluded sockets are unsubscribed for the duration of the (synchronous)
-   * publishes and resubscribed after, so exclusion costs O(excluded), not O(subscribers).
+   * Cluster push: placed in the cluster-wide history by Redis, delivered here, and by the other
+   * nodes holding the stream. With Redis down it is delivered here only (from this node's own
+   * history, whose epoch differs, so recovery reports the break) and the result says so.
    */
+  async route(
+    stream: string, payload: Payload, kind: PublishKind, exclude: readonly Conn[] | null,
+    excludeIds: readonly string[] | null, countRemote: boolean,
+  ): Promise<{ reached: number; error: Err | null }> {
+    const cluster = this.cluster!;
+    let placed;
+    try {
+      placed = await cluster.push(stream, payload, excludeIds, countRemote);
+    } catch {
+      this.metrics.clusterErrors.inc();
+      return { reached: this.push(stream, payload, kind, exclude), error: cluster.unavailable() };
+    }
+    return { reached: this.deliver(stream, payload, kind, exclude, placed) + placed.remote, error: null };
+  }
+
+  /** Records the push in this node's history, then delivers it. */
   private push(stream: string, payload: Payload, kind: PublishKind, exclude: readonly Conn[] | null): number {
+    if (this.server === null) return 0;
+    return this.deliver(stream, payload, kind, exclude, this.history.append(stream, payload));
+  }
+
+  /**
+   * One native publish per wire format that has subscribers here. Excluded sockets are
+   * unsubscribed for the duration of the (synchronous) publishes and resubscribed after, so
+   * exclusion costs O(excluded), not O(subscribers).
+   */
+  deliver(stream: string, payload: Payload, kind: PublishKind, exclude: readonly Conn[] | null, at: Placed): number {
     this.published[kind].inc();
     const server = this.server;
     if (server === null) return 0;
+    if (this.captures.size > 0) this.capture(stream, payload, at);
     const jsonTopic = JSON_TOPIC_PREFIX + stream;
     let removed: Conn[] | null = null;
     if (exclude) {
@@ -119,7 +154,6 @@ export class Hub extends Registry {
         }
       }
     }
-    const at = this.history.append(stream, payload);
     const nSeed = server.subscriberCount(stream);
     const nJson = server.subscriberCount(jsonTopic);
     if (nSeed > 0) this.publish(server, stream, payload.text);
@@ -128,6 +162,29 @@ export class Hub extends Registry {
     else this.metrics.framesOut.inc(nSeed + nJson);
     if (removed) for (const ws of removed) ws.subscribe(ws.data.json ? jsonTopic : stream);
     return nSeed + nJson;
+  }
+
+  /** Starts collecting pushes delivered here for `streams` (a login reading cluster history). */
+  captureStart(streams: readonly string[]): Capture {
+    const c: Capture = new Map(streams.map((s) => [s, []]));
+    this.captures.add(c);
+    return c;
+  }
+
+  captureStop(c: Capture): void {
+    this.captures.delete(c);
+  }
+
+  private capture(stream: string, payload: Payload, at: Placed): void {
+    for (const c of this.captures) c.get(stream)?.push({ offset: at.offset, ts: at.ts, text: payload.text, isJson: payload.isJson, epoch: at.epoch });
+  }
+
+  protected override streamJoined(stream: string): void {
+    this.cluster?.watch(stream);
+  }
+
+  protected override streamLeft(stream: string): void {
+    this.cluster?.unwatch(stream);
   }
 
   private publish(server: Server<ConnData>, topic: string, frame: string): void {

@@ -16,6 +16,10 @@ export abstract class Registry {
   abstract readonly config: Config;
   abstract readonly metrics: Metrics;
 
+  /** This connection now subscribes to `stream` / no longer does (cluster channel refcounts). */
+  protected streamJoined(_stream: string): void {}
+  protected streamLeft(_stream: string): void {}
+
   attach(ws: Conn): void {
     this.clients.set(ws.data.clientId, ws);
     if (!ws.data.loggedIn) this.pending.add(ws);
@@ -26,9 +30,17 @@ export abstract class Registry {
     const d = ws.data;
     this.clients.delete(d.clientId);
     this.pending.delete(ws);
-    if (d.uid !== null) this.dropFromUid(ws, d.uid);
+    if (d.uid !== null) {
+      this.dropFromUid(ws, d.uid);
+      this.streamLeft(uidTopic(d.uid));
+    }
     if (d.loggedIn) this.loggedIn--;
-    if (d.groups) for (const g of d.groups) this.dropFromGroup(ws, g);
+    if (d.groups) {
+      for (const g of d.groups) {
+        this.dropFromGroup(ws, g);
+        this.streamLeft(groupTopic(g));
+      }
+    }
     this.metrics.closes.incL([closeLabel(code)]);
   }
 
@@ -46,6 +58,7 @@ export abstract class Registry {
     else this.uids.set(uid, new Set([ws]));
     d.uid = uid;
     ws.subscribe(wireTopic(d.json, uidTopic(uid)));
+    this.streamJoined(uidTopic(uid));
     if (!d.loggedIn) {
       d.loggedIn = true;
       this.loggedIn++;
@@ -62,6 +75,7 @@ export abstract class Registry {
     if (uid === null) return;
     this.dropFromUid(ws, uid);
     ws.unsubscribe(wireTopic(ws.data.json, uidTopic(uid)));
+    this.streamLeft(uidTopic(uid));
     ws.data.uid = null;
   }
 
@@ -83,6 +97,7 @@ export abstract class Registry {
     if (set) set.add(ws);
     else this.groups.set(group, new Set([ws]));
     ws.subscribe(wireTopic(d.json, groupTopic(group)));
+    this.streamJoined(groupTopic(group));
     return ok(true);
   }
 
@@ -92,6 +107,7 @@ export abstract class Registry {
     if (d.groups.size === 0) d.groups = null;
     this.dropFromGroup(ws, group);
     ws.unsubscribe(wireTopic(d.json, groupTopic(group)));
+    this.streamLeft(groupTopic(group));
   }
 
   /** Dissolve a group: every member leaves it. Returns how many connections left. */

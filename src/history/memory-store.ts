@@ -1,5 +1,6 @@
 // Embedded history: per-stream arrays bounded by count and TTL, plus a global byte cap that
 // drops whole least-recently-written streams (their epoch changes, so clients see the loss).
+import { recoverFrom } from "./recover.ts";
 import type {
   HistoryEntry, HistoryStats, HistoryStore, Payload, RecoveryOutcome, StreamName, StreamPosition,
 } from "./types.ts";
@@ -57,16 +58,9 @@ export class MemoryHistoryStore implements HistoryStore {
 
   since(name: StreamName, from: StreamPosition): RecoveryOutcome {
     const s = this.stream(name);
-    const position = { epoch: s.epoch, offset: s.top };
-    if (from.epoch !== s.epoch || from.offset > s.top) {
-      return { recovered: false, reason: "epoch", entries: [], position };
-    }
-    if (from.offset === s.top) return { recovered: true, entries: [], position };
     this.trim(s, this.now());
-    const first = s.entries[0]?.offset ?? s.top + 1;
-    const entries = s.entries.filter((e) => e.offset > from.offset);
-    if (first > from.offset + 1) return { recovered: false, reason: "gap", entries, position };
-    return { recovered: true, entries, position };
+    const after = from.epoch === s.epoch ? s.entries.filter((e) => e.offset > from.offset) : [];
+    return recoverFrom(from, { epoch: s.epoch, offset: s.top }, after);
   }
 
   sweep(keep: (stream: StreamName) => boolean): void {

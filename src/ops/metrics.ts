@@ -14,6 +14,8 @@ export function createMetrics(src: MetricSources) {
   const started = Date.now();
   return {
     registry: r,
+    /** Added by a cluster member only. */
+    redisConnected: (read: () => number) => new Gauge("pushgate_redis_connected", "1 while this node's Redis connections are up.", read),
     connections: r.add(new Gauge("pushgate_connections", "Open WebSocket connections.", src.connections)),
     loggedIn: r.add(new Gauge("pushgate_logged_in_connections", "Connections that have logged in (unbindUid keeps them counted).", src.loggedIn)),
     uids: r.add(new Gauge("pushgate_uids_online", "Distinct uids with at least one connection.", src.uids)),
@@ -23,6 +25,7 @@ export function createMetrics(src: MetricSources) {
     historyBytes: r.add(new Gauge("pushgate_history_bytes", "Approximate memory held by history.", () => src.history().bytes)),
     recoveries: r.add(new Counter("pushgate_recoveries_total", "Stream recoveries at login, by outcome (recovered, gap, epoch).", ["outcome"])),
     replayed: r.add(new Counter("pushgate_replayed_messages_total", "Messages replayed from history at recovery.")),
+    clusterErrors: r.add(new Counter("pushgate_cluster_errors_total", "Cluster pushes delivered on this node only because Redis was unreachable.")),
     idempotentHits: r.add(new Counter("pushgate_idempotent_replays_total", "API sends answered from the idempotency cache (not delivered again).")),
     uptime: r.add(new Gauge("pushgate_uptime_seconds", "Seconds since start.", () => (Date.now() - started) / 1000)),
     rss: r.add(new Gauge("pushgate_resident_memory_bytes", "Process resident set size.", () => process.memoryUsage.rss())),

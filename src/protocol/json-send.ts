@@ -4,6 +4,7 @@ import type { Conn } from "../transport/conn-data.ts";
 import { badFrame } from "./frames.ts";
 import type { Frame } from "./json-frames.ts";
 import { validateGroup, validateUid } from "./names.ts";
+import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
 
 function reply(ws: Conn, id: string | number, delivered: number): void {
   ws.send(`{"type":"reply","id":${JSON.stringify(id)},"delivered":${delivered}}`);
@@ -28,18 +29,36 @@ export function onClientSend(ws: Conn, f: Frame): void {
     ? { text: f.data, isJson: false }
     : { text: JSON.stringify(f.data), isJson: true };
   const to = f.to;
-  if (to === "all") return reply(ws, id, hub.sendToAll(payload, null));
+  if (to === "all") return deliver(ws, id, TOPIC_ALL, payload, "all");
   if (to.startsWith("uid:")) {
     const uid = validateUid(to.slice(4));
     if (!uid.ok) return replyError(ws, id, uid.code, uid.message);
-    const n = hub.sendToUid(uid.value, payload);
-    return n > 0 ? reply(ws, id, n) : replyError(ws, id, "E_OFFLINE", `uid ${uid.value} has no connection`);
+    return deliver(ws, id, uidTopic(uid.value), payload, "uid");
   }
   if (to.startsWith("group:")) {
     const group = validateGroup(to.slice(6));
     if (!group.ok) return replyError(ws, id, group.code, group.message);
     if (!ws.data.groups?.has(group.value)) return replyError(ws, id, "E_FORBIDDEN", `not a member of group ${group.value}`);
-    return reply(ws, id, hub.sendToGroup(group.value, payload, null));
+    return deliver(ws, id, groupTopic(group.value), payload, "group");
   }
   badFrame(ws, "E_BAD_FRAME", "to must be uid:<uid>, group:<name> or all", id);
+}
+
+/** Pushes and replies: at once on a single node, after Redis placed it on a cluster member. */
+function deliver(ws: Conn, id: string | number, stream: string, payload: Payload, kind: "uid" | "group" | "all"): void {
+  const hub = ws.data.hub;
+  if (!hub.cluster) {
+    const n = kind === "uid" ? hub.sendToUid(stream.slice(4), payload)
+      : kind === "group" ? hub.sendToGroup(stream.slice(6), payload, null) : hub.sendToAll(payload, null);
+    return answer(ws, id, kind, stream, n, null);
+  }
+  void hub.route(stream, payload, kind, null, null, true).then((r) => {
+    if (ws.readyState === 1) answer(ws, id, kind, stream, r.reached, r.error?.code ?? null);
+  });
+}
+
+function answer(ws: Conn, id: string | number, kind: string, stream: string, n: number, error: string | null): void {
+  if (error !== null && n === 0) return replyError(ws, id, error, "other nodes could not be reached (Redis unavailable)");
+  if (n === 0 && kind === "uid") return replyError(ws, id, "E_OFFLINE", `uid ${stream.slice(4)} has no connection`);
+  reply(ws, id, n);
 }

@@ -2,18 +2,26 @@
 // made: no publish can come in between, so live messages follow the replay with no gap and no
 // duplicate.
 import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
+import type { RecoverySource } from "../history/recover.ts";
 import type { StreamPosition } from "../history/types.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { pushEnvelope } from "./envelope.ts";
 
-export function sendWelcome(ws: Conn, recover: Map<string, StreamPosition> | null): void {
+/** The streams a logged-in connection is subscribed to. */
+export function streamsOf(ws: Conn): string[] {
   const d = ws.data;
-  const hub = d.hub;
   const streams: string[] = [];
   if (d.uid !== null) streams.push(uidTopic(d.uid));
   streams.push(TOPIC_ALL);
   if (d.groups) for (const g of d.groups) streams.push(groupTopic(g));
-  const positions = streams.map((stream) => ({ stream, ...hub.history.position(stream) }));
+  return streams;
+}
+
+export function sendWelcome(ws: Conn, recover: Map<string, StreamPosition> | null, source: RecoverySource): void {
+  const d = ws.data;
+  const hub = d.hub;
+  const streams = streamsOf(ws);
+  const positions = streams.map((stream) => ({ stream, ...source.position(stream) }));
   const exp = d.expiresAt > 0 ? Math.floor(d.expiresAt / 1000) : undefined;
   ws.send(JSON.stringify({ type: "welcome", clientId: d.clientId, uid: d.uid, streams: positions, exp }));
   if (recover === null) return;
@@ -23,7 +31,7 @@ export function sendWelcome(ws: Conn, recover: Map<string, StreamPosition> | nul
   for (const stream of streams) {
     const from = recover.get(stream);
     if (!from) continue;
-    const outcome = hub.history.since(stream, from);
+    const outcome = source.since(stream, from);
     for (const e of outcome.entries) ws.send(pushEnvelope(stream, outcome.position.epoch, e.offset, e.ts, e));
     hub.metrics.replayed.inc(outcome.entries.length);
     const label = outcome.recovered ? "recovered" : outcome.reason;

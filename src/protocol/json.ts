@@ -9,6 +9,7 @@ import { admit } from "../transport/inbound.ts";
 import { badFrame, closeWithError, sendError } from "./frames.ts";
 import { type Frame, parseFrame, parseRecover } from "./json-frames.ts";
 import { authenticate, completeLogin } from "./login.ts";
+import { clusterLogin } from "./json-cluster-login.ts";
 import { sendWelcome } from "./json-welcome.ts";
 import { onClientSend } from "./json-send.ts";
 
@@ -60,7 +61,9 @@ function onAuth(ws: Conn, f: Frame): void {
 }
 
 function finishJsonLogin(ws: Conn, result: Result<Identity>, recover: Map<string, StreamPosition> | null): void {
-  if (completeLogin(ws, result)) sendWelcome(ws, recover);
+  const hub = ws.data.hub;
+  if (hub.cluster && result.ok) return clusterLogin(ws, result.value, recover);
+  if (completeLogin(ws, result)) sendWelcome(ws, recover, hub.history);
 }
 
 function onRefresh(ws: Conn, f: Frame): void {

@@ -2,6 +2,7 @@
 // then `X:payload` to uid X or `all:payload` to everyone. Split at the first colon only.
 import type { Identity } from "../auth/types.ts";
 import type { Result } from "../core/result.ts";
+import { TOPIC_ALL, uidTopic } from "../core/topics.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { admit } from "../transport/inbound.ts";
 import { badFrame, sendError } from "./frames.ts";
@@ -33,7 +34,8 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
   const target = message.slice(0, colon);
   const payload = { text: message.slice(colon + 1), isJson: false };
   if (target === BROADCAST_TARGET) {
-    hub.sendToAll(payload, null);
+    if (hub.cluster) void hub.route(TOPIC_ALL, payload, "all", null, null, false);
+    else hub.sendToAll(payload, null);
     return;
   }
   const uid = validateUid(target);
@@ -42,7 +44,8 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
     return;
   }
   // An offline target is dropped silently, as in the seed (counted in pushgate_drops_total).
-  hub.sendToUid(target, payload);
+  if (hub.cluster) void hub.route(uidTopic(target), payload, "uid", null, null, false);
+  else hub.sendToUid(target, payload);
 }
 
 /** Also used at open when the upgrade URL carried a valid token. */

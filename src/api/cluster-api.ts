@@ -1,0 +1,115 @@
+// The API on a cluster member. Pushes go through Redis (hub.route); calls about one clientId run
+// on the node that owns it (the clientId names its node); questions about uids, groups and
+// totals are asked of every live node and merged. Results say when Redis could not be reached.
+import { nodeOfClientId } from "../core/client-id.ts";
+import type { Hub } from "../core/hub.ts";
+import { type Err, type Result, ok } from "../core/result.ts";
+import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
+import { METHODS } from "./methods/index.ts";
+import { Params, localConns } from "./params.ts";
+
+type Body = Record<string, unknown>;
+type Merge = (values: unknown[]) => unknown;
+
+const OWNED = new Set(["bindUid", "unbindUid", "isOnline", "getUidByClientId", "setSession", "updateSession", "getSession", "closeClient"]);
+const sum: Merge = (v) => v.reduce((a: number, b) => a + (b as number), 0);
+const concat: Merge = (v) => v.flatMap((x) => x as unknown[]);
+const union: Merge = (v) => [...new Set(v.flatMap((x) => x as unknown[]))];
+const MERGE: Record<string, Merge> = {
+  isUidOnline: (v) => v.some(Boolean),
+  getClientIdByUid: concat, getClientIdListByGroup: concat,
+  getAllClientCount: sum, getClientCountByGroup: sum, ungroup: sum,
+  getAllUidList: union, getUidListByGroup: union, getAllGroupIdList: union,
+};
+
+export async function clustered(name: string, body: Body, hub: Hub): Promise<Result<unknown>> {
+  const local = () => METHODS[name]!(new Params(body), hub);
+  switch (name) {
+    case "sendToUid": case "sendToGroup": case "sendToAll": return routePush(name, body, hub);
+    case "sendToClient": return sendToClients(body, hub);
+    case "getAllUidCount": {
+      const r = await scatterMerge("getAllUidList", body, hub, () => METHODS.getAllUidList!(new Params(body), hub));
+      return r.ok ? ok((r.value as unknown[]).length) : r;
+    }
+    case "joinGroup": case "leaveGroup":
+      return body.clientId !== undefined ? onOwner(name, body, hub, local) : scatterMerge(name, body, hub, local, sum);
+  }
+  if (OWNED.has(name)) return onOwner(name, body, hub, local);
+  if (MERGE[name]) return scatterMerge(name, body, hub, local);
+  return local();
+}
+
+/** Runs on the node that owns body.clientId (validated locally first). */
+async function onOwner(name: string, body: Body, hub: Hub, local: () => Result<unknown>): Promise<Result<unknown>> {
+  const p = new Params(body);
+  const id = p.clientId();
+  if (p.error) return p.error;
+  const owner = nodeOfClientId(id);
+  if (owner === null || owner === hub.ids.nodeId) return local();
+  return hub.cluster!.call(owner, name, body);
+}
+
+async function scatterMerge(name: string, body: Body, hub: Hub, local: () => Result<unknown>, merge = MERGE[name]!): Promise<Result<unknown>> {
+  const mine = local();
+  if (!mine.ok) return mine;
+  const { results } = await hub.cluster!.scatter(name, body);
+  const values = [mine.value];
+  for (const r of results) {
+    if (!r.ok) return r;
+    values.push(r.value);
+  }
+  return ok(merge(values));
+}
+
+async function routePush(name: string, body: Body, hub: Hub): Promise<Result<unknown>> {
+  const p = new Params(body);
+  const data = p.data();
+  const excludeIds = name === "sendToUid" ? null : p.excludeIds();
+  const targets = name === "sendToUid" ? p.uids("uid").map(uidTopic)
+    : name === "sendToGroup" ? p.groups("group").map(groupTopic) : [TOPIC_ALL];
+  if (p.error) return p.error;
+  const exclude = excludeIds === null ? null : localConns(hub, excludeIds);
+  const kind = name === "sendToUid" ? "uid" : name === "sendToGroup" ? "group" : "all";
+  let reached = 0;
+  let error: Err | null = null;
+  const offline: string[] = [];
+  for (const stream of targets) {
+    const r = await hub.route(stream, data, kind, exclude, excludeIds, true);
+    reached += r.reached;
+    error ??= r.error;
+    if (r.reached === 0 && r.error === null && kind === "uid") offline.push(stream.slice(4));
+  }
+  const result: Record<string, unknown> = kind === "uid" ? { reached, offline } : { reached };
+  if (error) result.error = { code: error.code, message: error.message };
+  return ok(result);
+}
+
+/** Local clientIds here; the others on their owner nodes, in one call per node. */
+async function sendToClients(body: Body, hub: Hub): Promise<Result<unknown>> {
+  const p = new Params(body);
+  const ids = p.clientIds("clientId");
+  p.data();
+  if (p.error) return p.error;
+  const byNode = new Map<string, string[]>();
+  for (const id of ids) {
+    const node = nodeOfClientId(id) ?? hub.ids.nodeId;
+    const list = byNode.get(node);
+    if (list) list.push(id);
+    else byNode.set(node, [id]);
+  }
+  let reached = 0;
+  const offline: string[] = [];
+  const answers = await Promise.all([...byNode].map(([node, list]) => {
+    const sub = { ...body, clientId: list };
+    return node === hub.ids.nodeId ? METHODS.sendToClient!(new Params(sub), hub) : hub.cluster!.call(node, "sendToClient", sub);
+  }));
+  for (const [i, [, list]] of [...byNode].entries()) {
+    const a = answers[i]!;
+    if (a.ok) {
+      const v = a.value as { reached: number; offline: string[] };
+      reached += v.reached;
+      offline.push(...v.offline);
+    } else offline.push(...list);
+  }
+  return ok({ reached, offline });
+}

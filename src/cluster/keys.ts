@@ -1,0 +1,23 @@
+// Redis key and channel names. Everything lives under one prefix so a shared Redis stays tidy.
+
+const P = "pushgate:";
+
+/** Pub/sub channel of a stream: nodes with local subscribers of the stream subscribe to it. */
+export const streamChannel = (stream: string) => `${P}c:${stream}`;
+/** A node's own channel: RPC requests, replies and delivery counts. */
+export const nodeChannel = (node: string) => `${P}n:${node}`;
+/** Hash {e: epoch, o: last offset} of a stream. */
+export const metaKey = (stream: string) => `${P}m:${stream}`;
+/** Redis Stream holding a stream's recent messages, entry IDs "<offset>-0". */
+export const historyKey = (stream: string) => `${P}h:${stream}`;
+/** Sorted set of live nodes scored by their last heartbeat (ms). */
+export const NODES_KEY = `${P}nodes`;
+
+export const STREAM_CHANNEL_PREFIX = `${P}c:`;
+
+export function randomEpoch(): string {
+  const b = crypto.getRandomValues(new Uint8Array(4));
+  let out = "";
+  for (const x of b) out += x.toString(16).padStart(2, "0");
+  return out;
+}

@@ -1,0 +1,40 @@
+// pushgate.v1 login on a cluster member: positions and recovery come from Redis. The node first
+// captures pushes it delivers for the login's streams, subscribes to their channels, then reads
+// Redis; the final step (subscribe natively, welcome, replay, recovery) is synchronous, so live
+// messages follow with no gap and no duplicate, as on a single node.
+import type { Identity } from "../auth/types.ts";
+import { clusterSource } from "../cluster/recovery-source.ts";
+import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
+import type { StreamPosition } from "../history/types.ts";
+import type { Conn } from "../transport/conn-data.ts";
+import { sendWelcome } from "./json-welcome.ts";
+import { completeLogin } from "./login.ts";
+
+export function clusterLogin(ws: Conn, id: Identity, recover: Map<string, StreamPosition> | null): void {
+  const d = ws.data;
+  const hub = d.hub;
+  const cluster = hub.cluster!;
+  const streams = [uidTopic(id.uid), TOPIC_ALL, ...(id.groups ?? []).map(groupTopic)];
+  const capture = hub.captureStart(streams);
+  d.authenticating = true;
+  const done = () => {
+    d.authenticating = false;
+    hub.captureStop(capture);
+    cluster.release(streams);
+  };
+  cluster.hold(streams)
+    .then(() => cluster.read(streams, recover))
+    .then(
+      (histories) => {
+        if (ws.readyState === 1 && completeLogin(ws, { ok: true, value: id })) {
+          sendWelcome(ws, recover, clusterSource(histories, capture));
+        }
+        done();
+      },
+      () => {
+        // Redis unreachable: this node's own history (another epoch: recovery reports it).
+        if (ws.readyState === 1 && completeLogin(ws, { ok: true, value: id })) sendWelcome(ws, recover, hub.history);
+        done();
+      },
+    );
+}
