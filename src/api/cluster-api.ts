@@ -98,6 +98,7 @@ async function sendToClients(body: Body, hub: Hub): Promise<Result<unknown>> {
     else byNode.set(node, [id]);
   }
   let reached = 0;
+  let error: Err | null = null;
   const offline: string[] = [];
   const answers = await Promise.all([...byNode].map(([node, list]) => {
     const sub = { ...body, clientId: list };
@@ -109,7 +110,8 @@ async function sendToClients(body: Body, hub: Hub): Promise<Result<unknown>> {
       const v = a.value as { reached: number; offline: string[] };
       reached += v.reached;
       offline.push(...v.offline);
-    } else offline.push(...list);
+    } else if (a.code === "E_CLUSTER_UNAVAILABLE") error ??= a;
+    else offline.push(...list);
   }
-  return ok({ reached, offline });
+  return ok(error ? { reached, offline, error: { code: error.code, message: error.message } } : { reached, offline });
 }
