@@ -3,7 +3,7 @@
 import { METHODS } from "../api/methods/index.ts";
 import { Params, localConns } from "../api/params.ts";
 import type { Config } from "../config/types.ts";
-import type { Hub, PublishKind } from "../core/hub.ts";
+import type { Hub } from "../core/hub.ts";
 import { err } from "../core/result.ts";
 import type { Logger } from "../ops/log.ts";
 import { RedisCluster } from "./redis.ts";
@@ -27,18 +27,15 @@ export async function joinCluster(config: Config, nodeId: string, log: Logger): 
 export function attachCluster(hub: Hub, cluster: RedisCluster): void {
   hub.cluster = cluster;
   hub.metrics.registry.add(hub.metrics.redisConnected(() => (cluster.connected ? 1 : 0)));
+  // A push from another node: counted there (publishes, offline); here only frames out.
   cluster.deliver = (stream, payload, at, excludeIds) =>
-    hub.deliver(stream, payload, kindOf(stream), excludeIds ? localConns(hub, excludeIds) : null, at);
+    hub.deliver(stream, payload, excludeIds ? localConns(hub, excludeIds) : null, at);
   cluster.runLocal = async (method, params) => {
     const fn = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
     return fn ? fn(new Params(params), hub) : err("E_UNKNOWN_METHOD", `unknown method ${method}`);
   };
   // Channels for the streams this node's connections already hold (none at start, normally).
   for (const uid of hub.uids.keys()) for (let i = hub.uids.get(uid)!.size; i > 0; i--) cluster.watch("uid:" + uid);
-}
-
-function kindOf(stream: string): PublishKind {
-  return stream.startsWith("uid:") ? "uid" : stream.startsWith("group:") ? "group" : "all";
 }
 
 /** The URL without its password, for logs and errors. */

@@ -16,7 +16,7 @@ local ttl = tonumber(ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ttl * 12)
 local size = tonumber(ARGV[4])
 if size > 0 then
-  redis.call('XADD', KEYS[2], 'MAXLEN', size, offset .. '-0', 'b', ARGV[6], 't', ARGV[3])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', size, offset .. '-0', 'b', ARGV[6], 't', ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
 local receivers = redis.call('PUBLISH', ARGV[1], epoch .. '|' .. offset .. '|' .. ARGV[6])

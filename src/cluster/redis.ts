@@ -32,6 +32,7 @@ export class RedisCluster implements Cluster {
   private readonly cmd: RedisClient;
   private readonly sub: RedisClient;
   private readonly watched = new Map<string, number>();
+  private readonly subscribing = new Map<string, Promise<unknown>>();
   private readonly calls = new Pending<Result<unknown>>();
   private readonly tallies = new CountTallies();
   private scriptSha: string | null = null;
@@ -92,11 +93,17 @@ export class RedisCluster implements Cluster {
     void this.subscribeRef(stream).catch(() => {});
   }
 
+  /** Counts a holder; resolves once Redis confirmed the subscription (in flight or done). */
   private subscribeRef(stream: string): Promise<unknown> {
     const n = this.watched.get(stream) ?? 0;
     this.watched.set(stream, n + 1);
-    if (n > 0 || !this.sub.connected) return Promise.resolve();
-    return this.sub.subscribe(streamChannel(stream), this.onMessage);
+    if (n > 0) return this.subscribing.get(stream) ?? Promise.resolve();
+    if (!this.sub.connected) return Promise.resolve();
+    const p = this.sub.subscribe(streamChannel(stream), this.onMessage).finally(() => {
+      if (this.subscribing.get(stream) === p) this.subscribing.delete(stream);
+    });
+    this.subscribing.set(stream, p);
+    return p;
   }
 
   // "all" is always subscribed (every node holds everyone), so holds skip it.
@@ -178,10 +185,17 @@ export class RedisCluster implements Cluster {
     await this.cmd.send("ZREMRANGEBYSCORE", [NODES_KEY, "-inf", String(now - 2 * this.opts.presenceTtlMs)]);
   }
 
+  /** Used by the script only when the stream has no epoch yet: unique without randomness per push. */
+  private epochSeq = 0;
+  private epochCandidate(): string {
+    return this.epochBase + (++this.epochSeq).toString(36);
+  }
+  private readonly epochBase = randomEpoch();
+
   private async eval(stream: string, ts: number, body: string): Promise<[string, number, number]> {
     const args = (sha: string) => [
       sha, "2", metaKey(stream), historyKey(stream),
-      streamChannel(stream), randomEpoch(), String(ts), String(this.opts.historySize), String(this.opts.historyTtlMs), body,
+      streamChannel(stream), this.epochCandidate(), String(ts), String(this.opts.historySize), String(this.opts.historyTtlMs), body,
     ];
     this.scriptSha ??= (await this.cmd.send("SCRIPT", ["LOAD", PUSH_SCRIPT])) as string;
     try {

@@ -124,13 +124,20 @@ export class Hub extends Registry {
       this.metrics.clusterErrors.inc();
       return { reached: this.push(stream, payload, kind, exclude), error: cluster.unavailable() };
     }
-    return { reached: this.deliver(stream, payload, kind, exclude, placed) + placed.remote, error: null };
+    this.published[kind].inc();
+    const reached = this.deliver(stream, payload, exclude, placed) + placed.remote;
+    // Without counts from the other nodes, "offline" is unknown here: not counted.
+    if (countRemote && reached === 0) this.droppedOffline.inc();
+    return { reached, error: null };
   }
 
   /** Records the push in this node's history, then delivers it. */
   private push(stream: string, payload: Payload, kind: PublishKind, exclude: readonly Conn[] | null): number {
+    this.published[kind].inc();
     if (this.server === null) return 0;
-    return this.deliver(stream, payload, kind, exclude, this.history.append(stream, payload));
+    const n = this.deliver(stream, payload, exclude, this.history.append(stream, payload));
+    if (n === 0) this.droppedOffline.inc();
+    return n;
   }
 
   /**
@@ -138,8 +145,7 @@ export class Hub extends Registry {
    * unsubscribed for the duration of the (synchronous) publishes and resubscribed after, so
    * exclusion costs O(excluded), not O(subscribers).
    */
-  deliver(stream: string, payload: Payload, kind: PublishKind, exclude: readonly Conn[] | null, at: Placed): number {
-    this.published[kind].inc();
+  deliver(stream: string, payload: Payload, exclude: readonly Conn[] | null, at: Placed): number {
     const server = this.server;
     if (server === null) return 0;
     if (this.captures.size > 0) this.capture(stream, payload, at);
@@ -158,8 +164,7 @@ export class Hub extends Registry {
     const nJson = server.subscriberCount(jsonTopic);
     if (nSeed > 0) this.publish(server, stream, payload.text);
     if (nJson > 0) this.publish(server, jsonTopic, pushEnvelope(stream, at.epoch, at.offset, at.ts, payload));
-    if (nSeed + nJson === 0) this.droppedOffline.inc();
-    else this.metrics.framesOut.inc(nSeed + nJson);
+    this.metrics.framesOut.inc(nSeed + nJson);
     if (removed) for (const ws of removed) ws.subscribe(ws.data.json ? jsonTopic : stream);
     return nSeed + nJson;
   }

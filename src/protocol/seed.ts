@@ -2,7 +2,7 @@
 // then `X:payload` to uid X or `all:payload` to everyone. Split at the first colon only.
 import type { Identity } from "../auth/types.ts";
 import type { Result } from "../core/result.ts";
-import { TOPIC_ALL, uidTopic } from "../core/topics.ts";
+import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { admit } from "../transport/inbound.ts";
 import { badFrame, sendError } from "./frames.ts";
@@ -48,7 +48,20 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
   else hub.sendToUid(target, payload);
 }
 
-/** Also used at open when the upgrade URL carried a valid token. */
+/**
+ * Also used at open when the upgrade URL carried a valid token. On a cluster member the reply
+ * waits until this node is subscribed to the uid's (and groups') channels, so a push from
+ * another node right after "login success" is not missed.
+ */
 export function finishSeedLogin(ws: Conn, result: Result<Identity>): void {
-  if (completeLogin(ws, result)) ws.send(LOGIN_REPLY_PREFIX + result.value.uid);
+  if (!completeLogin(ws, result)) return;
+  const cluster = ws.data.hub.cluster;
+  if (!cluster) return void ws.send(LOGIN_REPLY_PREFIX + result.value.uid);
+  // Logged in already (frames the client sends next are taken); only the reply waits.
+  const streams = [uidTopic(result.value.uid), ...(result.value.groups ?? []).map(groupTopic)];
+  const reply = () => {
+    if (ws.readyState === 1) ws.send(LOGIN_REPLY_PREFIX + result.value.uid);
+    cluster.release(streams);
+  };
+  cluster.hold(streams).then(reply, reply);
 }
