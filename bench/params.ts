@@ -1,10 +1,15 @@
-// Command line → benchmark parameters: `bun run bench [--quick] [--clients N] [--rounds N]`.
+// Command line → benchmark parameters: `bun run bench [standalone|cluster ...] [--quick] [--clients N] [--rounds N]`.
 import { parseArgs } from "node:util";
 
 /** Each process holds one fd per client; RLIMIT_NOFILE is 20,000 here, so stay well below. */
 export const MAX_CLIENTS = 15_000;
 
+export const SCENARIOS = ["standalone", "cluster"] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
 export interface Params {
+  /** Which scenario groups run, in SCENARIOS order (default: all). */
+  scenarios: Scenario[];
   quick: boolean;
   clients: number;
   /** Each round runs the load once against each server, alternating which goes first. */
@@ -12,18 +17,29 @@ export interface Params {
   sources: number;
   broadcast: { messages: number; burst: number; window: number; timeoutMs: number; idleMs: number };
   targeted: { rate: number; seconds: number; drainMs: number };
+  /** Two pushgate nodes over Redis vs one node: clients are split into senders (A) and receivers (B). */
+  cluster: {
+    targeted: { rate: number; seconds: number; drainMs: number };
+    throughput: { messages: number; burst: number; window: number; timeoutMs: number; idleMs: number };
+  };
 }
 
-export const USAGE = `usage: bun run bench [--quick] [--clients N] [--rounds N]
-  --quick       200 clients, 300 broadcast messages, 2 s targeted, 1 round (well under 40 s)
+export const USAGE = `usage: bun run bench [standalone|cluster ...] [--quick] [--clients N] [--rounds N]
+  standalone    pushgate vs the bare Bun.serve control: setup, broadcast, targeted
+  cluster       two pushgate nodes over Redis (senders on A, receivers on B) vs one node
+                (needs redis-server; skipped with a note without it). Default: both, in this order.
+  --quick       200 clients, 300 broadcast messages, 2 s targeted, 5,000 cluster throughput
+                messages, 1 round
   --clients N   logged-in clients per server (default 1000, quick 200, at most ${MAX_CLIENTS})
   --rounds N    rounds per server, alternating order; medians are reported (default 3, quick 1)`;
 
 export function parseParams(argv: readonly string[]): Params | string {
   let values;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: [...argv],
+      allowPositionals: true,
       options: {
         quick: { type: "boolean", default: false },
         clients: { type: "string" },
@@ -35,15 +51,22 @@ export function parseParams(argv: readonly string[]): Params | string {
     return (e as Error).message;
   }
   if (values.help) return "";
+  const unknown = positionals.find((x) => !(SCENARIOS as readonly string[]).includes(x));
+  if (unknown !== undefined) return `unknown scenario ${JSON.stringify(unknown)} (expected ${SCENARIOS.join(" or ")})`;
+  const scenarios = SCENARIOS.filter((x) => positionals.length === 0 || positionals.includes(x));
   const quick = values.quick;
   const clients = intOption("--clients", values.clients, quick ? 200 : 1000, 2, MAX_CLIENTS);
   const rounds = intOption("--rounds", values.rounds, quick ? 1 : 3, 1, 5);
   if (typeof clients === "string") return clients;
   if (typeof rounds === "string") return rounds;
   return {
-    quick, clients, rounds, sources: 8,
+    scenarios, quick, clients, rounds, sources: 8,
     broadcast: { messages: quick ? 300 : 2000, burst: 20, window: 200, timeoutMs: quick ? 10_000 : 25_000, idleMs: 3000 },
     targeted: { rate: 2000, seconds: quick ? 2 : 5, drainMs: 2000 },
+    cluster: {
+      targeted: { rate: 2000, seconds: quick ? 2 : 5, drainMs: 2000 },
+      throughput: { messages: quick ? 5000 : 20_000, burst: 100, window: 1000, timeoutMs: quick ? 10_000 : 30_000, idleMs: 3000 },
+    },
   };
 }
 

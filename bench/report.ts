@@ -4,7 +4,9 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fmt, median, table } from "./stats.ts";
-import type { PhaseResult } from "./types.ts";
+
+/** A phase's flat metrics: the standalone load client's PhaseResult or a cluster phase. */
+export type AnyPhaseResult = { phase: string } & Record<string, number | string | null>;
 
 export type ServerName = "pushgate" | "control";
 export const SERVERS: readonly ServerName[] = ["pushgate", "control"];
@@ -12,15 +14,16 @@ export const SERVERS: readonly ServerName[] = ["pushgate", "control"];
 export interface RoundResult {
   round: number;
   order: ServerName[];
-  results: Record<ServerName, PhaseResult[]>;
+  results: Record<ServerName, AnyPhaseResult[]>;
   errors: Record<ServerName, string | null>;
 }
 
 type Better = "higher" | "lower" | "zero" | "info";
-interface MetricDef { phase: PhaseResult["phase"]; key: string; better: Better; agg: "median" | "max" | "min" }
+/** `label`: the scenario column when it differs from the phase the value comes from. */
+export interface MetricDef { phase: string; key: string; better: Better; agg: "median" | "max" | "min"; label?: string }
 
-const m = (phase: MetricDef["phase"], key: string, better: Better, agg: MetricDef["agg"] = "median"): MetricDef =>
-  ({ phase, key, better, agg });
+const m = (phase: MetricDef["phase"], key: string, better: Better, agg: MetricDef["agg"] = "median", label?: string): MetricDef =>
+  ({ phase, key, better, agg, label });
 
 const METRICS: readonly MetricDef[] = [
   m("setup", "loggedIn", "info", "min"),
@@ -71,14 +74,53 @@ function aggregate(xs: number[], agg: MetricDef["agg"]): number | null {
   return median(xs);
 }
 
-export function summarize(rounds: readonly RoundResult[]): SummaryRow[] {
-  return METRICS.map((d) => {
+const CLUSTER_METRICS: readonly MetricDef[] = [
+  m("cluster-setup", "loggedIn", "info", "min"),
+  m("cluster-setup", "subscribeWaitMs", "info"),
+  m("cluster-targeted", "sent", "info"),
+  m("cluster-targeted", "delivered", "info"),
+  m("cluster-targeted", "loss", "zero", "max"),
+  m("cluster-targeted", "misrouted", "zero", "max"),
+  m("cluster-targeted", "duplicates", "zero", "max"),
+  m("cluster-targeted", "latencyP50Ms", "lower"),
+  m("cluster-targeted", "latencyP99Ms", "lower"),
+  m("cluster-targeted", "latencyMaxMs", "lower"),
+  m("cluster-targeted", "serverCpuUsPerMsg", "lower"),
+  m("cluster-targeted", "clientCpuUtil", "info"),
+  m("cluster-throughput", "pushesPerSec", "higher"),
+  m("cluster-throughput", "latencyP50Ms", "lower"),
+  m("cluster-throughput", "latencyP99Ms", "lower"),
+  m("cluster-throughput", "loss", "zero", "max"),
+  m("cluster-throughput", "misrouted", "zero", "max"),
+  m("cluster-throughput", "duplicates", "zero", "max"),
+  m("cluster-throughput", "serverCpuUsPerMsg", "lower"),
+  m("cluster-throughput", "redisCpuUsPerMsg", "info"),
+  m("cluster-throughput", "redisCmdsPerMsg", "info"),
+  m("cluster-throughput", "clientCpuUtil", "info"),
+  m("cluster-targeted", "redisCmdsPerMsg", "info", "median", "cluster-redis"),
+  m("cluster-targeted", "redisTotalCommandsPerMsg", "info", "median", "cluster-redis"),
+  m("cluster-targeted", "redisCpuUsPerMsg", "info", "median", "cluster-redis"),
+];
+
+/** The cluster rows, plus one `redis.<command>` calls-per-message row for every command seen in phase (a). */
+export function clusterMetrics(rounds: readonly RoundResult[]): MetricDef[] {
+  const cmds = new Map<string, number>();
+  for (const r of rounds) {
+    const t = r.results.pushgate.find((p) => p.phase === "cluster-targeted");
+    for (const [k, v] of Object.entries(t ?? {})) if (k.startsWith("redis.") && typeof v === "number") cmds.set(k, Math.max(cmds.get(k) ?? 0, v));
+  }
+  const perCommand = [...cmds].sort((a, b) => b[1] - a[1]).map(([k]) => m("cluster-targeted", k, "info", "median", "cluster-redis"));
+  return [...CLUSTER_METRICS, ...perCommand];
+}
+
+export function summarize(rounds: readonly RoundResult[], metrics: readonly MetricDef[] = METRICS): SummaryRow[] {
+  return metrics.map((d) => {
     const pushgateRounds = values(rounds, "pushgate", d);
     const controlRounds = values(rounds, "control", d);
     const pushgate = aggregate(pushgateRounds, d.agg);
     const control = aggregate(controlRounds, d.agg);
     const ratio = pushgate !== null && control !== null && control !== 0 ? pushgate / control : null;
-    return { scenario: d.phase, metric: d.key, better: d.better, control, pushgate, ratio, controlRounds, pushgateRounds };
+    return { scenario: d.label ?? d.phase, metric: d.key, better: d.better, control, pushgate, ratio, controlRounds, pushgateRounds };
   });
 }
 
@@ -88,15 +130,16 @@ export function renderTable(rows: readonly SummaryRow[]): string {
 }
 
 /** Timeouts, failed logins, closed sockets and client errors, one line each. */
-export function notes(rounds: readonly RoundResult[]): string[] {
+export function notes(rounds: readonly RoundResult[], prefix = "", names: Record<ServerName, string> = { pushgate: "pushgate", control: "control" }): string[] {
   const out: string[] = [];
   for (const r of rounds) {
     for (const s of SERVERS) {
-      const at = `round ${r.round} ${s}`;
+      const at = `${prefix}round ${r.round} ${names[s]}`;
       if (r.errors[s]) out.push(`${at}: ${r.errors[s]}`);
       for (const p of r.results[s]) {
         if (p.timedOut) out.push(`${at} ${p.phase}: ${p.timedOut} (partial results)`);
         if (p.phase === "setup" && p.errors) out.push(`${at} setup: ${p.failed} clients failed: ${p.errors}`);
+        if (p.phase === "cluster-setup" && p.errors) out.push(`${at} setup: ${p.loggedIn} of ${p.requested} clients logged in: ${p.errors}`);
         if (typeof p.connsClosed === "number" && p.connsClosed > 0) out.push(`${at} ${p.phase}: ${p.connsClosed} client sockets closed by the end of the phase`);
         if (typeof p.unexpectedFrames === "number" && p.unexpectedFrames > 0) out.push(`${at} ${p.phase}: ${p.unexpectedFrames} unexpected frames`);
         if (typeof p.malformed === "number" && p.malformed > 0) out.push(`${at} ${p.phase}: ${p.malformed} malformed payloads`);

@@ -1,13 +1,16 @@
-// `bun run bench [--quick] [--clients N] [--rounds N]`: starts pushgate and the bare Bun.serve
-// control, drives each with the same load from a separate client process, prints pushgate vs
-// control and saves bench/results/<timestamp>.json + latest.json. See bench/README.md.
+// `bun run bench [standalone|cluster ...] [--quick] [--clients N] [--rounds N]`: starts pushgate
+// and the bare Bun.serve control, drives each with the same load from a separate client process,
+// then (cluster.ts) two pushgate nodes over Redis vs one node; prints one table and saves
+// bench/results/<timestamp>.json + latest.json. See bench/README.md.
 import os from "node:os";
 import { join } from "node:path";
+import { CLUSTER_NAMES, type ClusterOutcome, runCluster } from "./cluster.ts";
 import { type Params, USAGE, parseParams } from "./params.ts";
 import { Interrupted, spawnChild, stopAll, waitExit } from "./processes.ts";
 import {
-  type RoundResult, type ServerName, machineInfo, notes, renderTable, save, summarize,
+  type RoundResult, type ServerName, type SummaryRow, machineInfo, notes, renderTable, save, summarize,
 } from "./report.ts";
+import { stopChild } from "./redis.ts";
 import { HOST, type ServerUnderTest, startControl, startPushgate } from "./servers.ts";
 import { type LoadConfig, type PhaseResult, RESULT_PREFIX } from "./types.ts";
 
@@ -48,11 +51,8 @@ function checkAlive(s: ServerUnderTest): string | null {
     ? null : `${s.name} server exited (${p.exitCode ?? p.signalCode}): ${s.child.tail().trim().slice(-500)}`;
 }
 
-async function main(p: Params): Promise<void> {
-  const startedAt = new Date();
-  const machine = machineInfo(ROOT);
-  console.log(`pushgate bench: ${p.clients} clients, ${p.rounds} round(s), broadcast ${p.broadcast.messages} msgs, ` +
-    `targeted ${p.targeted.rate}/s for ${p.targeted.seconds} s; nproc ${machine.nproc}, load ${(machine.loadAvg as number[]).map((x) => x.toFixed(2)).join(" ")}`);
+/** pushgate vs the bare control: setup, broadcast, targeted. */
+async function standalone(p: Params): Promise<RoundResult[]> {
   const [pushgate, control] = await Promise.all([startPushgate(ROOT), startControl(ROOT)]);
   const servers: Record<ServerName, ServerUnderTest> = { pushgate, control };
   console.log(`servers: pushgate :${pushgate.port} (pid ${pushgate.child.proc.pid}), control :${control.port} (pid ${control.child.proc.pid})`);
@@ -73,12 +73,33 @@ async function main(p: Params): Promise<void> {
     }
     rounds.push(round);
   }
+  // Idle servers must not share the machine with the cluster scenario.
+  await Promise.all([pushgate.child, control.child].map(stopChild));
+  return rounds;
+}
 
-  const summary = summarize(rounds);
-  const noteLines = notes(rounds);
-  console.log("\n" + renderTable(summary));
-  console.log("\nratio = pushgate / control; better=higher wants ratio >= 1, better=lower wants ratio <= 1," +
+async function main(p: Params): Promise<void> {
+  const startedAt = new Date();
+  const machine = machineInfo(ROOT);
+  const c = p.cluster;
+  console.log(`pushgate bench: ${p.scenarios.join(" + ")}; ${p.clients} clients, ${p.rounds} round(s)` +
+    (p.scenarios.includes("standalone") ? `, broadcast ${p.broadcast.messages} msgs, targeted ${p.targeted.rate}/s for ${p.targeted.seconds} s` : "") +
+    (p.scenarios.includes("cluster") ? `, cluster targeted ${c.targeted.rate}/s for ${c.targeted.seconds} s + ${c.throughput.messages} msgs throughput` : "") +
+    `; nproc ${machine.nproc}, load ${(machine.loadAvg as number[]).map((x) => x.toFixed(2)).join(" ")}`);
+  const rounds = p.scenarios.includes("standalone") ? await standalone(p) : [];
+  const cluster: ClusterOutcome | null = p.scenarios.includes("cluster") ? await runCluster(p, ROOT) : null;
+
+  const summary: SummaryRow[] = [...(rounds.length ? summarize(rounds) : []), ...(cluster?.summary ?? [])];
+  const noteLines = [...notes(rounds), ...(cluster?.notes ?? [])];
+  if (cluster?.skipped) noteLines.push(`cluster scenario skipped: ${cluster.skipped}`);
+  if (summary.length) console.log("\n" + renderTable(summary));
+  if (summary.length) console.log("\nratio = pushgate / control; better=higher wants ratio >= 1, better=lower wants ratio <= 1," +
     " better=zero wants 0 in both columns. Medians over rounds (worst value for correctness counters).");
+  if (cluster?.summary.length) {
+    console.log(`cluster-* rows: control = ${CLUSTER_NAMES.control} (one pushgate, no Redis, senders and receivers on it), ` +
+      `pushgate = ${CLUSTER_NAMES.pushgate} (two pushgate nodes over Redis, senders on A, receivers on B); ` +
+      "cluster-redis rows: Redis calls per message in the targeted phase (commandstats, scripts' inner calls included).");
+  }
   if (noteLines.length) console.log("\nnotes:\n" + noteLines.map((n) => "  - " + n).join("\n"));
   const finishedAt = new Date();
   const file = save(join(ROOT, "bench", "results"), startedAt, {
@@ -86,6 +107,7 @@ async function main(p: Params): Promise<void> {
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     machine: { ...machine, loadAvgEnd: os.loadavg() },
     params: p, summary, notes: noteLines, rounds,
+    cluster: cluster && { ...cluster, summary: undefined },
   });
   console.log(`\nsaved ${file} and bench/results/latest.json (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
 }

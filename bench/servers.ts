@@ -19,15 +19,16 @@ function freePort(): number {
   return port;
 }
 
-export async function startPushgate(root: string): Promise<ServerUnderTest> {
+/** `extraArgs` (e.g. `--redis <url>`) go before PUSHGATE_BENCH_ARGS; `label` names the child in errors. */
+export async function startPushgate(root: string, extraArgs: readonly string[] = [], label = "pushgate"): Promise<ServerUnderTest> {
   const port = freePort();
-  const child = spawnChild("pushgate", [
+  const child = spawnChild(label, [
     process.execPath, "src/main.ts", "--port", String(port), "--host", HOST,
-    "--log-level", "warn", "--rate-limit", "0", "--max-connections-per-uid", "0", ...(process.env.PUSHGATE_BENCH_ARGS ? process.env.PUSHGATE_BENCH_ARGS.split(" ") : []),
+    "--log-level", "warn", "--rate-limit", "0", "--max-connections-per-uid", "0", ...extraArgs, ...(process.env.PUSHGATE_BENCH_ARGS ? process.env.PUSHGATE_BENCH_ARGS.split(" ") : []),
   ], root);
   const deadline = performance.now() + READY_MS;
   for (;;) {
-    if (child.proc.exitCode !== null) throw new Error(`pushgate exited at start: ${child.tail().trim()}`);
+    if (child.proc.exitCode !== null) throw new Error(`${label} exited at start: ${child.tail().trim()}`);
     try {
       const res = await fetch(`http://${HOST}:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
@@ -35,7 +36,7 @@ export async function startPushgate(root: string): Promise<ServerUnderTest> {
     } catch {
       // not listening yet
     }
-    if (performance.now() > deadline) throw new Error(`pushgate not ready within ${READY_MS} ms: ${child.tail().trim()}`);
+    if (performance.now() > deadline) throw new Error(`${label} not ready within ${READY_MS} ms: ${child.tail().trim()}`);
     await Bun.sleep(50);
   }
 }

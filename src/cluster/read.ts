@@ -12,8 +12,9 @@ export async function readStreams(
   await Promise.all(streams.map(async (stream) => {
     // Give a new stream its epoch now, so a client positioned before the first push can still
     // recover it (same epoch, offset 0).
-    void cmd.send("HSETNX", [metaKey(stream), "e", randomEpoch()]);
-    void cmd.send("PEXPIRE", [metaKey(stream), String(ttlMs * 12), "NX"]);
+    // Fire-and-forget, but never unhandled: a rejection (Redis gone mid-login) would kill the process.
+    cmd.send("HSETNX", [metaKey(stream), "e", randomEpoch()]).catch(() => {});
+    cmd.send("PEXPIRE", [metaKey(stream), String(ttlMs * 12), "NX"]).catch(() => {});
     const [e, o] = (await cmd.send("HMGET", [metaKey(stream), "e", "o"])) as [string | null, string | null];
     const position = { epoch: e ?? "", offset: Number(o ?? 0) };
     const want = from?.get(stream);

@@ -123,7 +123,8 @@ export class RedisCluster implements Cluster {
   }
 
   async push(stream: string, payload: { text: string; isJson: boolean }, excludeIds: readonly string[] | null, countRemote: boolean): Promise<RemotePush> {
-    if (!this.cmd.connected) throw new Error("redis unavailable");
+    // Both connections: this node delivers its own pushes from its subscription too.
+    if (!this.connected) throw new Error("redis unavailable");
     const ts = Date.now();
     const tally = countRemote ? this.tallies.open(this.opts.timeoutMs) : null;
     const body = pushBody(this.nodeId, stream, ts, payload, excludeIds, tally?.id ?? null);
@@ -137,8 +138,8 @@ export class RedisCluster implements Cluster {
     const [epoch, offset, receivers] = r;
     let remote = 0;
     if (tally) {
-      // This node's own subscription (if any) also received it but ignores its own pushes.
-      this.tallies.expect(tally.id, receivers - (this.watched.has(stream) || stream === ALL ? 1 : 0));
+      // Every subscribed node reports a count, this one included (see onPush).
+      this.tallies.expect(tally.id, receivers);
       remote = await tally.result;
     }
     return { epoch, offset, ts, remote };
@@ -217,10 +218,13 @@ export class RedisCluster implements Cluster {
 
   private onPush(message: string): void {
     const p = parsePush(message);
-    if (!p || p.body.o === this.nodeId) return;
+    if (!p) return;
+    // This node's own pushes are delivered here too, not from the EVALSHA reply: one connection,
+    // so a node's sockets get every stream in offset order, whoever pushed.
     const b = p.body;
     const n = this.deliver(b.s, { text: b.d, isJson: b.j === 1 }, { epoch: p.epoch, offset: p.offset, ts: b.t }, b.x ?? null);
-    if (b.q !== undefined) {
+    if (b.q !== undefined && b.o === this.nodeId) this.tallies.add(b.q, n);
+    else if (b.q !== undefined) {
       const reply: NodeMessage = { k: "cnt", q: b.q, n };
       void this.cmd.send("PUBLISH", [nodeChannel(b.o), JSON.stringify(reply)]).catch(() => {});
     }
@@ -245,6 +249,8 @@ export class RedisCluster implements Cluster {
 
   private onConnect(): void {
     if (!this.wasConnected || this.stopped || !this.connected) return;
+    // Up again now, not at the monitor's next tick: a loss right after this must still be logged.
+    this.lastUp = true;
     // Redis forgets subscriptions and scripts across a restart: register again.
     this.scriptSha = null;
     void Promise.all([this.resubscribe(), this.beat()]).then(

@@ -11,7 +11,7 @@ export interface Placed {
 }
 
 export interface RemotePush extends Placed {
-  /** Connections reached on other nodes (only when counts were asked for). */
+  /** Connections reached on every node, this one included (only when counts were asked for). */
   remote: number;
 }
 

@@ -125,7 +125,9 @@ export class Hub extends Registry {
       return { reached: this.push(stream, payload, kind, exclude), error: cluster.unavailable() };
     }
     this.published[kind].inc();
-    const reached = this.deliver(stream, payload, exclude, placed) + placed.remote;
+    // Delivered on this node by its own subscription (RedisCluster.onPush), in offset order with
+    // other nodes' pushes; `remote` counts every node's connections, this one's included.
+    const reached = placed.remote;
     // Without counts from the other nodes, "offline" is unknown here: not counted.
     if (countRemote && reached === 0) this.droppedOffline.inc();
     return { reached, error: null };
