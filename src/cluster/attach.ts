@@ -35,7 +35,7 @@ export function attachCluster(hub: Hub, cluster: RedisCluster): void {
     return fn ? fn(new Params(params), hub) : err("E_UNKNOWN_METHOD", `unknown method ${method}`);
   };
   // Channels for the streams this node's connections already hold (none at start, normally).
-  for (const uid of hub.uids.keys()) for (let i = hub.uids.get(uid)!.size; i > 0; i--) cluster.watch("uid:" + uid);
+  for (const uid of hub.uids.keys()) for (let i = hub.uids.count(uid); i > 0; i--) cluster.watch("uid:" + uid);
 }
 
 /** The URL without its password, for logs and errors. */

@@ -5,13 +5,14 @@ import type { Config } from "../config/types.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { type Err, type Result, err, ok } from "./result.ts";
+import { ConnIndex } from "./conn-index.ts";
 import { TOPIC_ALL, groupTopic, uidTopic, wireTopic } from "./topics.ts";
 
 export abstract class Registry {
   readonly clients = new Map<string, Conn>();
   readonly pending = new Set<Conn>();
-  readonly uids = new Map<string, Set<Conn>>();
-  readonly groups = new Map<string, Set<Conn>>();
+  readonly uids = new ConnIndex();
+  readonly groups = new ConnIndex();
   loggedIn = 0;
   abstract readonly config: Config;
   abstract readonly metrics: Metrics;
@@ -49,13 +50,11 @@ export abstract class Registry {
     const d = ws.data;
     if (d.uid === uid) return ok(undefined);
     const max = this.config.maxConnectionsPerUid;
-    const set = this.uids.get(uid);
-    if (max > 0 && set && set.size >= max) {
+    if (max > 0 && this.uids.count(uid) >= max) {
       return err("E_UID_CONNECTION_LIMIT", `uid already has ${max} connections (--max-connections-per-uid)`);
     }
     if (d.uid !== null) this.unbindUid(ws);
-    if (set) set.add(ws);
-    else this.uids.set(uid, new Set([ws]));
+    this.uids.add(uid, ws);
     d.uid = uid;
     ws.subscribe(wireTopic(d.json, uidTopic(uid)));
     this.streamJoined(uidTopic(uid));
@@ -93,9 +92,7 @@ export abstract class Registry {
     const d = ws.data;
     if (d.groups?.has(group)) return ok(false);
     (d.groups ??= new Set()).add(group);
-    const set = this.groups.get(group);
-    if (set) set.add(ws);
-    else this.groups.set(group, new Set([ws]));
+    this.groups.add(group, ws);
     ws.subscribe(wireTopic(d.json, groupTopic(group)));
     this.streamJoined(groupTopic(group));
     return ok(true);
@@ -112,25 +109,17 @@ export abstract class Registry {
 
   /** Dissolve a group: every member leaves it. Returns how many connections left. */
   ungroup(group: string): number {
-    const set = this.groups.get(group);
-    if (!set) return 0;
-    const members = [...set];
+    const members = this.groups.conns(group);
     for (const ws of members) this.leaveGroup(ws, group);
     return members.length;
   }
 
   private dropFromUid(ws: Conn, uid: string): void {
-    const set = this.uids.get(uid);
-    if (!set) return;
-    set.delete(ws);
-    if (set.size === 0) this.uids.delete(uid);
+    this.uids.delete(uid, ws);
   }
 
   private dropFromGroup(ws: Conn, group: string): void {
-    const set = this.groups.get(group);
-    if (!set) return;
-    set.delete(ws);
-    if (set.size === 0) this.groups.delete(group);
+    this.groups.delete(group, ws);
   }
 }
 

@@ -178,7 +178,7 @@ describe("wire details", () => {
     const before = metricValue(await metrics(pg), 'pushgate_drops_total{reason="backpressure"}');
     a.send("empty-b:");
     expect(await b.next()).toBe("");
-    expect((await api(pg, "sendToClient", { clientId: pg.hub.uids.get("empty-b")!.values().next().value!.data.clientId, data: "" })).body.result).toEqual({ reached: 1, offline: [] });
+    expect((await api(pg, "sendToClient", { clientId: pg.hub.uids.conns("empty-b")[0]!.data.clientId, data: "" })).body.result).toEqual({ reached: 1, offline: [] });
     expect(await b.next()).toBe("");
     expect(metricValue(await metrics(pg), 'pushgate_drops_total{reason="backpressure"}')).toBe(before);
   });

@@ -23,7 +23,7 @@ function targets(p: Params, hub: Hub): Result<Conn[]> {
   }
   const uid = p.uid();
   if (p.error) return p.error;
-  return ok([...(hub.uids.get(uid) ?? [])]);
+  return ok(hub.uids.conns(uid));
 }
 
 export const bindUid: ApiMethod = (p, hub) => {

@@ -15,7 +15,7 @@ export const isUidOnline: ApiMethod = (p, hub) => {
 export const getClientIdByUid: ApiMethod = (p, hub) => {
   const uid = p.uid();
   if (p.error) return p.error;
-  return ok([...(hub.uids.get(uid) ?? [])].map((ws) => ws.data.clientId));
+  return ok(hub.uids.conns(uid).map((ws) => ws.data.clientId));
 };
 
 export const getUidByClientId: ApiMethod = (p, hub) => {
@@ -30,19 +30,19 @@ export const getAllGroupIdList: ApiMethod = (_p, hub) => ok([...hub.groups.keys(
 
 export const getClientCountByGroup: ApiMethod = (p, hub) => {
   const group = p.group();
-  return p.error ?? ok(hub.groups.get(group)?.size ?? 0);
+  return p.error ?? ok(hub.groups.count(group));
 };
 
 export const getClientIdListByGroup: ApiMethod = (p, hub) => {
   const group = p.group();
   if (p.error) return p.error;
-  return ok([...(hub.groups.get(group) ?? [])].map((ws) => ws.data.clientId));
+  return ok(hub.groups.conns(group).map((ws) => ws.data.clientId));
 };
 
 export const getUidListByGroup: ApiMethod = (p, hub) => {
   const group = p.group();
   if (p.error) return p.error;
   const uids = new Set<string>();
-  for (const ws of hub.groups.get(group) ?? []) if (ws.data.uid !== null) uids.add(ws.data.uid);
+  for (const ws of hub.groups.conns(group)) if (ws.data.uid !== null) uids.add(ws.data.uid);
   return ok([...uids]);
 };
