@@ -46,8 +46,13 @@ async function onOwner(name: string, body: Body, hub: Hub, local: () => Result<u
   if (p.error) return p.error;
   const owner = nodeOfClientId(id);
   if (owner === null || owner === hub.ids.nodeId) return local();
-  return hub.cluster!.call(owner, name, body);
+  const r = await hub.cluster!.call(owner, name, body);
+  // A node that is gone holds no connection: answer as a single node would for an unknown id.
+  if (!r.ok && r.code === "E_NO_SUCH_CLIENT" && GONE_ANSWER.has(name)) return ok(GONE_ANSWER.get(name));
+  return r;
 }
+
+const GONE_ANSWER = new Map<string, unknown>([["isOnline", false], ["getUidByClientId", null], ["closeClient", false]]);
 
 async function scatterMerge(name: string, body: Body, hub: Hub, local: () => Result<unknown>, merge = MERGE[name]!): Promise<Result<unknown>> {
   const mine = local();
@@ -73,11 +78,12 @@ async function routePush(name: string, body: Body, hub: Hub): Promise<Result<unk
   let reached = 0;
   let error: Err | null = null;
   const offline: string[] = [];
-  for (const stream of targets) {
-    const r = await hub.route(stream, data, kind, exclude, excludeIds, true);
+  // Distinct streams: routed concurrently (order holds per stream).
+  const answers = await Promise.all(targets.map((stream) => hub.route(stream, data, kind, exclude, excludeIds, true)));
+  for (const [i, r] of answers.entries()) {
     reached += r.reached;
     error ??= r.error;
-    if (r.reached === 0 && r.error === null && kind === "uid") offline.push(stream.slice(4));
+    if (r.reached === 0 && r.error === null && kind === "uid") offline.push(targets[i]!.slice(4));
   }
   const result: Record<string, unknown> = kind === "uid" ? { reached, offline } : { reached };
   if (error) result.error = { code: error.code, message: error.message };

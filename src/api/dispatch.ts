@@ -28,13 +28,23 @@ async function idempotent(name: string, body: Record<string, unknown>, hub: Hub)
   if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
     return err("E_BAD_PARAMS", `idempotencyKey: must be a string of 1..${MAX_KEY_LENGTH} characters`, "idempotencyKey");
   }
-  const seen = hub.idempotency.get(key);
+  const seen = hub.idempotency.get(key) ?? inflight.get(key);
   if (seen) {
     if (seen.method !== name) return err("E_IDEMPOTENCY_CONFLICT", `idempotencyKey: already used by ${seen.method}`, "idempotencyKey");
     hub.metrics.idempotentHits.inc();
-    return ok(seen.result);
+    return "pending" in seen ? seen.pending : ok(seen.result);
   }
-  const r = await run(name, body, hub);
-  if (r.ok) hub.idempotency.set(key, name, r.value);
-  return r;
+  // A retry arriving while the first call still runs (a cluster send awaits Redis) joins it.
+  const pending = Promise.resolve(run(name, body, hub));
+  inflight.set(key, { method: name, pending });
+  try {
+    const r = await pending;
+    // A partial answer (Redis unreachable) is not remembered: a retry must reach the others.
+    if (r.ok && (r.value as { error?: unknown }).error === undefined) hub.idempotency.set(key, name, r.value);
+    return r;
+  } finally {
+    inflight.delete(key);
+  }
 }
+
+const inflight = new Map<string, { method: string; pending: Promise<Result<unknown>> }>();

@@ -3,8 +3,10 @@
 // = delivery order, and a node that subscribed before the publish sees it live while one that
 // reads history after it sees it there.
 //
-// KEYS: meta, history       ARGV: channel, newEpoch, ts, historySize, ttlMs, message-body
+// KEYS: meta, history       ARGV: channel, newEpoch, ts, historySize, ttlMs, message-body, counted
 // Published message: "<epoch>|<offset>|<message-body>"; returns { epoch, offset, receivers }.
+// `receivers` (when counted) is the channel's plain subscribers — the nodes that will report a
+// delivery count — not PUBLISH's answer, which also counts pattern subscribers (e.g. a monitor).
 export const PUSH_SCRIPT = `
 local epoch = redis.call('HGET', KEYS[1], 'e')
 if not epoch then
@@ -12,6 +14,11 @@ if not epoch then
   redis.call('HSET', KEYS[1], 'e', epoch)
 end
 local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
+if offset == 1 then
+  -- A new epoch (the meta key was lost or is new): history of the old epoch is void, and its
+  -- higher entry IDs would make XADD fail.
+  redis.call('DEL', KEYS[2])
+end
 local ttl = tonumber(ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ttl * 12)
 local size = tonumber(ARGV[4])
@@ -20,5 +27,24 @@ if size > 0 then
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
 local receivers = redis.call('PUBLISH', ARGV[1], epoch .. '|' .. offset .. '|' .. ARGV[6])
+if ARGV[7] == '1' then
+  receivers = redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2]
+end
 return { epoch, offset, receivers }
+`;
+
+/** Heartbeat by Redis's clock. KEYS: nodes; ARGV: node id, forget-after ms. */
+export const BEAT_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+return now
+`;
+
+/** Nodes seen within ARGV[1] ms by Redis's clock. KEYS: nodes. */
+export const LIVE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], now - tonumber(ARGV[1]), '+inf')
 `;

@@ -20,7 +20,8 @@ export async function readStreams(
     const want = from?.get(stream);
     let entries: HistoryEntry[] = [];
     if (want && e !== null && want.epoch === e && want.offset < position.offset) {
-      const raw = (await cmd.send("XRANGE", [historyKey(stream), `${want.offset + 1}-0`, "+"])) as Array<[string, string[]]> | null;
+      // Bounded by the position just read; later pushes reach this login through the capture.
+      const raw = (await cmd.send("XRANGE", [historyKey(stream), `${want.offset + 1}-0`, `${position.offset}-0`])) as Array<[string, string[]]> | null;
       entries = toEntries(raw ?? [], Date.now() - ttlMs);
     }
     out.set(stream, { position, entries });
@@ -35,7 +36,8 @@ function toEntries(raw: Array<[string, string[]]>, oldest: number): HistoryEntry
     let body: string | undefined;
     for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === "b") body = fields[i + 1];
     const b = body === undefined ? null : parsePushBody(body);
-    if (b && b.t >= oldest) out.push({ offset, ts: b.t, text: b.d, isJson: b.j === 1 });
+    // Only a leading run of expired entries is dropped (node clocks may differ: never a hole).
+    if (b && (out.length > 0 || b.t >= oldest)) out.push({ offset, ts: b.t, text: b.d, isJson: b.j === 1 });
   }
   return out;
 }

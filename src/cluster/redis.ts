@@ -10,7 +10,7 @@ import { type NodeMessage, parseNodeMessage, parsePush, pushBody } from "./bus.t
 import { CountTallies } from "./counts.ts";
 import { NODES_KEY, STREAM_CHANNEL_PREFIX, historyKey, metaKey, nodeChannel, randomEpoch, streamChannel } from "./keys.ts";
 import { Pending } from "./pending.ts";
-import { PUSH_SCRIPT } from "./push-script.ts";
+import { BEAT_SCRIPT, LIVE_SCRIPT, PUSH_SCRIPT } from "./push-script.ts";
 import { readStreams } from "./read.ts";
 import type { Cluster, LocalCall, RemoteDelivery, RemotePush, StreamHistory } from "./types.ts";
 
@@ -46,13 +46,15 @@ export class RedisCluster implements Cluster {
 
   constructor(private readonly opts: RedisClusterOptions) {
     this.nodeId = opts.nodeId;
+    this.historySize = String(opts.historySize);
+    this.historyTtl = String(opts.historyTtlMs);
     // No offline queue: a command during an outage fails at once (reported), never runs later
     // into the void. Bun reconnects by itself; subscriptions are restored in onconnect.
     const o = { enableOfflineQueue: false, autoReconnect: true, maxRetries: 1_000_000_000, connectionTimeout: 2000 };
     this.cmd = new RedisClient(opts.url, o);
     this.sub = new RedisClient(opts.url, o);
-    this.cmd.onconnect = () => this.onConnect();
-    this.sub.onconnect = () => this.onConnect();
+    this.cmd.onconnect = () => this.onConnect(false);
+    this.sub.onconnect = () => this.onConnect(true);
     // onclose: Bun gave up reconnecting (or we closed); try again later rather than never.
     this.cmd.onclose = () => this.retryLater(this.cmd);
     this.sub.onclose = () => this.retryLater(this.sub);
@@ -64,7 +66,7 @@ export class RedisCluster implements Cluster {
 
   async start(): Promise<void> {
     await Promise.all([this.cmd.connect(), this.sub.connect()]);
-    await this.resubscribe();
+    await this.subscribeAll(false);
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat().catch(() => {}), Math.max(200, Math.floor(this.opts.presenceTtlMs / 3)));
     this.heartbeat.unref();
@@ -84,7 +86,7 @@ export class RedisCluster implements Cluster {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.monitor) clearInterval(this.monitor);
     this.calls.flush(() => this.unavailable());
-    if (this.cmd.connected) await this.cmd.send("ZREM", [NODES_KEY, this.nodeId]).catch(() => {});
+    if (this.cmd.connected) await this.bounded(this.cmd.send("ZREM", [NODES_KEY, this.nodeId])).catch(() => {});
     this.cmd.close();
     this.sub.close();
   }
@@ -97,8 +99,8 @@ export class RedisCluster implements Cluster {
   private subscribeRef(stream: string): Promise<unknown> {
     const n = this.watched.get(stream) ?? 0;
     this.watched.set(stream, n + 1);
+    if (!this.sub.connected) return Promise.reject(new Error("redis unavailable"));
     if (n > 0) return this.subscribing.get(stream) ?? Promise.resolve();
-    if (!this.sub.connected) return Promise.resolve();
     const p = this.sub.subscribe(streamChannel(stream), this.onMessage).finally(() => {
       if (this.subscribing.get(stream) === p) this.subscribing.delete(stream);
     });
@@ -119,7 +121,11 @@ export class RedisCluster implements Cluster {
     const n = this.watched.get(stream) ?? 0;
     if (n > 1) return void this.watched.set(stream, n - 1);
     this.watched.delete(stream);
-    if (n === 1 && this.sub.connected) void this.sub.unsubscribe(streamChannel(stream), this.onMessage).catch(() => {});
+    if (n !== 1 || !this.sub.connected) return;
+    try {
+      // (Throws synchronously when the client is not in subscriber mode.)
+      void this.sub.unsubscribe(streamChannel(stream), this.onMessage).catch(() => {});
+    } catch {}
   }
 
   async push(stream: string, payload: { text: string; isJson: boolean }, excludeIds: readonly string[] | null, countRemote: boolean): Promise<RemotePush> {
@@ -130,7 +136,7 @@ export class RedisCluster implements Cluster {
     const body = pushBody(this.nodeId, stream, ts, payload, excludeIds, tally?.id ?? null);
     let r: [string, number, number];
     try {
-      r = await this.eval(stream, ts, body);
+      r = await this.bounded(this.eval(stream, ts, body, countRemote));
     } catch (e) {
       if (tally) this.tallies.finish(tally.id);
       throw e;
@@ -146,14 +152,19 @@ export class RedisCluster implements Cluster {
   }
 
   read(streams: readonly string[], from: ReadonlyMap<string, StreamPosition> | null): Promise<Map<string, StreamHistory>> {
-    if (!this.cmd.connected) return Promise.reject(new Error("redis unavailable"));
-    return readStreams(this.cmd, streams, from, this.opts.historyTtlMs);
+    if (!this.connected) return Promise.reject(new Error("redis unavailable"));
+    return this.bounded(readStreams(this.cmd, streams, from, this.opts.historyTtlMs).then(async (h) => {
+      // A push placed before the read may still be in flight on the subscriber connection: wait
+      // for it (PONG queues behind it) so it is captured now, not delivered live after the replay.
+      await this.sub.ping();
+      return h;
+    }));
   }
 
   async call(node: string, method: string, params: Record<string, unknown>): Promise<Result<unknown>> {
     if (node === this.nodeId) return this.runLocal(method, params);
     if (!this.cmd.connected) return this.unavailable();
-    const { id, promise } = this.calls.open(this.opts.timeoutMs, () => err("E_NO_SUCH_CLIENT", `node ${node} did not answer within ${this.opts.timeoutMs} ms`));
+    const { id, promise } = this.calls.open(this.opts.timeoutMs, () => err("E_CLUSTER_TIMEOUT", `node ${node} did not answer within ${this.opts.timeoutMs} ms (--cluster-timeout)`));
     const msg: NodeMessage = { k: "rpc", id, from: this.nodeId, method, params };
     const receivers = await this.cmd.send("PUBLISH", [nodeChannel(node), JSON.stringify(msg)]).catch(() => -1);
     if (receivers === -1) this.calls.settle(id, this.unavailable());
@@ -163,9 +174,15 @@ export class RedisCluster implements Cluster {
 
   async scatter(method: string, params: Record<string, unknown>): Promise<{ results: Result<unknown>[]; missing: number }> {
     if (!this.cmd.connected) return { results: [this.unavailable()], missing: 0 };
-    const nodes = (await this.liveNodes()).filter((n) => n !== this.nodeId);
+    let nodes: string[];
+    try {
+      nodes = (await this.liveNodes()).filter((n) => n !== this.nodeId);
+    } catch {
+      return { results: [this.unavailable()], missing: 0 };
+    }
     const answers = await Promise.all(nodes.map((n) => this.call(n, method, params)));
-    const results = answers.filter((a) => a.ok || a.code !== "E_NO_SUCH_CLIENT");
+    // A node that left or does not answer is missing from the merge, not an error.
+    const results = answers.filter((a) => a.ok || (a.code !== "E_NO_SUCH_CLIENT" && a.code !== "E_CLUSTER_TIMEOUT"));
     return { results, missing: answers.length - results.length };
   }
 
@@ -173,17 +190,20 @@ export class RedisCluster implements Cluster {
     return err("E_CLUSTER_UNAVAILABLE", "Redis is unreachable: delivered on this node only; other nodes were not reached");
   }
 
+  /** Nodes that heartbeated within --presence-ttl, by Redis's clock (node clocks may disagree). */
   async liveNodes(): Promise<string[]> {
-    const since = Date.now() - this.opts.presenceTtlMs;
-    return (await this.cmd.send("ZRANGEBYSCORE", [NODES_KEY, String(since), "+inf"])) as string[];
+    return (await this.bounded(this.cmd.send("EVAL", [LIVE_SCRIPT, "1", NODES_KEY, String(this.opts.presenceTtlMs)]))) as string[];
   }
 
   private async beat(): Promise<void> {
     if (!this.cmd.connected) return;
-    const now = Date.now();
-    await this.cmd.send("ZADD", [NODES_KEY, String(now), this.nodeId]);
-    // Nodes silent for two TTLs are gone: forget them (queries already skip them after one).
-    await this.cmd.send("ZREMRANGEBYSCORE", [NODES_KEY, "-inf", String(now - 2 * this.opts.presenceTtlMs)]);
+    // Nodes silent for two TTLs are gone: forgotten (queries already skip them after one).
+    await this.bounded(this.cmd.send("EVAL", [BEAT_SCRIPT, "1", NODES_KEY, this.nodeId, String(2 * this.opts.presenceTtlMs)]));
+  }
+
+  /** Rejects when Redis stops answering (a stopped or blackholed server keeps `connected`). */
+  private bounded<T>(p: Promise<T>): Promise<T> {
+    return Promise.race([p, Bun.sleep(this.opts.timeoutMs).then((): T => { throw new Error("redis did not answer in time"); })]);
   }
 
   /** Used by the script only when the stream has no epoch yet: unique without randomness per push. */
@@ -192,11 +212,13 @@ export class RedisCluster implements Cluster {
     return this.epochBase + (++this.epochSeq).toString(36);
   }
   private readonly epochBase = randomEpoch();
+  private historySize = "";
+  private historyTtl = "";
 
-  private async eval(stream: string, ts: number, body: string): Promise<[string, number, number]> {
+  private async eval(stream: string, ts: number, body: string, counted: boolean): Promise<[string, number, number]> {
     const args = (sha: string) => [
       sha, "2", metaKey(stream), historyKey(stream),
-      streamChannel(stream), this.epochCandidate(), String(ts), String(this.opts.historySize), String(this.opts.historyTtlMs), body,
+      streamChannel(stream), this.epochCandidate(), String(ts), this.historySize, this.historyTtl, body, counted ? "1" : "0",
     ];
     this.scriptSha ??= (await this.cmd.send("SCRIPT", ["LOAD", PUSH_SCRIPT])) as string;
     try {
@@ -209,20 +231,26 @@ export class RedisCluster implements Cluster {
     }
   }
 
-  /** One listener for every channel (so a re-subscribe after reconnect does not add another). */
+  /** The listener of every channel. Bus input is validated: a bad message is logged, not fatal. */
   private readonly onMessage = (message: string, channel: string): void => {
-    if (channel.startsWith(STREAM_CHANNEL_PREFIX)) return this.onPush(message);
-    const m = parseNodeMessage(message);
-    if (m) this.onNodeMessage(m);
+    try {
+      if (channel.startsWith(STREAM_CHANNEL_PREFIX)) return this.onPush(message, channel.slice(STREAM_CHANNEL_PREFIX.length));
+      const m = parseNodeMessage(message);
+      if (m) this.onNodeMessage(m);
+    } catch (e) {
+      this.opts.log.error("cluster_message_error", { channel, error: String(e) });
+    }
   };
 
-  private onPush(message: string): void {
+  private onPush(message: string, stream: string): void {
     const p = parsePush(message);
     if (!p) return;
     // This node's own pushes are delivered here too, not from the EVALSHA reply: one connection,
-    // so a node's sockets get every stream in offset order, whoever pushed.
+    // so a node's sockets get every stream in offset order, whoever pushed. The stream is the
+    // channel's, never the body's.
     const b = p.body;
-    const n = this.deliver(b.s, { text: b.d, isJson: b.j === 1 }, { epoch: p.epoch, offset: p.offset, ts: b.t }, b.x ?? null);
+    const x = Array.isArray(b.x) ? b.x.filter((id): id is string => typeof id === "string") : null;
+    const n = this.deliver(stream, { text: b.d, isJson: b.j === 1 }, { epoch: p.epoch, offset: p.offset, ts: b.t }, x);
     if (b.q !== undefined && b.o === this.nodeId) this.tallies.add(b.q, n);
     else if (b.q !== undefined) {
       const reply: NodeMessage = { k: "cnt", q: b.q, n };
@@ -231,30 +259,54 @@ export class RedisCluster implements Cluster {
   }
 
   private onNodeMessage(m: NodeMessage): void {
-    if (m.k === "cnt") return this.tallies.add(m.q, m.n);
-    if (m.k === "ret") {
-      this.calls.settle(m.id, m.ok ? ok(m.value) : err(m.code as Err["code"], m.message));
+    if (m.k === "cnt") {
+      if (Number.isSafeInteger(m.q) && Number.isSafeInteger(m.n) && m.n >= 0) this.tallies.add(m.q, m.n);
       return;
     }
+    if (m.k === "ret") {
+      this.calls.settle(m.id, m.ok ? ok(m.value) : err(m.code as Err["code"], String(m.message)));
+      return;
+    }
+    if (m.k !== "rpc" || typeof m.method !== "string" || typeof m.from !== "string" || m.params === null || typeof m.params !== "object") return;
     void this.runLocal(m.method, m.params).then((r) => {
       const reply: NodeMessage = r.ok ? { k: "ret", id: m.id, ok: true, value: r.value } : { k: "ret", id: m.id, ok: false, code: r.code, message: r.message };
       return this.cmd.send("PUBLISH", [nodeChannel(m.from), JSON.stringify(reply)]);
     }).catch(() => {});
   }
 
-  private async resubscribe(): Promise<void> {
-    const channels = [nodeChannel(this.nodeId), streamChannel(ALL), ...[...this.watched.keys()].map(streamChannel)];
-    for (let i = 0; i < channels.length; i += 1000) await this.sub.subscribe(channels.slice(i, i + 1000), this.onMessage);
+  /**
+   * Subscribes every channel this node needs. After a reconnect Redis has forgotten them but Bun
+   * still holds the old listeners (and would add the same listener again): drop those first, in
+   * the same tick, so each message is delivered once.
+   */
+  private subscribeAll(dropStale: boolean): Promise<unknown> {
+    const pending: Promise<unknown>[] = [];
+    if (dropStale) {
+      try {
+        pending.push(this.sub.unsubscribe().catch(() => {}));
+      } catch {}
+    }
+    const streams = [...this.watched.keys()];
+    const channels = [nodeChannel(this.nodeId), streamChannel(ALL), ...streams.map(streamChannel)];
+    for (let i = 0; i < channels.length; i += 1000) pending.push(this.sub.subscribe(channels.slice(i, i + 1000), this.onMessage));
+    const all = Promise.all(pending);
+    for (const s of streams) this.subscribing.set(s, all);
+    void all.finally(() => { for (const s of streams) if (this.subscribing.get(s) === all) this.subscribing.delete(s); }).catch(() => {});
+    return all;
   }
 
-  private onConnect(): void {
-    if (!this.wasConnected || this.stopped || !this.connected) return;
-    // Up again now, not at the monitor's next tick: a loss right after this must still be logged.
-    this.lastUp = true;
-    // Redis forgets subscriptions and scripts across a restart: register again.
-    this.scriptSha = null;
-    void Promise.all([this.resubscribe(), this.beat()]).then(
+  private onConnect(subscriber: boolean): void {
+    if (!this.wasConnected || this.stopped) return;
+    if (!subscriber) {
+      // Redis may have restarted and lost the script cache; heartbeat at once.
+      this.scriptSha = null;
+      void this.beat().catch(() => {});
+      return;
+    }
+    void this.subscribeAll(true).then(
       () => {
+        // Up again now, not at the monitor's next tick: a loss right after must still be logged.
+        this.lastUp = this.connected;
         this.opts.log.info("redis_reconnected", { nodeId: this.nodeId, streams: this.watched.size });
         this.opts.onStateChange?.(true);
       },

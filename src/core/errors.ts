@@ -30,6 +30,7 @@ export const ErrorCodes = [
   "E_OFFLINE",
   "E_IDEMPOTENCY_CONFLICT",
   "E_CLUSTER_UNAVAILABLE",
+  "E_CLUSTER_TIMEOUT",
   "E_INTERNAL",
 ] as const;
 
@@ -83,6 +84,8 @@ export function httpStatusFor(code: ErrorCode): number {
     case "E_SHUTTING_DOWN":
     case "E_CLUSTER_UNAVAILABLE":
       return 503;
+    case "E_CLUSTER_TIMEOUT":
+      return 504;
     default:
       return 500;
   }

@@ -5,6 +5,7 @@
 import type { Identity } from "../auth/types.ts";
 import { clusterSource } from "../cluster/recovery-source.ts";
 import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
+import type { RecoverySource } from "../history/recover.ts";
 import type { StreamPosition } from "../history/types.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { sendWelcome } from "./json-welcome.ts";
@@ -22,19 +23,19 @@ export function clusterLogin(ws: Conn, id: Identity, recover: Map<string, Stream
     hub.captureStop(capture);
     cluster.release(streams);
   };
+  const finish = (source: RecoverySource) => {
+    try {
+      if (ws.readyState === 1 && completeLogin(ws, { ok: true, value: id })) sendWelcome(ws, recover, source);
+    } finally {
+      done();
+    }
+  };
   cluster.hold(streams)
     .then(() => cluster.read(streams, recover))
     .then(
-      (histories) => {
-        if (ws.readyState === 1 && completeLogin(ws, { ok: true, value: id })) {
-          sendWelcome(ws, recover, clusterSource(histories, capture));
-        }
-        done();
-      },
-      () => {
-        // Redis unreachable: this node's own history (another epoch: recovery reports it).
-        if (ws.readyState === 1 && completeLogin(ws, { ok: true, value: id })) sendWelcome(ws, recover, hub.history);
-        done();
-      },
-    );
+      (histories) => finish(clusterSource(histories, capture)),
+      // Redis unreachable: this node's own history (another epoch: recovery reports it).
+      () => finish(hub.history),
+    )
+    .catch((e) => hub.log.error("cluster_login_error", { clientId: d.clientId, error: String(e) }));
 }

@@ -1,0 +1,79 @@
+// Cluster edge cases found in review: no duplicates after a reconnect, a stream whose meta key
+// was lost keeps working, observers on the bus don't slow counted pushes, concurrent retries
+// with one idempotencyKey deliver once.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createPushgate, type Pushgate } from "../../src/server.ts";
+import { TestClient, api, waitFor } from "../helpers.ts";
+import { RedisServer, describeRedis } from "../redis-server.ts";
+
+describeRedis("cluster hardening", () => {
+  let redis: RedisServer;
+  let a: Pushgate;
+  let b: Pushgate;
+  const node = () => createPushgate({ port: 0, host: "127.0.0.1", logLevel: "silent", redisUrl: redis.url, clusterTimeoutMs: 1500 });
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    a = await node();
+    b = await node();
+  });
+  afterAll(async () => {
+    await a?.shutdown();
+    await b?.shutdown();
+    await redis?.stop();
+  });
+
+  test("after Redis restarts, every push and remote call arrives exactly once", async () => {
+    using onB = await TestClient.login(b, "dup-b");
+    using onA = await TestClient.login(a, "dup-a");
+    for (let round = 0; round < 2; round++) {
+      await redis.kill();
+      await redis.restart();
+      await waitFor(async () => (await api(a, "sendToUid", { uid: "nobody", data: "probe" })).body.result.error === undefined, 10_000, "cluster back");
+      await waitFor(async () => (await api(a, "isUidOnline", { uid: "dup-b" })).body.result === true, 10_000, "presence back");
+      expect((await api(a, "sendToUid", { uid: "dup-b", data: `uid-${round}` })).body.result).toEqual({ reached: 1, offline: [] });
+      expect(await onB.next(3000)).toBe(`uid-${round}`);
+      const id = (await api(b, "getClientIdByUid", { uid: "dup-b" })).body.result[0];
+      expect((await api(a, "sendToClient", { clientId: id, data: `direct-${round}` })).body.result.reached).toBe(1);
+      expect(await onB.next(3000)).toBe(`direct-${round}`);
+      expect((await api(a, "sendToAll", { data: `all-${round}` })).body.result.reached).toBe(2);
+      expect(await onB.next(3000)).toBe(`all-${round}`);
+      expect(await onA.next(3000)).toBe(`all-${round}`);
+      expect(await onB.nothingWithin(300)).toBe(true);
+      expect(await onA.nothingWithin(50)).toBe(true);
+    }
+  }, 60_000);
+
+  test("a stream whose meta key was lost starts a new epoch instead of failing", async () => {
+    using onB = await TestClient.login(b, "meta-b");
+    expect((await api(a, "sendToUid", { uid: "meta-b", data: "one" })).body.result).toEqual({ reached: 1, offline: [] });
+    expect(await onB.next()).toBe("one");
+    await redis.command("DEL", ["pushgate:m:uid:meta-b"]);
+    expect((await api(a, "sendToUid", { uid: "meta-b", data: "two" })).body.result).toEqual({ reached: 1, offline: [] });
+    expect(await onB.next()).toBe("two");
+  });
+
+  test("a pattern subscriber on the bus does not make counted pushes wait", async () => {
+    using onB = await TestClient.login(b, "watched");
+    const monitor = new Bun.RedisClient(redis.url);
+    await monitor.connect();
+    await monitor.send("PSUBSCRIBE", ["pushgate:*"]).catch(() => {});
+    try {
+      const t0 = performance.now();
+      expect((await api(a, "sendToUid", { uid: "watched", data: "x" })).body.result.reached).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(1000); // the cluster timeout is 1.5 s
+      expect(await onB.next()).toBe("x");
+    } finally {
+      monitor.close();
+    }
+  });
+
+  test("concurrent retries with one idempotencyKey deliver once", async () => {
+    using onB = await TestClient.login(b, "idem-b");
+    const call = { uid: "idem-b", data: "once", idempotencyKey: "k-concurrent" };
+    const [r1, r2] = await Promise.all([api(a, "sendToUid", call), api(a, "sendToUid", call)]);
+    expect(r1.body).toEqual(r2.body);
+    expect(await onB.next()).toBe("once");
+    expect(await onB.nothingWithin(300)).toBe(true);
+  });
+});
