@@ -1,37 +1,24 @@
 // Cross-node delivery on a 3-node cluster (real subprocesses, one Redis): seed frames, every API
 // send kind routed across nodes, per-publisher order, one offset sequence per stream cluster-wide,
 // and the routing cost of a push to a uid (only the nodes holding it receive it).
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { TestClient } from "../helpers.ts";
-import { JsonClient } from "../json-client.ts";
-import { RedisServer, describeRedis } from "../redis-server.ts";
-import { type Node, killStartedNodes, numsub, startNodes, uidChannel, groupChannel, closeAll } from "./nodes.ts";
+import { beforeAll, expect, test } from "bun:test";
+import type { TestClient } from "../helpers.ts";
+import { type RedisServer, describeRedis } from "../redis-server.ts";
+import { type Node, clusterFixture, numsub, uidChannel, groupChannel, closeAll } from "./nodes.ts";
 
 const T = 30_000;
 
 describeRedis("cluster delivery (3 nodes)", () => {
-  let redis: RedisServer;
-  let A: Node, B: Node, C: Node;
-  const clients: Array<{ close(): void }> = [];
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    // --rate-limit 0: the order test sends 200 frames right after the login frame (burst is 200).
-    [A, B, C] = (await startNodes(redis, ["A", "B", "C"], ["--rate-limit", "0"])) as [Node, Node, Node];
-  }, T);
-
-  afterAll(async () => {
-    for (const c of clients) try { c.close(); } catch {}
-    await killStartedNodes();
-    await redis?.stop();
-  }, T);
+  // --rate-limit 0: the order test sends 200 frames right after the login frame (burst is 200).
+  const cluster = clusterFixture(["A", "B", "C"], ["--rate-limit", "0"]);
+  let redis: RedisServer, A: Node, B: Node, C: Node;
+  beforeAll(() => void ({ redis, nodes: [A, B, C] } = cluster));
 
   // Nodes holding each uid (uids are unique per test). The seed login reply comes once the node is
   // subscribed to the uid's channel, so Redis counts every holder as soon as the reply arrived.
   const held = new Map<string, Set<string>>();
   async function login(node: Node, uid: string): Promise<TestClient> {
-    const c = await TestClient.login(node, uid);
-    clients.push(c);
+    const c = await cluster.login(node, uid);
     const nodes = held.get(uid) ?? new Set<string>();
     held.set(uid, nodes.add(node.nodeId));
     expect(await numsub(redis, uidChannel(uid))).toBe(nodes.size);
@@ -83,10 +70,7 @@ describeRedis("cluster delivery (3 nodes)", () => {
     }
 
     // A pushgate.v1 `send` from a client on A: the reply counts every node's connections.
-    const j = await JsonClient.connect(A);
-    clients.push(j);
-    j.send({ type: "auth", uid: "json-sender" });
-    await j.next("welcome", 5000);
+    const { c: j } = await cluster.jsonLogin(A, "json-sender");
     j.send({ type: "send", id: 1, to: "uid:multi", data: "via send" });
     expect(await j.next("reply", 5000)).toEqual({ type: "reply", id: 1, delivered: 4 });
     j.send({ type: "send", id: 2, to: "uid:nobody-anywhere", data: "x" });
@@ -171,10 +155,7 @@ describeRedis("cluster delivery (3 nodes)", () => {
   }, T);
 
   test("a pushgate.v1 client on B sees one offset sequence for its stream, whichever node pushes", async () => {
-    const j = await JsonClient.connect(B);
-    clients.push(j);
-    j.send({ type: "auth", uid: "streamer" });
-    const welcome = await j.next("welcome", 5000);
+    const { c: j, welcome } = await cluster.jsonLogin(B, "streamer");
     const pos = (welcome.streams as Array<{ stream: string; epoch: string; offset: number }>).find((s) => s.stream === "uid:streamer")!;
     expect(pos.offset).toBe(0);
     expect(await numsub(redis, uidChannel("streamer"))).toBe(1);

@@ -1,34 +1,22 @@
 // A node that dies without cleanup (SIGKILL), and one that hangs with its sockets open (SIGSTOP):
 // presence heals within --presence-ttl, and queries asked meanwhile answer within
 // --cluster-timeout instead of hanging.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { TestClient } from "../helpers.ts";
-import { RedisServer, describeRedis } from "../redis-server.ts";
-import { Node, killStartedNodes, numsub, startNodes, subscribed, uidChannel, until } from "./nodes.ts";
+import { beforeAll, expect, test } from "bun:test";
+import type { TestClient } from "../helpers.ts";
+import { type RedisServer, describeRedis } from "../redis-server.ts";
+import { Node, clusterFixture, numsub, subscribed, uidChannel, until } from "./nodes.ts";
 
 const T = 30_000;
 const PRESENCE_TTL = 2000;
 const CLUSTER_TIMEOUT = 1000;
 
 describeRedis("cluster node failure", () => {
-  let redis: RedisServer;
-  let A: Node, B: Node, C: Node;
-  const clients: TestClient[] = [];
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    [A, B, C] = (await startNodes(redis, ["A", "B", "C"], ["--cluster-timeout", `${CLUSTER_TIMEOUT}ms`])) as [Node, Node, Node];
-  }, T);
-
-  afterAll(async () => {
-    for (const c of clients) try { c.close(); } catch {}
-    await killStartedNodes();
-    await redis?.stop();
-  }, T);
+  const cluster = clusterFixture(["A", "B", "C"], ["--cluster-timeout", `${CLUSTER_TIMEOUT}ms`]);
+  let redis: RedisServer, A: Node, B: Node, C: Node;
+  beforeAll(() => void ({ redis, nodes: [A, B, C] } = cluster));
 
   async function login(node: Node, uid: string): Promise<TestClient> {
-    const c = await TestClient.login(node, uid);
-    clients.push(c);
+    const c = await cluster.login(node, uid);
     await subscribed(redis, uidChannel(uid), 1);
     return c;
   }

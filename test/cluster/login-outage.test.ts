@@ -1,45 +1,36 @@
 // Redis dies while a pushgate.v1 login is reading stream positions from it: the login must fall
 // back to the node's own history and the node must keep running, not crash on a failed command.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { TestClient } from "../helpers.ts";
+import { beforeAll, expect, test } from "bun:test";
 import { JsonClient } from "../json-client.ts";
-import { RedisServer, describeRedis } from "../redis-server.ts";
-import { type Node, killStartedNodes, startNodes, subscribed, uidChannel } from "./nodes.ts";
+import { type RedisServer, describeRedis } from "../redis-server.ts";
+import { type Node, clusterFixture, subscribed, uidChannel } from "./nodes.ts";
 
 const T = 30_000;
 
 describeRedis("cluster: Redis dies during a login", () => {
-  let redis: RedisServer;
-  let A: Node;
+  let redis: RedisServer, A: Node;
   let redisPid = 0;
-  const clients: Array<{ close(): void }> = [];
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    // The redis-server this file started (RedisServer keeps its process private).
-    redisPid = Number(/process_id:(\d+)/.exec(String(await redis.command("INFO", ["server"])))?.[1]);
-    [A] = (await startNodes(redis, ["A"])) as [Node];
-  }, T);
-
-  afterAll(async () => {
-    for (const c of clients) try { c.close(); } catch {}
-    try {
-      if (redisPid && redis?.running) process.kill(redisPid, "SIGCONT");
-    } catch {}
-    await killStartedNodes();
-    await redis?.stop();
-  }, T);
+  const cluster = clusterFixture(["A"], [], {
+    async redisStarted(r) {
+      // The redis-server this file started (RedisServer keeps its process private).
+      redisPid = Number(/process_id:(\d+)/.exec(String(await r.command("INFO", ["server"])))?.[1]);
+    },
+    beforeStop() {
+      try {
+        if (redisPid && redis?.running) process.kill(redisPid, "SIGCONT");
+      } catch {}
+    },
+  });
+  beforeAll(() => void ({ redis, nodes: [A] } = cluster));
 
   test("Redis crashes while a login's reads are in flight: the login falls back, the node lives", async () => {
     expect(redisPid).toBeGreaterThan(0);
     // Another connection of the uid holds its channel, so the login goes straight to reading Redis.
-    const resident = await TestClient.login(A, "held");
-    clients.push(resident);
+    await cluster.login(A, "held");
     await subscribed(redis, uidChannel("held"), 1);
 
     process.kill(redisPid, "SIGSTOP"); // Redis hangs: the login's commands stay in flight …
-    const j = await JsonClient.connect(A);
-    clients.push(j);
+    const j = cluster.track(await JsonClient.connect(A));
     j.send({ type: "auth", uid: "held" });
     expect(await j.nothingWithin(300)).toBe(true); // (waiting for Redis)
     await redis.kill(); // … and fail when it dies (SIGKILL ends a stopped process too)
@@ -56,10 +47,7 @@ describeRedis("cluster: Redis dies during a login", () => {
     await redis.restart();
     await A.logs.nth("redis_reconnected", 1, 10_000);
     // Positions come from Redis again.
-    const c = await JsonClient.connect(A);
-    clients.push(c);
-    c.send({ type: "auth", uid: "after" });
-    const w = await c.next("welcome", 5000);
+    const { welcome: w } = await cluster.jsonLogin(A, "after");
     expect(await redis.command("HGET", ["pushgate:m:uid:after", "e"])).toBe(w.streams[0].epoch);
   }, T);
 });

@@ -1,10 +1,12 @@
 // Cluster test fixture: pushgate nodes as real subprocesses of src/main.ts, all meeting through
 // one RedisServer owned by the test file. Every wait is bounded; every process started here is
 // remembered by PID and killed by `killStartedNodes()` (afterAll), and by an exit hook as a last
-// resort — never anything this file did not start.
+// resort — never anything this file did not start. `clusterFixture` wires that up for a describe().
 import type { Subprocess } from "bun";
-import { type ApiAnswer, metricValue } from "../helpers.ts";
-import type { RedisServer } from "../redis-server.ts";
+import { afterAll, beforeAll } from "bun:test";
+import { type ApiAnswer, TestClient, metricValue } from "../helpers.ts";
+import { JsonClient, type JsonFrame } from "../json-client.ts";
+import { RedisServer } from "../redis-server.ts";
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
@@ -224,4 +226,77 @@ export function subscribed(redis: RedisServer, channel: string, n = 1, ms = 3000
 export async function closeAll(...clients: Array<{ close(): void; closed: Promise<unknown> }>): Promise<void> {
   for (const c of clients) c.close();
   await Promise.race([Promise.all(clients.map((c) => c.closed)), Bun.sleep(3000)]);
+}
+
+/** How long the fixture's beforeAll (Redis + nodes) and afterAll (cleanup) may each take. */
+const FIXTURE_MS = 30_000;
+
+export type Recover = Record<string, { epoch: string; offset: number }>;
+
+export interface ClusterHooks {
+  /** In beforeAll, once Redis answers and before any node starts. */
+  redisStarted?(redis: RedisServer): void | Promise<void>;
+  /** In afterAll, after the tracked clients were closed and before the nodes and Redis are stopped. */
+  beforeStop?(): void;
+}
+
+export interface Cluster<N extends readonly string[]> {
+  /** Valid from beforeAll on. */
+  readonly redis: RedisServer;
+  /** The nodes, in the order of `names`; valid from beforeAll on. */
+  readonly nodes: { -readonly [K in keyof N]: Node };
+  /** Closes `client` in afterAll. */
+  track<C extends { close(): void }>(client: C): C;
+  /** A tracked seed client logged in as `uid` on `node`. */
+  login(node: Node, uid: string): Promise<TestClient>;
+  /** A tracked pushgate.v1 client authenticated as `uid` on `node` (recovering `recover`), and its welcome. */
+  jsonLogin(node: Node, uid: string, recover?: Recover): Promise<{ c: JsonClient; welcome: JsonFrame }>;
+}
+
+/**
+ * For a describe(): beforeAll starts a RedisServer and `startNodes(names, extra)` on it; afterAll
+ * closes every tracked client, kills the nodes this process started and stops Redis.
+ */
+export function clusterFixture<const N extends readonly string[]>(
+  names: N, extra: readonly string[] = [], hooks: ClusterHooks = {},
+): Cluster<N> {
+  let redis: RedisServer | undefined;
+  let nodes: Node[] = [];
+  const clients: Array<{ close(): void }> = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    await hooks.redisStarted?.(redis);
+    nodes = await startNodes(redis, names, extra);
+  }, FIXTURE_MS);
+
+  afterAll(async () => {
+    for (const c of clients) try { c.close(); } catch {}
+    hooks.beforeStop?.();
+    await killStartedNodes();
+    await redis?.stop();
+  }, FIXTURE_MS);
+
+  const track = <C extends { close(): void }>(client: C): C => {
+    clients.push(client);
+    return client;
+  };
+
+  return {
+    get redis(): RedisServer {
+      if (!redis) throw new Error("cluster fixture: Redis is not started (before beforeAll?)");
+      return redis;
+    },
+    get nodes() {
+      return nodes as { -readonly [K in keyof N]: Node };
+    },
+    track,
+    login: async (node, uid) => track(await TestClient.login(node, uid)),
+    jsonLogin: async (node, uid, recover) => {
+      const c = track(await JsonClient.connect(node));
+      c.send(recover ? { type: "auth", uid, recover } : { type: "auth", uid });
+      const welcome = await c.next("welcome", 5000);
+      return { c, welcome };
+    },
+  };
 }

@@ -2,11 +2,10 @@
 // the stream's offsets in order (1, 2, 3, …), as docs/protocol.md promises, whichever node placed
 // each push. The SDK's duplicate guard drops any push at or below its last offset, so a push that
 // overtakes an earlier one makes the SDK lose the earlier one.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { PushgateClient } from "../../src/client/index.ts";
-import { JsonClient } from "../json-client.ts";
-import { RedisServer, describeRedis } from "../redis-server.ts";
-import { type Node, killStartedNodes, startNodes, subscribed, uidChannel, until } from "./nodes.ts";
+import { type RedisServer, describeRedis } from "../redis-server.ts";
+import { type Node, clusterFixture, subscribed, uidChannel, until } from "./nodes.ts";
 
 const T = 30_000;
 const WORKERS = 20;
@@ -14,20 +13,9 @@ const PER_WORKER = 40;
 const TOTAL = WORKERS * PER_WORKER;
 
 describeRedis("cluster: per-stream order when several nodes push", () => {
-  let redis: RedisServer;
-  let A: Node, B: Node;
-  const closers: Array<() => void> = [];
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    [A, B] = (await startNodes(redis, ["A", "B"])) as [Node, Node];
-  }, T);
-
-  afterAll(async () => {
-    for (const c of closers) try { c(); } catch {}
-    await killStartedNodes();
-    await redis?.stop();
-  }, T);
+  const cluster = clusterFixture(["A", "B"]);
+  let redis: RedisServer, A: Node, B: Node;
+  beforeAll(() => void ({ redis, nodes: [A, B] } = cluster));
 
   /** TOTAL sendToUid calls, WORKERS at a time, each worker alternating between A and B. */
   async function pushFromBoth(uid: string): Promise<void> {
@@ -48,10 +36,7 @@ describeRedis("cluster: per-stream order when several nodes push", () => {
   }
 
   test("a pushgate.v1 connection on B gets offsets 1..N in order while A and B both push", async () => {
-    const j = await JsonClient.connect(B);
-    closers.push(() => j.close());
-    j.send({ type: "auth", uid: "ordered" });
-    await j.next("welcome", 5000);
+    const { c: j } = await cluster.jsonLogin(B, "ordered");
     await subscribed(redis, uidChannel("ordered"), 1);
 
     await pushFromBoth("ordered");
@@ -64,7 +49,7 @@ describeRedis("cluster: per-stream order when several nodes push", () => {
 
   test("the SDK (PushgateClient) on B loses no message while A and B both push", async () => {
     const sdk = new PushgateClient({ url: `ws://127.0.0.1:${B.port}/`, uid: "sdk-ordered" });
-    closers.push(() => sdk.close());
+    cluster.track(sdk);
     const got: number[] = [];
     sdk.on("message", (_data, meta) => void got.push(meta.offset ?? -1));
     await sdk.connect();

@@ -1,34 +1,17 @@
 // Redis goes away (SIGKILL) and comes back empty on the same port: local delivery continues, cross-
 // node pushes say E_CLUSTER_UNAVAILABLE (never silent), metrics and logs tell, and after the restart
 // delivery, subscriptions and presence come back by themselves.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { TestClient } from "../helpers.ts";
-import { RedisServer, describeRedis } from "../redis-server.ts";
-import { type Node, killStartedNodes, numsub, startNodes, subscribed, uidChannel, until } from "./nodes.ts";
+import { beforeAll, expect, test } from "bun:test";
+import { type RedisServer, describeRedis } from "../redis-server.ts";
+import { type Node, clusterFixture, numsub, subscribed, uidChannel, until } from "./nodes.ts";
 
 const T = 30_000;
 
 describeRedis("cluster: Redis outage and restart", () => {
-  let redis: RedisServer;
-  let A: Node, B: Node;
-  const clients: TestClient[] = [];
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    [A, B] = (await startNodes(redis, ["A", "B"])) as [Node, Node];
-  }, T);
-
-  afterAll(async () => {
-    for (const c of clients) try { c.close(); } catch {}
-    await killStartedNodes();
-    await redis?.stop();
-  }, T);
-
-  async function login(node: Node, uid: string): Promise<TestClient> {
-    const c = await TestClient.login(node, uid);
-    clients.push(c);
-    return c;
-  }
+  const cluster = clusterFixture(["A", "B"]);
+  const { login } = cluster;
+  let redis: RedisServer, A: Node, B: Node;
+  beforeAll(() => void ({ redis, nodes: [A, B] } = cluster));
 
   test("Redis killed: local delivery goes on, cross-node pushes report E_CLUSTER_UNAVAILABLE; restart heals", async () => {
     const a1 = await login(A, "a1");

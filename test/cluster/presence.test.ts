@@ -1,37 +1,21 @@
 // Presence across a 3-node cluster: questions asked on one node answer for the whole cluster, and
 // calls about one clientId run on the node that owns it, whichever node is asked.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { TestClient } from "../helpers.ts";
-import { RedisServer, describeRedis } from "../redis-server.ts";
-import { type Node, killStartedNodes, startNodes, subscribed, uidChannel, until } from "./nodes.ts";
+import { type RedisServer, describeRedis } from "../redis-server.ts";
+import { type Node, clusterFixture, subscribed, uidChannel, until } from "./nodes.ts";
 
 const T = 30_000;
 const sorted = (v: unknown) => [...(v as string[])].sort();
 
 describeRedis("cluster presence (3 nodes)", () => {
-  let redis: RedisServer;
-  let A: Node, B: Node, C: Node;
-  const clients: TestClient[] = [];
+  const cluster = clusterFixture(["A", "B", "C"]);
+  const { login } = cluster;
+  let redis: RedisServer, A: Node, B: Node, C: Node;
+  beforeAll(() => void ({ redis, nodes: [A, B, C] } = cluster));
   // uid → clientId, and clientId → its client
   const ids = new Map<string, string>();
   let anonymous: TestClient; // a connection on B that never logs in by itself
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    [A, B, C] = (await startNodes(redis, ["A", "B", "C"])) as [Node, Node, Node];
-  }, T);
-
-  afterAll(async () => {
-    for (const c of clients) try { c.close(); } catch {}
-    await killStartedNodes();
-    await redis?.stop();
-  }, T);
-
-  async function login(node: Node, uid: string): Promise<TestClient> {
-    const c = await TestClient.login(node, uid);
-    clients.push(c);
-    return c;
-  }
 
   /** The clientId of `uid`'s only connection on `node` (asked of that node). */
   async function clientIdOn(node: Node, uid: string): Promise<string> {
@@ -47,8 +31,7 @@ describeRedis("cluster presence (3 nodes)", () => {
     await login(B, "pb2");
     await login(B, "pb2");
     await login(C, "pc1");
-    anonymous = await TestClient.connect(B);
-    clients.push(anonymous);
+    anonymous = cluster.track(await TestClient.connect(B));
 
     ids.set("pa1", await clientIdOn(A, "pa1"));
     ids.set("pb1", await clientIdOn(B, "pb1"));

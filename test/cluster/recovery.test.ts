@@ -1,38 +1,20 @@
 // pushgate.v1 recovery across nodes: history lives in Redis, so a client that logged in on one
 // node, missed pushes made through another, and comes back on a third gets exactly what it
 // missed, then live pushes with the next offset. When Redis loses the history, it is told.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { JsonClient, type JsonFrame } from "../json-client.ts";
-import { RedisServer, describeRedis } from "../redis-server.ts";
-import { Node, killStartedNodes, startNodes, subscribed, uidChannel } from "./nodes.ts";
+import { beforeAll, expect, test } from "bun:test";
+import type { JsonClient, JsonFrame } from "../json-client.ts";
+import { type RedisServer, describeRedis } from "../redis-server.ts";
+import { Node, clusterFixture, subscribed, uidChannel } from "./nodes.ts";
 
 const T = 30_000;
 
 interface Position { stream: string; epoch: string; offset: number }
 
 describeRedis("cluster recovery (3 nodes)", () => {
-  let redis: RedisServer;
-  let A: Node, B: Node, C: Node;
-  const clients: JsonClient[] = [];
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    [A, B, C] = (await startNodes(redis, ["A", "B", "C"])) as [Node, Node, Node];
-  }, T);
-
-  afterAll(async () => {
-    for (const c of clients) try { c.close(); } catch {}
-    await killStartedNodes();
-    await redis?.stop();
-  }, T);
-
-  async function auth(node: Node, uid: string, recover?: Record<string, { epoch: string; offset: number }>): Promise<{ c: JsonClient; welcome: JsonFrame }> {
-    const c = await JsonClient.connect(node);
-    clients.push(c);
-    c.send(recover ? { type: "auth", uid, recover } : { type: "auth", uid });
-    const welcome = await c.next("welcome", 5000);
-    return { c, welcome };
-  }
+  const cluster = clusterFixture(["A", "B", "C"]);
+  const { jsonLogin: auth } = cluster;
+  let redis: RedisServer, A: Node, B: Node, C: Node;
+  beforeAll(() => void ({ redis, nodes: [A, B, C] } = cluster));
 
   const posOf = (welcome: JsonFrame, stream: string): Position =>
     (welcome.streams as Position[]).find((s) => s.stream === stream)!;
