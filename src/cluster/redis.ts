@@ -7,6 +7,7 @@ import { type Err, type Result, err, ok } from "../core/result.ts";
 import type { StreamPosition } from "../history/types.ts";
 import type { Logger } from "../ops/log.ts";
 import { type NodeMessage, parseNodeMessage, parsePush, pushBody } from "./bus.ts";
+import { Channels } from "./channels.ts";
 import { CountTallies } from "./counts.ts";
 import { NODES_KEY, STREAM_CHANNEL_PREFIX, historyKey, metaKey, nodeChannel, randomEpoch, streamChannel } from "./keys.ts";
 import { Pending } from "./pending.ts";
@@ -31,8 +32,7 @@ export class RedisCluster implements Cluster {
   readonly nodeId: string;
   private readonly cmd: RedisClient;
   private readonly sub: RedisClient;
-  private readonly watched = new Map<string, number>();
-  private readonly subscribing = new Map<string, Promise<unknown>>();
+  private readonly channels: Channels;
   private readonly calls = new Pending<Result<unknown>>();
   private readonly tallies = new CountTallies();
   private scriptSha: string | null = null;
@@ -53,6 +53,7 @@ export class RedisCluster implements Cluster {
     const o = { enableOfflineQueue: false, autoReconnect: true, maxRetries: 1_000_000_000, connectionTimeout: 2000 };
     this.cmd = new RedisClient(opts.url, o);
     this.sub = new RedisClient(opts.url, o);
+    this.channels = new Channels(this.sub, this.onMessage, [nodeChannel(this.nodeId), streamChannel(ALL)]);
     this.cmd.onconnect = () => this.onConnect(false);
     this.sub.onconnect = () => this.onConnect(true);
     // onclose: Bun gave up reconnecting (or we closed); try again later rather than never.
@@ -66,7 +67,7 @@ export class RedisCluster implements Cluster {
 
   async start(): Promise<void> {
     await Promise.all([this.cmd.connect(), this.sub.connect()]);
-    await this.subscribeAll(false);
+    await this.channels.subscribeAll(false);
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat().catch(() => {}), Math.max(200, Math.floor(this.opts.presenceTtlMs / 3)));
     this.heartbeat.unref();
@@ -92,40 +93,20 @@ export class RedisCluster implements Cluster {
   }
 
   watch(stream: string): void {
-    void this.subscribeRef(stream).catch(() => {});
-  }
-
-  /** Counts a holder; resolves once Redis confirmed the subscription (in flight or done). */
-  private subscribeRef(stream: string): Promise<unknown> {
-    const n = this.watched.get(stream) ?? 0;
-    this.watched.set(stream, n + 1);
-    if (!this.sub.connected) return Promise.reject(new Error("redis unavailable"));
-    if (n > 0) return this.subscribing.get(stream) ?? Promise.resolve();
-    const p = this.sub.subscribe(streamChannel(stream), this.onMessage).finally(() => {
-      if (this.subscribing.get(stream) === p) this.subscribing.delete(stream);
-    });
-    this.subscribing.set(stream, p);
-    return p;
-  }
-
-  // "all" is always subscribed (every node holds everyone), so holds skip it.
-  async hold(streams: readonly string[]): Promise<void> {
-    await Promise.all(streams.filter((s) => s !== ALL).map((s) => this.subscribeRef(s)));
-  }
-
-  release(streams: readonly string[]): void {
-    for (const s of streams) if (s !== ALL) this.unwatch(s);
+    this.channels.watch(stream);
   }
 
   unwatch(stream: string): void {
-    const n = this.watched.get(stream) ?? 0;
-    if (n > 1) return void this.watched.set(stream, n - 1);
-    this.watched.delete(stream);
-    if (n !== 1 || !this.sub.connected) return;
-    try {
-      // (Throws synchronously when the client is not in subscriber mode.)
-      void this.sub.unsubscribe(streamChannel(stream), this.onMessage).catch(() => {});
-    } catch {}
+    this.channels.unwatch(stream);
+  }
+
+  // "all" is always subscribed (every node holds everyone), so holds skip it.
+  hold(streams: readonly string[]): Promise<void> {
+    return this.channels.hold(streams.filter((s) => s !== ALL));
+  }
+
+  release(streams: readonly string[]): void {
+    for (const s of streams) if (s !== ALL) this.channels.unwatch(s);
   }
 
   async push(stream: string, payload: { text: string; isJson: boolean }, excludeIds: readonly string[] | null, countRemote: boolean): Promise<RemotePush> {
@@ -274,27 +255,6 @@ export class RedisCluster implements Cluster {
     }).catch(() => {});
   }
 
-  /**
-   * Subscribes every channel this node needs. After a reconnect Redis has forgotten them but Bun
-   * still holds the old listeners (and would add the same listener again): drop those first, in
-   * the same tick, so each message is delivered once.
-   */
-  private subscribeAll(dropStale: boolean): Promise<unknown> {
-    const pending: Promise<unknown>[] = [];
-    if (dropStale) {
-      try {
-        pending.push(this.sub.unsubscribe().catch(() => {}));
-      } catch {}
-    }
-    const streams = [...this.watched.keys()];
-    const channels = [nodeChannel(this.nodeId), streamChannel(ALL), ...streams.map(streamChannel)];
-    for (let i = 0; i < channels.length; i += 1000) pending.push(this.sub.subscribe(channels.slice(i, i + 1000), this.onMessage));
-    const all = Promise.all(pending);
-    for (const s of streams) this.subscribing.set(s, all);
-    void all.finally(() => { for (const s of streams) if (this.subscribing.get(s) === all) this.subscribing.delete(s); }).catch(() => {});
-    return all;
-  }
-
   private onConnect(subscriber: boolean): void {
     if (!this.wasConnected || this.stopped) return;
     if (!subscriber) {
@@ -303,11 +263,11 @@ export class RedisCluster implements Cluster {
       void this.beat().catch(() => {});
       return;
     }
-    void this.subscribeAll(true).then(
+    void this.channels.subscribeAll(true).then(
       () => {
         // Up again now, not at the monitor's next tick: a loss right after must still be logged.
         this.lastUp = this.connected;
-        this.opts.log.info("redis_reconnected", { nodeId: this.nodeId, streams: this.watched.size });
+        this.opts.log.info("redis_reconnected", { nodeId: this.nodeId, streams: this.channels.size });
         this.opts.onStateChange?.(true);
       },
       (e) => this.opts.log.error("redis_resubscribe_failed", { error: String(e) }),
