@@ -9,6 +9,8 @@ export interface PoolOptions {
   host: string;
   port: number;
   clients: number;
+  /** Client i gets uid u<firstUid + i> (default 0), so several processes can split one uid range. */
+  firstUid?: number;
   sources: number;
   concurrency: number;
   /** Whole pool deadline; each connect+login also has its own opTimeoutMs. */
@@ -50,7 +52,7 @@ export async function openPool(o: PoolOptions): Promise<Pool> {
 }
 
 async function loginOne(i: number, o: PoolOptions): Promise<WsConn> {
-  const uid = `u${i}`;
+  const uid = `u${(o.firstUid ?? 0) + i}`;
   const localAddress = `127.0.0.${1 + (i % o.sources)}`;
   const conn = await WsConn.connect(uid, { host: o.host, port: o.port, localAddress }, o.opTimeoutMs);
   const reply = Promise.withResolvers<string>();

@@ -5,14 +5,14 @@
 // starts is stopped by its pid at the end, also on error; on SIGINT run.ts stops them all.
 import type { Params } from "./params.ts";
 import { type Child, Interrupted, spawnChild, waitExit } from "./processes.ts";
-import { type RoundResult, type ServerName, type SummaryRow, clusterMetrics, notes, summarize } from "./report.ts";
+import { type PairName, type RoundResult, type SummaryRow, clusterMetrics, notes, summarize } from "./report.ts";
 import { REDIS_BIN, type RedisUnderTest, startRedis, stopChild } from "./redis.ts";
 import type { ClusterLoadConfig, ClusterPhaseResult } from "./scenario-cluster.ts";
 import { HOST, type ServerUnderTest, startPushgate } from "./servers.ts";
 import { RESULT_PREFIX } from "./types.ts";
 
 /** What the two columns mean in the cluster rows. */
-export const CLUSTER_NAMES: Record<ServerName, string> = { pushgate: "cluster A+B", control: "single node" };
+export const CLUSTER_NAMES: Record<PairName, string> = { pushgate: "cluster A+B", control: "single node" };
 
 export interface ClusterOutcome {
   /** Why the scenario did not run (no redis-server), else null. */
@@ -28,7 +28,7 @@ export interface ClusterOutcome {
   notes: string[];
 }
 
-interface Target { name: ServerName; senderPort: number; receiverPort: number; servers: Child[]; redis: RedisUnderTest | null }
+interface Target { name: PairName; senderPort: number; receiverPort: number; servers: Child[]; redis: RedisUnderTest | null }
 
 function loadConfig(p: Params, t: Target, warmup: boolean): ClusterLoadConfig {
   const clients = warmup ? Math.min(p.clients, 100) : p.clients;
@@ -73,7 +73,7 @@ function checkAlive(t: Target): string | null {
 
 /** A command absent from one phase's delta ran 0 times there: say so, so medians count it. */
 function fillRedisZeros(rounds: readonly RoundResult[]): void {
-  const phases = rounds.flatMap((r) => r.results.pushgate).filter((x) => typeof x.redisCalls === "string");
+  const phases = rounds.flatMap((r) => r.results.pushgate ?? []).filter((x) => typeof x.redisCalls === "string");
   const keys = new Set(phases.flatMap((x) => Object.keys(x).filter((k) => k.startsWith("redis."))));
   for (const x of phases) for (const k of keys) x[k] ??= 0;
 }
@@ -103,7 +103,7 @@ export async function runCluster(p: Params, root: string): Promise<ClusterOutcom
     ]);
     console.log(`cluster: redis ${redis.version ?? "?"} :${redis.port} (pid ${redis.child.proc.pid}), node A :${a.port} (pid ${a.child.proc.pid}), ` +
       `node B :${b.port} (pid ${b.child.proc.pid}), single node :${single.port} (pid ${single.child.proc.pid})`);
-    const targets: Record<ServerName, Target> = {
+    const targets: Record<PairName, Target> = {
       pushgate: { name: "pushgate", senderPort: a.port, receiverPort: b.port, servers: [a.child, b.child], redis },
       control: { name: "control", senderPort: single.port, receiverPort: single.port, servers: [single.child], redis: null },
     };
@@ -116,7 +116,7 @@ export async function runCluster(p: Params, root: string): Promise<ClusterOutcom
       if (dead) throw new Error(dead);
     }
     for (let r = 1; r <= p.rounds; r++) {
-      const order: ServerName[] = r % 2 === 1 ? ["control", "pushgate"] : ["pushgate", "control"];
+      const order: PairName[] = r % 2 === 1 ? ["control", "pushgate"] : ["pushgate", "control"];
       const round: RoundResult = { round: r, order, results: { pushgate: [], control: [] }, errors: { pushgate: null, control: null } };
       for (const name of order) {
         console.log(`cluster round ${r}/${p.rounds}: ${CLUSTER_NAMES[name]}`);

@@ -3,8 +3,10 @@ import { parseArgs } from "node:util";
 
 /** Each process holds one fd per client; RLIMIT_NOFILE is 20,000 here, so stay well below. */
 export const MAX_CLIENTS = 15_000;
+/** Split over load processes of at most 5,000 sockets each, but the one server holds them all. */
+export const MAX_CAPACITY_CLIENTS = 18_000;
 
-export const SCENARIOS = ["standalone", "cluster"] as const;
+export const SCENARIOS = ["standalone", "capacity", "api", "cluster"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Params {
@@ -17,6 +19,14 @@ export interface Params {
   sources: number;
   broadcast: { messages: number; burst: number; window: number; timeoutMs: number; idleMs: number };
   targeted: { rate: number; seconds: number; drainMs: number };
+  /** N idle logged-in clients against a fresh server of each kind (--capacity-clients). */
+  capacity: { clients: number; rounds: number; connectTimeoutMs: number };
+  /** HTTP API pushes to connected clients (pushgate only). */
+  api: {
+    receivers: number;
+    single: { rate: number; seconds: number; maxInFlight: number; drainMs: number };
+    batch: { size: number; seconds: number; concurrency: number; drainMs: number };
+  };
   /** Two pushgate nodes over Redis vs one node: clients are split into senders (A) and receivers (B). */
   cluster: {
     targeted: { rate: number; seconds: number; drainMs: number };
@@ -24,14 +34,18 @@ export interface Params {
   };
 }
 
-export const USAGE = `usage: bun run bench [standalone|cluster ...] [--quick] [--clients N] [--rounds N]
-  standalone    pushgate vs the bare Bun.serve control: setup, broadcast, targeted
+export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N]
+  standalone    pushgate vs the bare Bun.serve topic control and the Map control: setup, broadcast, targeted
+  capacity      N idle logged-in clients per server (fresh server each): login rate, CPU, RSS per connection
+  api           HTTP POST /api/sendToUid at a fixed rate, then /api/batch of 100 sendToUid (pushgate only)
   cluster       two pushgate nodes over Redis (senders on A, receivers on B) vs one node
-                (needs redis-server; skipped with a note without it). Default: both, in this order.
-  --quick       200 clients, 300 broadcast messages, 2 s targeted, 5,000 cluster throughput
-                messages, 1 round
+                (needs redis-server; skipped with a note without it). Default: all, in this order.
+  --quick       200 clients, 300 broadcast messages, 2 s targeted, 2,000 capacity clients, 1 s api
+                phases, 5,000 cluster throughput messages, 1 round
   --clients N   logged-in clients per server (default 1000, quick 200, at most ${MAX_CLIENTS})
-  --rounds N    rounds per server, alternating order; medians are reported (default 3, quick 1)`;
+  --rounds N    rounds per server, alternating order; medians are reported (default 3, quick 1;
+                capacity runs at most 2)
+  --capacity-clients N  idle clients in the capacity scenario (default 10000, quick 2000, at most ${MAX_CAPACITY_CLIENTS})`;
 
 export function parseParams(argv: readonly string[]): Params | string {
   let values;
@@ -44,6 +58,7 @@ export function parseParams(argv: readonly string[]): Params | string {
         quick: { type: "boolean", default: false },
         clients: { type: "string" },
         rounds: { type: "string" },
+        "capacity-clients": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -57,12 +72,20 @@ export function parseParams(argv: readonly string[]): Params | string {
   const quick = values.quick;
   const clients = intOption("--clients", values.clients, quick ? 200 : 1000, 2, MAX_CLIENTS);
   const rounds = intOption("--rounds", values.rounds, quick ? 1 : 3, 1, 5);
+  const capClients = intOption("--capacity-clients", values["capacity-clients"], quick ? 2000 : 10_000, 2, MAX_CAPACITY_CLIENTS);
+  if (typeof capClients === "string") return capClients;
   if (typeof clients === "string") return clients;
   if (typeof rounds === "string") return rounds;
   return {
     scenarios, quick, clients, rounds, sources: 8,
     broadcast: { messages: quick ? 300 : 2000, burst: 20, window: 200, timeoutMs: quick ? 10_000 : 25_000, idleMs: 3000 },
     targeted: { rate: 2000, seconds: quick ? 2 : 5, drainMs: 2000 },
+    capacity: { clients: capClients, rounds: Math.min(rounds, 2), connectTimeoutMs: Math.min(120_000, 10_000 + capClients * 3) },
+    api: {
+      receivers: quick ? 100 : 500,
+      single: { rate: 2000, seconds: quick ? 1 : 3, maxInFlight: 256, drainMs: 2000 },
+      batch: { size: 100, seconds: quick ? 1 : 3, concurrency: 4, drainMs: 2000 },
+    },
     cluster: {
       targeted: { rate: 2000, seconds: quick ? 2 : 5, drainMs: 2000 },
       throughput: { messages: quick ? 5000 : 20_000, burst: 100, window: 1000, timeoutMs: quick ? 10_000 : 30_000, idleMs: 3000 },

@@ -8,14 +8,18 @@ import { fmt, median, table } from "./stats.ts";
 /** A phase's flat metrics: the standalone load client's PhaseResult or a cluster phase. */
 export type AnyPhaseResult = { phase: string } & Record<string, number | string | null>;
 
-export type ServerName = "pushgate" | "control";
-export const SERVERS: readonly ServerName[] = ["pushgate", "control"];
+/** control = bare Bun topic pub/sub, map = user-land Map uid → sockets (the seed's design). */
+export type ServerName = "pushgate" | "control" | "map";
+/** The two columns of the cluster rows (control = the single node, pushgate = the cluster). */
+export type PairName = "pushgate" | "control";
+export const SERVERS: readonly ServerName[] = ["pushgate", "control", "map"];
 
 export interface RoundResult {
   round: number;
   order: ServerName[];
-  results: Record<ServerName, AnyPhaseResult[]>;
-  errors: Record<ServerName, string | null>;
+  /** Servers absent from a scenario (map in the cluster rows, both controls in api) have no entry. */
+  results: Partial<Record<ServerName, AnyPhaseResult[]>>;
+  errors: Partial<Record<ServerName, string | null>>;
 }
 
 type Better = "higher" | "lower" | "zero" | "info";
@@ -53,15 +57,17 @@ const METRICS: readonly MetricDef[] = [
 
 export interface SummaryRow {
   scenario: string; metric: string; better: Better;
-  control: number | null; pushgate: number | null; ratio: number | null;
+  control: number | null; map: number | null; pushgate: number | null;
+  /** pushgate / control and map / control. */
+  ratio: number | null; mapRatio: number | null;
   /** Every round's value, in round order, to judge the spread behind the aggregate. */
-  controlRounds: number[]; pushgateRounds: number[];
+  controlRounds: number[]; mapRounds: number[]; pushgateRounds: number[];
 }
 
 function values(rounds: readonly RoundResult[], s: ServerName, d: MetricDef): number[] {
   const out: number[] = [];
   for (const r of rounds) {
-    const v = r.results[s].find((p) => p.phase === d.phase)?.[d.key];
+    const v = r.results[s]?.find((p) => p.phase === d.phase)?.[d.key];
     if (typeof v === "number" && Number.isFinite(v)) out.push(v);
   }
   return out;
@@ -73,6 +79,45 @@ function aggregate(xs: number[], agg: MetricDef["agg"]): number | null {
   if (agg === "min") return Math.min(...xs);
   return median(xs);
 }
+
+export const CAPACITY_METRICS: readonly MetricDef[] = [
+  m("capacity", "loggedIn", "info", "min"),
+  m("capacity", "failed", "zero", "max"),
+  m("capacity", "closedWhileIdle", "zero", "max"),
+  m("capacity", "loginsPerSec", "higher"),
+  m("capacity", "serverCpuUtilConnect", "info"),
+  m("capacity", "serverCpuUsPerLogin", "lower"),
+  m("capacity", "serverRssBeforeMiB", "info"),
+  m("capacity", "serverRssPerConnKiB", "lower"),
+];
+
+/** pushgate only: the controls have no HTTP API. */
+export const API_METRICS: readonly MetricDef[] = [
+  m("api-single", "requests", "info"),
+  m("api-single", "skipped", "zero", "max"),
+  m("api-single", "httpErrors", "zero", "max"),
+  m("api-single", "loss", "zero", "max"),
+  m("api-single", "misrouted", "zero", "max"),
+  m("api-single", "duplicates", "zero", "max"),
+  m("api-single", "clientsComplete", "info", "min"),
+  m("api-single", "pushesPerSec", "higher"),
+  m("api-single", "requestP50Ms", "lower"),
+  m("api-single", "requestP99Ms", "lower"),
+  m("api-single", "serverCpuUsPerPush", "lower"),
+  m("api-single", "clientCpuUtil", "info"),
+  m("api-batch", "requests", "info"),
+  m("api-batch", "sent", "info"),
+  m("api-batch", "httpErrors", "zero", "max"),
+  m("api-batch", "loss", "zero", "max"),
+  m("api-batch", "misrouted", "zero", "max"),
+  m("api-batch", "duplicates", "zero", "max"),
+  m("api-batch", "clientsComplete", "info", "min"),
+  m("api-batch", "uidPushesPerSec", "higher"),
+  m("api-batch", "requestP50Ms", "lower"),
+  m("api-batch", "requestP99Ms", "lower"),
+  m("api-batch", "serverCpuUsPerPush", "lower"),
+  m("api-batch", "clientCpuUtil", "info"),
+];
 
 const CLUSTER_METRICS: readonly MetricDef[] = [
   m("cluster-setup", "loggedIn", "info", "min"),
@@ -106,7 +151,7 @@ const CLUSTER_METRICS: readonly MetricDef[] = [
 export function clusterMetrics(rounds: readonly RoundResult[]): MetricDef[] {
   const cmds = new Map<string, number>();
   for (const r of rounds) {
-    const t = r.results.pushgate.find((p) => p.phase === "cluster-targeted");
+    const t = r.results.pushgate?.find((p) => p.phase === "cluster-targeted");
     for (const [k, v] of Object.entries(t ?? {})) if (k.startsWith("redis.") && typeof v === "number") cmds.set(k, Math.max(cmds.get(k) ?? 0, v));
   }
   const perCommand = [...cmds].sort((a, b) => b[1] - a[1]).map(([k]) => m("cluster-targeted", k, "info", "median", "cluster-redis"));
@@ -117,27 +162,39 @@ export function summarize(rounds: readonly RoundResult[], metrics: readonly Metr
   return metrics.map((d) => {
     const pushgateRounds = values(rounds, "pushgate", d);
     const controlRounds = values(rounds, "control", d);
+    const mapRounds = values(rounds, "map", d);
     const pushgate = aggregate(pushgateRounds, d.agg);
     const control = aggregate(controlRounds, d.agg);
-    const ratio = pushgate !== null && control !== null && control !== 0 ? pushgate / control : null;
-    return { scenario: d.label ?? d.phase, metric: d.key, better: d.better, control, pushgate, ratio, controlRounds, pushgateRounds };
+    const map = aggregate(mapRounds, d.agg);
+    const ratioOf = (x: number | null) => (x !== null && control !== null && control !== 0 ? x / control : null);
+    return {
+      scenario: d.label ?? d.phase, metric: d.key, better: d.better, control, map, pushgate,
+      ratio: ratioOf(pushgate), mapRatio: ratioOf(map), controlRounds, mapRounds, pushgateRounds,
+    };
   });
 }
 
+/** The map columns appear only when some row has a map value (not in a cluster-only run). */
 export function renderTable(rows: readonly SummaryRow[]): string {
-  const body = rows.map((r) => [r.scenario, r.metric, r.better, fmt(r.control), fmt(r.pushgate), r.ratio === null ? "-" : r.ratio.toFixed(2)]);
-  return table(["scenario", "metric", "better", "control", "pushgate", "pushgate/control"], body, new Set([3, 4, 5]));
+  const r2 = (x: number | null) => (x === null ? "-" : x.toFixed(2));
+  if (!rows.some((r) => r.map !== null)) {
+    const body = rows.map((r) => [r.scenario, r.metric, r.better, fmt(r.control), fmt(r.pushgate), r2(r.ratio)]);
+    return table(["scenario", "metric", "better", "control", "pushgate", "pushgate/control"], body, new Set([3, 4, 5]));
+  }
+  const body = rows.map((r) => [r.scenario, r.metric, r.better, fmt(r.control), fmt(r.map), fmt(r.pushgate), r2(r.ratio), r2(r.mapRatio)]);
+  return table(["scenario", "metric", "better", "control", "map", "pushgate", "pushgate/control", "map/control"], body, new Set([3, 4, 5, 6, 7]));
 }
 
 /** Timeouts, failed logins, closed sockets and client errors, one line each. */
-export function notes(rounds: readonly RoundResult[], prefix = "", names: Record<ServerName, string> = { pushgate: "pushgate", control: "control" }): string[] {
+export function notes(rounds: readonly RoundResult[], prefix = "", names: Partial<Record<ServerName, string>> = {}): string[] {
   const out: string[] = [];
   for (const r of rounds) {
     for (const s of SERVERS) {
-      const at = `${prefix}round ${r.round} ${names[s]}`;
+      const at = `${prefix}round ${r.round} ${names[s] ?? s}`;
       if (r.errors[s]) out.push(`${at}: ${r.errors[s]}`);
-      for (const p of r.results[s]) {
+      for (const p of r.results[s] ?? []) {
         if (p.timedOut) out.push(`${at} ${p.phase}: ${p.timedOut} (partial results)`);
+        if ((p.phase === "capacity" || p.phase.startsWith("api-")) && p.errors) out.push(`${at} ${p.phase}: ${p.errors}`);
         if (p.phase === "setup" && p.errors) out.push(`${at} setup: ${p.failed} clients failed: ${p.errors}`);
         if (p.phase === "cluster-setup" && p.errors) out.push(`${at} setup: ${p.loggedIn} of ${p.requested} clients logged in: ${p.errors}`);
         if (typeof p.connsClosed === "number" && p.connsClosed > 0) out.push(`${at} ${p.phase}: ${p.connsClosed} client sockets closed by the end of the phase`);

@@ -4,11 +4,13 @@
 // bench/results/<timestamp>.json + latest.json. See bench/README.md.
 import os from "node:os";
 import { join } from "node:path";
+import type { ApiLoadConfig } from "./api-client.ts";
+import { runCapacity } from "./capacity.ts";
 import { CLUSTER_NAMES, type ClusterOutcome, runCluster } from "./cluster.ts";
 import { type Params, USAGE, parseParams } from "./params.ts";
 import { Interrupted, spawnChild, stopAll, waitExit } from "./processes.ts";
 import {
-  type RoundResult, type ServerName, type SummaryRow, machineInfo, notes, renderTable, save, summarize,
+  API_METRICS, CAPACITY_METRICS, type RoundResult, type ServerName, type SummaryRow, machineInfo, notes, renderTable, save, summarize,
 } from "./report.ts";
 import { stopChild } from "./redis.ts";
 import { HOST, type ServerUnderTest, startControl, startPushgate } from "./servers.ts";
@@ -51,19 +53,28 @@ function checkAlive(s: ServerUnderTest): string | null {
     ? null : `${s.name} server exited (${p.exitCode ?? p.signalCode}): ${s.child.tail().trim().slice(-500)}`;
 }
 
+const SERVER_ORDER: readonly ServerName[] = ["control", "map", "pushgate"];
+
+/** The servers' order in round r (1-based) rotates, so none always goes first. */
+export function rotate<T>(xs: readonly T[], k: number): T[] {
+  const n = k % xs.length;
+  return [...xs.slice(n), ...xs.slice(0, n)];
+}
+
 /** pushgate vs the bare control: setup, broadcast, targeted. */
 async function standalone(p: Params): Promise<RoundResult[]> {
-  const [pushgate, control] = await Promise.all([startPushgate(ROOT), startControl(ROOT)]);
-  const servers: Record<ServerName, ServerUnderTest> = { pushgate, control };
-  console.log(`servers: pushgate :${pushgate.port} (pid ${pushgate.child.proc.pid}), control :${control.port} (pid ${control.child.proc.pid})`);
+  const [pushgate, control, map] = await Promise.all([startPushgate(ROOT), startControl(ROOT), startControl(ROOT, "map")]);
+  const servers: Record<ServerName, ServerUnderTest> = { pushgate, control, map };
+  console.log(`servers: pushgate :${pushgate.port} (pid ${pushgate.child.proc.pid}), control :${control.port} (pid ${control.child.proc.pid}), ` +
+    `map :${map.port} (pid ${map.child.proc.pid})`);
 
   console.log("warm-up (results discarded)");
-  for (const s of [control, pushgate]) await runLoad(loadConfig(p, s, true), `${s.name} warm-up`);
+  for (const s of [control, map, pushgate]) await runLoad(loadConfig(p, s, true), `${s.name} warm-up`);
 
   const rounds: RoundResult[] = [];
   for (let r = 1; r <= p.rounds; r++) {
-    const order: ServerName[] = r % 2 === 1 ? ["control", "pushgate"] : ["pushgate", "control"];
-    const round: RoundResult = { round: r, order, results: { pushgate: [], control: [] }, errors: { pushgate: null, control: null } };
+    const order = rotate(SERVER_ORDER, r - 1);
+    const round: RoundResult = { round: r, order, results: {}, errors: {} };
     for (const name of order) {
       const s = servers[name];
       console.log(`round ${r}/${p.rounds}: ${name}`);
@@ -74,7 +85,39 @@ async function standalone(p: Params): Promise<RoundResult[]> {
     rounds.push(round);
   }
   // Idle servers must not share the machine with the cluster scenario.
-  await Promise.all([pushgate.child, control.child].map(stopChild));
+  await Promise.all([pushgate.child, control.child, map.child].map(stopChild));
+  return rounds;
+}
+
+/** pushgate's HTTP API (the controls have none): single sendToUid at a fixed rate, then batches. */
+async function api(p: Params): Promise<RoundResult[]> {
+  const s = await startPushgate(ROOT);
+  console.log(`api: pushgate :${s.port} (pid ${s.child.proc.pid}), ${p.api.receivers} receivers`);
+  const rounds: RoundResult[] = [];
+  try {
+    const cfg = (warmup: boolean): ApiLoadConfig => ({
+      host: HOST, port: s.port, serverPid: s.child.proc.pid, sources: p.sources, connectTimeoutMs: 30_000,
+      api: warmup ? { ...p.api, single: { ...p.api.single, seconds: 0.3 }, batch: { ...p.api.batch, seconds: 0.3 } } : p.api,
+    });
+    const run = async (c: ApiLoadConfig, label: string) => {
+      const child = spawnChild(`api client (${label})`, [process.execPath, "bench/api-client.ts", JSON.stringify(c)], ROOT, true);
+      const limit = c.connectTimeoutMs + (c.api.single.seconds * 1.5 + c.api.batch.seconds) * 1000 + c.api.single.drainMs * 2 + c.api.batch.drainMs + 15_000;
+      const inTime = await waitExit(child, limit);
+      const results = child.lines.filter((l) => l.startsWith(RESULT_PREFIX)).map((l) => JSON.parse(l.slice(RESULT_PREFIX.length)) as PhaseResult);
+      const error = !inTime ? `api client killed after ${limit} ms`
+        : child.proc.exitCode !== 0 ? `api client exited ${child.proc.exitCode}: ${child.tail().trim().slice(-500)}` : null;
+      return { results, error };
+    };
+    console.log("api warm-up (results discarded)");
+    await run(cfg(true), "warm-up");
+    for (let r = 1; r <= p.capacity.rounds; r++) {
+      console.log(`api round ${r}/${p.capacity.rounds}: pushgate`);
+      const out = await run(cfg(false), `round ${r}`);
+      rounds.push({ round: r, order: ["pushgate"], results: { pushgate: out.results }, errors: { pushgate: checkAlive(s) ?? out.error } });
+    }
+  } finally {
+    await stopChild(s.child);
+  }
   return rounds;
 }
 
@@ -84,16 +127,26 @@ async function main(p: Params): Promise<void> {
   const c = p.cluster;
   console.log(`pushgate bench: ${p.scenarios.join(" + ")}; ${p.clients} clients, ${p.rounds} round(s)` +
     (p.scenarios.includes("standalone") ? `, broadcast ${p.broadcast.messages} msgs, targeted ${p.targeted.rate}/s for ${p.targeted.seconds} s` : "") +
+    (p.scenarios.includes("capacity") ? `, capacity ${p.capacity.clients} idle clients x ${p.capacity.rounds}` : "") +
     (p.scenarios.includes("cluster") ? `, cluster targeted ${c.targeted.rate}/s for ${c.targeted.seconds} s + ${c.throughput.messages} msgs throughput` : "") +
     `; nproc ${machine.nproc}, load ${(machine.loadAvg as number[]).map((x) => x.toFixed(2)).join(" ")}`);
   const rounds = p.scenarios.includes("standalone") ? await standalone(p) : [];
+  const capacity = p.scenarios.includes("capacity") ? await runCapacity(p, ROOT, (r) => rotate(SERVER_ORDER, r - 1)) : [];
+  const apiRounds = p.scenarios.includes("api") ? await api(p) : [];
   const cluster: ClusterOutcome | null = p.scenarios.includes("cluster") ? await runCluster(p, ROOT) : null;
 
-  const summary: SummaryRow[] = [...(rounds.length ? summarize(rounds) : []), ...(cluster?.summary ?? [])];
-  const noteLines = [...notes(rounds), ...(cluster?.notes ?? [])];
+  const summary: SummaryRow[] = [
+    ...(rounds.length ? summarize(rounds) : []),
+    ...(capacity.length ? summarize(capacity, CAPACITY_METRICS) : []),
+    ...(apiRounds.length ? summarize(apiRounds, API_METRICS) : []),
+    ...(cluster?.summary ?? []),
+  ];
+  const noteLines = [...notes(rounds), ...notes(capacity, "capacity "), ...notes(apiRounds, "api "), ...(cluster?.notes ?? [])];
   if (cluster?.skipped) noteLines.push(`cluster scenario skipped: ${cluster.skipped}`);
   if (summary.length) console.log("\n" + renderTable(summary));
-  if (summary.length) console.log("\nratio = pushgate / control; better=higher wants ratio >= 1, better=lower wants ratio <= 1," +
+  if (summary.length) console.log("\ncontrol = bare Bun.serve topic pub/sub, map = user-land Map uid → sockets with send loops (the seed's design); " +
+    "ratios are against control. api-* rows: pushgate only (the controls have no HTTP API)." +
+    "\nratio = pushgate / control; better=higher wants ratio >= 1, better=lower wants ratio <= 1," +
     " better=zero wants 0 in both columns. Medians over rounds (worst value for correctness counters).");
   if (cluster?.summary.length) {
     console.log(`cluster-* rows: control = ${CLUSTER_NAMES.control} (one pushgate, no Redis, senders and receivers on it), ` +
@@ -106,7 +159,7 @@ async function main(p: Params): Promise<void> {
     startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     machine: { ...machine, loadAvgEnd: os.loadavg() },
-    params: p, summary, notes: noteLines, rounds,
+    params: p, summary, notes: noteLines, rounds, capacity, api: apiRounds,
     cluster: cluster && { ...cluster, summary: undefined },
   });
   console.log(`\nsaved ${file} and bench/results/latest.json (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s)`);

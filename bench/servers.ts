@@ -1,9 +1,9 @@
-// The two servers under test, each its own process on 127.0.0.1: pushgate (src/main.ts) and the
-// bare Bun.serve control (control-seed-server.ts).
+// The servers under test, each its own process on 127.0.0.1: pushgate (src/main.ts), the bare
+// Bun.serve topic control (control-seed-server.ts) and the Map control (control-map-server.ts).
 import { type Child, spawnChild } from "./processes.ts";
 
 export interface ServerUnderTest {
-  name: "pushgate" | "control";
+  name: "pushgate" | "control" | "map";
   child: Child;
   port: number;
 }
@@ -41,13 +41,20 @@ export async function startPushgate(root: string, extraArgs: readonly string[] =
   }
 }
 
-export async function startControl(root: string): Promise<ServerUnderTest> {
-  const child = spawnChild("control", [
-    process.execPath, "bench/control-seed-server.ts", "--port", "0", "--host", HOST,
+/** `control`: bare topic pub/sub; `map`: a user-land Map uid → sockets with send loops. */
+export async function startControl(root: string, kind: "control" | "map" = "control"): Promise<ServerUnderTest> {
+  const script = kind === "map" ? "bench/control-map-server.ts" : "bench/control-seed-server.ts";
+  const child = spawnChild(kind === "map" ? "map control" : "control", [
+    process.execPath, script, "--port", "0", "--host", HOST,
   ], root);
   const line = await child.waitLine((l) => l.startsWith('{"port":'), READY_MS);
   const port = (JSON.parse(line) as { port: number }).port;
-  return { name: "control", child, port };
+  return { name: kind, child, port };
+}
+
+/** Starts one server of the given name. */
+export function startServer(root: string, name: ServerUnderTest["name"]): Promise<ServerUnderTest> {
+  return name === "pushgate" ? startPushgate(root) : startControl(root, name);
 }
 
 export { HOST };

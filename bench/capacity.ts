@@ -1,0 +1,130 @@
+// The capacity scenario (called by run.ts): N logged-in idle connections against a fresh server
+// of each kind (control, map, pushgate), one server at a time. Several capacity-client.ts
+// processes (at most CLIENTS_PER_PROCESS sockets each) start connecting at one shared instant.
+// Reported per server: connect+login rate, server CPU during the connect phase, and server RSS
+// per connection: (min of a few RSS samples over ~1 s after the logins) − (min over ~1 s before),
+// divided by the clients logged in. The server's GC cannot be forced from outside, so the minimum
+// is the least GC-noisy sample we can take.
+import type { CapacityClientConfig } from "./capacity-client.ts";
+import type { Params } from "./params.ts";
+import { type Child, Interrupted, spawnChild, waitExit } from "./processes.ts";
+import { procCpuMs, procRssKiB } from "./proc-stats.ts";
+import type { AnyPhaseResult, RoundResult, ServerName } from "./report.ts";
+import { stopChild } from "./redis.ts";
+import { HOST, type ServerUnderTest, startServer } from "./servers.ts";
+import { RESULT_PREFIX } from "./types.ts";
+
+/** Below RLIMIT_NOFILE (20,000) with a wide margin. */
+export const CLIENTS_PER_PROCESS = 5000;
+const WARMUP_CLIENTS = 200;
+
+interface ClientReport { loggedIn: number; failed: number; errors: string | null; startedAtMs: number; finishedAtMs: number }
+
+function result(child: Child, phase: string): Record<string, unknown> | null {
+  const line = child.lines.find((l) => l.startsWith(RESULT_PREFIX) && l.includes(`"phase":"${phase}"`));
+  return line ? (JSON.parse(line.slice(RESULT_PREFIX.length)) as Record<string, unknown>) : null;
+}
+
+/** The smallest of `n` RSS samples taken `everyMs` apart (null if none could be read). */
+async function minRss(pid: number, n: number, everyMs: number): Promise<number | null> {
+  let min: number | null = null;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) await Bun.sleep(everyMs);
+    const v = procRssKiB(pid);
+    if (v !== null && (min === null || v < min)) min = v;
+  }
+  return min;
+}
+
+function spawnClients(root: string, s: ServerUnderTest, p: Params, n: number, startAt: number, holdMaxMs: number): Child[] {
+  const procs = Math.max(1, Math.ceil(n / CLIENTS_PER_PROCESS));
+  const out: Child[] = [];
+  for (let k = 0; k < procs; k++) {
+    const first = Math.floor((n * k) / procs);
+    const cfg: CapacityClientConfig = {
+      host: HOST, port: s.port, firstUid: first, clients: Math.floor((n * (k + 1)) / procs) - first,
+      sources: p.sources, concurrency: 64, startAt, connectTimeoutMs: p.capacity.connectTimeoutMs, holdMaxMs,
+    };
+    out.push(spawnChild(`capacity client ${k} (${s.name})`, [process.execPath, "bench/capacity-client.ts", JSON.stringify(cfg)], root, true));
+  }
+  return out;
+}
+
+/** One measurement against a fresh server; the server is stopped afterwards. */
+async function measure(root: string, p: Params, name: ServerName): Promise<{ result: AnyPhaseResult; error: string | null }> {
+  const s = await startServer(root, name);
+  const pid = s.child.proc.pid;
+  const clients: Child[] = [];
+  try {
+    // Warm-up: JIT and first allocations should not count as per-connection memory.
+    const warm = spawnClients(root, s, { ...p }, Math.min(WARMUP_CLIENTS, p.capacity.clients), Date.now(), 0);
+    await Promise.all(warm.map((c) => waitExit(c, p.capacity.connectTimeoutMs + 10_000)));
+    await Bun.sleep(300);
+    const rssBefore = await minRss(pid, 5, 200);
+
+    const N = p.capacity.clients;
+    const startAt = Date.now() + 1000; // every client process is up by then
+    const holdMaxMs = p.capacity.connectTimeoutMs + 30_000;
+    clients.push(...spawnClients(root, s, p, N, startAt, holdMaxMs));
+    await Bun.sleep(Math.max(0, startAt - Date.now()));
+    const cpu0 = procCpuMs(pid);
+    const t0 = performance.now();
+    const limit = p.capacity.connectTimeoutMs + 10_000;
+    const lines = await Promise.allSettled(clients.map((c) => c.waitLine((l) => l.startsWith(RESULT_PREFIX), limit)));
+    const cpu1 = procCpuMs(pid);
+    const wallMs = performance.now() - t0;
+    const reports = clients.map((c) => result(c, "capacity-client") as ClientReport | null);
+    const failedProcs = lines.filter((x) => x.status === "rejected").length;
+    const ok = reports.filter((r): r is ClientReport => r !== null);
+    const loggedIn = ok.reduce((a, r) => a + r.loggedIn, 0);
+    const failed = N - loggedIn;
+    const connectMs = ok.length ? Math.max(...ok.map((r) => r.finishedAtMs)) - startAt : NaN;
+
+    await Bun.sleep(500); // settle
+    const rssAfter = await minRss(pid, 6, 200);
+    for (const c of clients) c.proc.kill("SIGUSR1");
+    await Promise.all(clients.map((c) => waitExit(c, 10_000)));
+    const closedWhileIdle = clients.reduce((a, c) => a + Number(result(c, "capacity-hold")?.closedWhileIdle ?? 0), 0);
+    const serverCpuMs = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
+    const errors = [...new Set(ok.map((r) => r.errors).filter((e): e is string => !!e))].join("; ") || null;
+    return {
+      result: {
+        phase: "capacity", requested: N, processes: clients.length, loggedIn, failed, errors, connectMs,
+        loginsPerSec: loggedIn / (connectMs / 1000),
+        serverCpuMs, serverCpuUtilConnect: serverCpuMs === null ? null : serverCpuMs / wallMs,
+        serverCpuUsPerLogin: serverCpuMs === null || loggedIn === 0 ? null : (serverCpuMs * 1000) / loggedIn,
+        serverRssBeforeMiB: rssBefore === null ? null : rssBefore / 1024,
+        serverRssAfterMiB: rssAfter === null ? null : rssAfter / 1024,
+        serverRssPerConnKiB: rssBefore === null || rssAfter === null || loggedIn === 0 ? null : (rssAfter - rssBefore) / loggedIn,
+        closedWhileIdle,
+      },
+      error: failedProcs ? `${failedProcs} capacity client process(es) gave no result` : null,
+    };
+  } finally {
+    await Promise.all(clients.map((c) => waitExit(c, 1)));
+    await stopChild(s.child);
+  }
+}
+
+/** One fresh server per round and kind; the order rotates between rounds. */
+export async function runCapacity(p: Params, root: string, order: (r: number) => ServerName[]): Promise<RoundResult[]> {
+  const rounds: RoundResult[] = [];
+  for (let r = 1; r <= p.capacity.rounds; r++) {
+    const round: RoundResult = { round: r, order: order(r), results: {}, errors: {} };
+    for (const name of round.order) {
+      console.log(`capacity round ${r}/${p.capacity.rounds}: ${name}, ${p.capacity.clients} idle clients`);
+      try {
+        const { result: res, error } = await measure(root, p, name);
+        round.results[name] = [res];
+        round.errors[name] = error;
+        console.log(`  ${name}: ${res.loggedIn}/${res.requested} in ${Math.round(Number(res.connectMs))} ms, ` +
+          `${Number(res.serverRssPerConnKiB).toFixed(1)} KiB RSS/conn`);
+      } catch (e) {
+        if (e instanceof Interrupted) throw e;
+        round.errors[name] = (e as Error).message;
+      }
+    }
+    rounds.push(round);
+  }
+  return rounds;
+}
