@@ -6,7 +6,12 @@ export const MAX_CLIENTS = 15_000;
 /** Split over load processes of at most 5,000 sockets each, but the one server holds them all. */
 export const MAX_CAPACITY_CLIENTS = 18_000;
 
-export const SCENARIOS = ["standalone", "capacity", "api", "cluster"] as const;
+/** Scale: N over 19,000-socket load processes and 8 source addresses (~28k ephemeral ports each). */
+export const MAX_SCALE_CLIENTS = 200_000;
+
+/** `scale` runs only when named (it needs minutes and several GiB). */
+export const SCENARIOS = ["standalone", "capacity", "api", "cluster", "scale"] as const;
+const DEFAULT_SCENARIOS: readonly Scenario[] = ["standalone", "capacity", "api", "cluster"];
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Params {
@@ -32,20 +37,26 @@ export interface Params {
     targeted: { rate: number; seconds: number; drainMs: number };
     throughput: { messages: number; burst: number; window: number; timeoutMs: number; idleMs: number };
   };
+  /** `--workers 6` pushgate over Redis with N logged-in clients (--scale-clients), then reachability. */
+  scale: { clients: number; connectTimeoutMs: number };
 }
 
-export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N]
+export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scale ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N] [--scale-clients N]
   standalone    pushgate vs the bare Bun.serve topic control and the Map control: setup, broadcast, targeted
   capacity      N idle logged-in clients per server (fresh server each): login rate, CPU, RSS per connection
   api           HTTP POST /api/sendToUid at a fixed rate, then /api/batch of 100 sendToUid (pushgate only)
   cluster       two pushgate nodes over Redis (senders on A, receivers on B) vs one node
-                (needs redis-server; skipped with a note without it). Default: all, in this order.
+                (needs redis-server; skipped with a note without it). Default: these four, in this order.
+  scale         only when named: pushgate --workers 6 over its own Redis, N logged-in clients from
+                several load processes: login rate, RSS per worker and per connection, then
+                sendToUid to 1,000 random uids and one sendToAll over the HTTP API (needs redis-server)
   --quick       200 clients, 300 broadcast messages, 2 s targeted, 2,000 capacity clients, 1 s api
                 phases, 5,000 cluster throughput messages, 1 round
   --clients N   logged-in clients per server (default 1000, quick 200, at most ${MAX_CLIENTS})
   --rounds N    rounds per server, alternating order; medians are reported (default 3, quick 1;
                 capacity runs at most 2)
-  --capacity-clients N  idle clients in the capacity scenario (default 10000, quick 2000, at most ${MAX_CAPACITY_CLIENTS})`;
+  --capacity-clients N  idle clients in the capacity scenario (default 10000, quick 2000, at most ${MAX_CAPACITY_CLIENTS})
+  --scale-clients N     clients in the scale scenario (default 100000, quick 5000, at most ${MAX_SCALE_CLIENTS})`;
 
 export function parseParams(argv: readonly string[]): Params | string {
   let values;
@@ -59,6 +70,7 @@ export function parseParams(argv: readonly string[]): Params | string {
         clients: { type: "string" },
         rounds: { type: "string" },
         "capacity-clients": { type: "string" },
+        "scale-clients": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -68,12 +80,14 @@ export function parseParams(argv: readonly string[]): Params | string {
   if (values.help) return "";
   const unknown = positionals.find((x) => !(SCENARIOS as readonly string[]).includes(x));
   if (unknown !== undefined) return `unknown scenario ${JSON.stringify(unknown)} (expected ${SCENARIOS.join(" or ")})`;
-  const scenarios = SCENARIOS.filter((x) => positionals.length === 0 || positionals.includes(x));
+  const scenarios = SCENARIOS.filter((x) => (positionals.length === 0 ? DEFAULT_SCENARIOS.includes(x) : positionals.includes(x)));
   const quick = values.quick;
   const clients = intOption("--clients", values.clients, quick ? 200 : 1000, 2, MAX_CLIENTS);
   const rounds = intOption("--rounds", values.rounds, quick ? 1 : 3, 1, 5);
   const capClients = intOption("--capacity-clients", values["capacity-clients"], quick ? 2000 : 10_000, 2, MAX_CAPACITY_CLIENTS);
   if (typeof capClients === "string") return capClients;
+  const scaleClients = intOption("--scale-clients", values["scale-clients"], quick ? 5000 : 100_000, 2, MAX_SCALE_CLIENTS);
+  if (typeof scaleClients === "string") return scaleClients;
   if (typeof clients === "string") return clients;
   if (typeof rounds === "string") return rounds;
   return {
@@ -90,6 +104,7 @@ export function parseParams(argv: readonly string[]): Params | string {
       targeted: { rate: 2000, seconds: quick ? 2 : 5, drainMs: 2000 },
       throughput: { messages: quick ? 5000 : 20_000, burst: 100, window: 1000, timeoutMs: quick ? 10_000 : 30_000, idleMs: 3000 },
     },
+    scale: { clients: scaleClients, connectTimeoutMs: Math.min(300_000, 20_000 + scaleClients * 2) },
   };
 }
 

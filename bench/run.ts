@@ -8,9 +8,10 @@ import type { ApiLoadConfig } from "./api-client.ts";
 import { runCapacity } from "./capacity.ts";
 import { CLUSTER_NAMES, type ClusterOutcome, runCluster } from "./cluster.ts";
 import { type Params, USAGE, parseParams } from "./params.ts";
+import { type ScaleOutcome, runScale } from "./scale.ts";
 import { Interrupted, spawnChild, stopAll, waitExit } from "./processes.ts";
 import {
-  API_METRICS, CAPACITY_METRICS, type RoundResult, type ServerName, type SummaryRow, machineInfo, notes, renderTable, save, summarize,
+  API_METRICS, CAPACITY_METRICS, SCALE_METRICS, type RoundResult, type ServerName, type SummaryRow, machineInfo, notes, renderTable, save, summarize,
 } from "./report.ts";
 import { stopChild } from "./redis.ts";
 import { HOST, type ServerUnderTest, startControl, startPushgate } from "./servers.ts";
@@ -128,21 +129,25 @@ async function main(p: Params): Promise<void> {
   console.log(`pushgate bench: ${p.scenarios.join(" + ")}; ${p.clients} clients, ${p.rounds} round(s)` +
     (p.scenarios.includes("standalone") ? `, broadcast ${p.broadcast.messages} msgs, targeted ${p.targeted.rate}/s for ${p.targeted.seconds} s` : "") +
     (p.scenarios.includes("capacity") ? `, capacity ${p.capacity.clients} idle clients x ${p.capacity.rounds}` : "") +
+    (p.scenarios.includes("scale") ? `, scale ${p.scale.clients} clients on --workers 6` : "") +
     (p.scenarios.includes("cluster") ? `, cluster targeted ${c.targeted.rate}/s for ${c.targeted.seconds} s + ${c.throughput.messages} msgs throughput` : "") +
     `; nproc ${machine.nproc}, load ${(machine.loadAvg as number[]).map((x) => x.toFixed(2)).join(" ")}`);
   const rounds = p.scenarios.includes("standalone") ? await standalone(p) : [];
   const capacity = p.scenarios.includes("capacity") ? await runCapacity(p, ROOT, (r) => rotate(SERVER_ORDER, r - 1)) : [];
   const apiRounds = p.scenarios.includes("api") ? await api(p) : [];
   const cluster: ClusterOutcome | null = p.scenarios.includes("cluster") ? await runCluster(p, ROOT) : null;
+  const scale: ScaleOutcome | null = p.scenarios.includes("scale") ? await runScale(p, ROOT) : null;
 
   const summary: SummaryRow[] = [
     ...(rounds.length ? summarize(rounds) : []),
     ...(capacity.length ? summarize(capacity, CAPACITY_METRICS) : []),
     ...(apiRounds.length ? summarize(apiRounds, API_METRICS) : []),
     ...(cluster?.summary ?? []),
+    ...(scale && !scale.skipped ? summarize(scale.rounds, SCALE_METRICS) : []),
   ];
   const noteLines = [...notes(rounds), ...notes(capacity, "capacity "), ...notes(apiRounds, "api "), ...(cluster?.notes ?? [])];
   if (cluster?.skipped) noteLines.push(`cluster scenario skipped: ${cluster.skipped}`);
+  if (scale) noteLines.push(...(scale.skipped ? [`scale scenario skipped: ${scale.skipped}`] : [...scale.notes, ...notes(scale.rounds, "scale ")]));
   if (summary.length) console.log("\n" + renderTable(summary));
   if (summary.length) console.log("\ncontrol = bare Bun.serve topic pub/sub, map = user-land Map uid → sockets with send loops (the seed's design); " +
     "ratios are against control. api-* rows: pushgate only (the controls have no HTTP API)." +
@@ -161,6 +166,7 @@ async function main(p: Params): Promise<void> {
     machine: { ...machine, loadAvgEnd: os.loadavg() },
     params: p, summary, notes: noteLines, rounds, capacity, api: apiRounds,
     cluster: cluster && { ...cluster, summary: undefined },
+    scale,
   });
   console.log(`\nsaved ${file} and bench/results/latest.json (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
 }
