@@ -1,9 +1,9 @@
 // `bun run bench [standalone|cluster ...] [--quick] [--clients N] [--rounds N]`: starts pushgate
 // and the bare Bun.serve control, drives each with the same load from a separate client process,
 // then (cluster.ts) two pushgate nodes over Redis vs one node; prints one table and saves
-// bench/results/<timestamp>.json + latest.json. See bench/README.md.
+// bench/results/<timestamp>.json + latest.json and one SVG chart per scenario group (svg.ts). See bench/README.md.
 import os from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { ApiLoadConfig } from "./api-client.ts";
 import { runCapacity } from "./capacity.ts";
 import { CLUSTER_NAMES, type ClusterOutcome, runCluster } from "./cluster.ts";
@@ -14,6 +14,7 @@ import {
   API_METRICS, CAPACITY_METRICS, SCALE_METRICS, type RoundResult, type ServerName, type SummaryRow, machineInfo, notes, renderTable, save, summarize,
 } from "./report.ts";
 import { stopChild } from "./redis.ts";
+import { writeCharts } from "./svg.ts";
 import { HOST, type ServerUnderTest, startControl, startPushgate } from "./servers.ts";
 import { type LoadConfig, type PhaseResult, RESULT_PREFIX } from "./types.ts";
 
@@ -169,6 +170,12 @@ async function main(p: Params): Promise<void> {
     scale,
   });
   console.log(`\nsaved ${file} and bench/results/latest.json (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
+  try {
+    const charts = writeCharts(file);
+    if (charts.length) console.log(`charts: ${charts.map((f) => relative(ROOT, f)).join(", ")}`);
+  } catch (e) {
+    console.error(`charts not written (the JSON is saved; retry with bun bench/svg.ts ${relative(ROOT, file)}): ${(e as Error).message}`);
+  }
 }
 
 const parsed = parseParams(Bun.argv.slice(2));
