@@ -3,59 +3,9 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { TestClient } from "../helpers.ts";
 import { RedisServer, describeRedis } from "../redis-server.ts";
+import { Logs, until } from "./nodes.ts";
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
-
-type Line = Record<string, any>;
-
-/** Reads a child's stdout as JSON lines in the background; waits are bounded. */
-class Logs {
-  readonly lines: Line[] = [];
-  ended = false;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    void this.pump(stream);
-  }
-
-  private async pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const dec = new TextDecoder();
-    let buf = "";
-    for await (const chunk of stream) {
-      buf += dec.decode(chunk, { stream: true });
-      let nl;
-      while ((nl = buf.indexOf("\n")) !== -1) {
-        const text = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          this.lines.push(JSON.parse(text));
-        } catch {
-          this.lines.push({ event: "(not json)", text });
-        }
-      }
-    }
-    this.ended = true;
-  }
-
-  of(event: string): Line[] {
-    return this.lines.filter((l) => l.event === event);
-  }
-
-  /** Resolves with the n-th line (1-based) of `event`. */
-  async nth(event: string, n: number, ms = 10_000): Promise<Line> {
-    return waitFor(() => this.of(event)[n - 1], `${n} × ${event}`, ms, () => this.ended);
-  }
-}
-
-async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, what: string, ms: number, ended = () => false): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const hit = await check();
-    if (hit !== undefined) return hit;
-    if (ended()) throw new Error(`stdout ended before ${what}`);
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 /** One /healthz on a fresh connection: the kernel picks the worker per connection. */
 async function nodeIdAt(port: number): Promise<string | null> {
@@ -145,7 +95,7 @@ describeRedis("--workers", () => {
     expect(pids).not.toContain(restarted.pid);
     workerPids.add(restarted.pid);
     await logs.nth("listening", 4);
-    const after = await waitFor(async () => {
+    const after = await until(async () => {
       const ids = await nodeIds(port, (s) => s.size === 3, 60);
       return ids.size === 3 && [...ids].some((id) => !before.has(id)) ? ids : undefined;
     }, "a new nodeId among 3", 10_000);
@@ -173,7 +123,7 @@ describeRedis("--workers", () => {
     await sup.exited;
     await logs.nth("supervisor_gone", 3, 5000);
     await logs.nth("shutdown_done", 3, 5000);
-    await waitFor(() => (pids.some(alive) ? undefined : true), "every worker to exit", 5000);
+    await until(() => (pids.some(alive) ? undefined : true), "every worker to exit", 5000);
   }, 30_000);
 
   test("a worker that cannot start is retried with a growing delay", async () => {
@@ -182,7 +132,7 @@ describeRedis("--workers", () => {
     try {
       const sup = supervise(["--workers", "2", "--port", String(holder.port), "--host", "127.0.0.1", "--redis", redis.url]);
       const logs = new Logs(sup.stdout);
-      await waitFor(() => logs.of("worker_restarted").find((l) => l.index === 0 && l.attempt === 3), "attempt 3", 10_000);
+      await until(() => logs.of("worker_restarted").find((l) => l.index === 0 && l.attempt === 3), "attempt 3", 10_000);
       const at = (n: number) => Date.parse(logs.of("worker_restarted").find((l) => l.index === 0 && l.attempt === n)!.ts);
       expect(at(2) - at(1)).toBeGreaterThanOrEqual(200);
       expect(at(3) - at(2)).toBeGreaterThanOrEqual(400);
