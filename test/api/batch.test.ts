@@ -1,12 +1,12 @@
 // POST /api/batch: calls answered in order, failures isolated, limits.
 import { afterAll, expect, test } from "bun:test";
 import { TestClient, api, metricValue, metrics, startTestServer } from "../helpers.ts";
+import { UNKNOWN_ID } from "./fixtures.ts";
 
 const MAX_BATCH = 6;
 const pg = startTestServer({ apiMaxBatch: MAX_BATCH });
 afterAll(() => pg.shutdown());
 
-const UNKNOWN_ID = "ffffffff0000000fffff";
 
 test("several calls are answered in order", async () => {
   using a = await TestClient.login(pg, "b1");

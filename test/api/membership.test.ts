@@ -1,22 +1,7 @@
 // bindUid / unbindUid / joinGroup / leaveGroup / ungroup end to end.
 import { describe, expect, test } from "bun:test";
 import { TestClient, api, startTestServer, waitFor } from "../helpers.ts";
-
-type Pg = { url: string };
-
-async function idOf(pg: Pg, uid: string): Promise<string> {
-  const r = await api(pg, "getClientIdByUid", { uid });
-  expect(r.status).toBe(200);
-  expect(r.body.result).toHaveLength(1);
-  return r.body.result[0];
-}
-
-async function expectQuiet(...clients: TestClient[]): Promise<void> {
-  expect(await Promise.all(clients.map((c) => c.nothingWithin()))).toEqual(clients.map(() => true));
-}
-
-const ok = (result: unknown) => ({ status: 200, body: { result } });
-const UNKNOWN_ID = "ffffffff0000000fffff";
+import { UNKNOWN_ID, expectQuiet, idOf, ok } from "./fixtures.ts";
 
 describe("bindUid", () => {
   test("binds a not-yet-logged-in connection: it then receives sendToUid and sendToAll", async () => {

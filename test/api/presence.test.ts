@@ -1,10 +1,8 @@
 // Presence queries, before and after connections close.
 import { expect, test } from "bun:test";
 import { TestClient, api, startTestServer, waitFor } from "../helpers.ts";
+import { type Pg, ok } from "./fixtures.ts";
 
-type Pg = { url: string };
-
-const ok = (result: unknown) => ({ status: 200, body: { result } });
 
 async function result(pg: Pg, method: string, params: unknown = {}): Promise<any> {
   const r = await api(pg, method, params);

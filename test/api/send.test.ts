@@ -1,21 +1,7 @@
 // sendToUid / sendToClient / sendToGroup / sendToAll end to end: real server, real sockets.
 import { describe, expect, test } from "bun:test";
 import { TestClient, api, startTestServer, waitFor } from "../helpers.ts";
-
-type Pg = { url: string };
-
-/** The only clientId of a uid (tests give each connection its own uid when they need its id). */
-async function idOf(pg: Pg, uid: string): Promise<string> {
-  const r = await api(pg, "getClientIdByUid", { uid });
-  expect(r.status).toBe(200);
-  expect(r.body.result).toHaveLength(1);
-  return r.body.result[0];
-}
-
-/** Asserts that none of these clients receives anything within the quiet window (checked in parallel). */
-async function expectQuiet(...clients: TestClient[]): Promise<void> {
-  expect(await Promise.all(clients.map((c) => c.nothingWithin()))).toEqual(clients.map(() => true));
-}
+import { type Pg, expectQuiet, idOf } from "./fixtures.ts";
 
 async function joinAll(pg: Pg, group: string, uids: string[]): Promise<void> {
   for (const uid of uids) expect(await api(pg, "joinGroup", { uid, group })).toEqual({ status: 200, body: { result: 1 } });

@@ -1,13 +1,12 @@
 // setSession / getSession / updateSession and closeClient.
 import { afterAll, describe, expect, test } from "bun:test";
 import { TestClient, api, startTestServer, waitFor } from "../helpers.ts";
+import { UNKNOWN_ID, ok } from "./fixtures.ts";
 
 const MAX = 64;
 const pg = startTestServer({ maxSessionBytes: MAX });
 afterAll(() => pg.shutdown());
 
-const ok = (result: unknown) => ({ status: 200, body: { result } });
-const UNKNOWN_ID = "ffffffff0000000fffff";
 
 async function idOf(uid: string): Promise<string> {
   const r = await api(pg, "getClientIdByUid", { uid });
