@@ -7,11 +7,11 @@
 // Every push names its target uid in the payload (`<phase>:<seq>|<uid>`), so each receiving
 // client checks it got what was addressed to it (misrouted otherwise) exactly once. Prints
 // `RESULT <json>` per phase on stdout and exits.
+import { printResult, readConfig } from "./load-process.ts";
 import { closePool, openPool } from "./client-pool.ts";
 import { procCpuMs, selfCpuMs } from "./proc-stats.ts";
 import type { Params } from "./params.ts";
 import { percentiles } from "./stats.ts";
-import { RESULT_PREFIX } from "./types.ts";
 import type { WsConn } from "./ws-client.ts";
 
 export interface ApiLoadConfig {
@@ -66,13 +66,9 @@ class Deliveries {
 }
 
 if (import.meta.main) {
-  const cfg = JSON.parse(Bun.argv[2] ?? "null") as ApiLoadConfig | null;
-  if (!cfg) {
-    console.error("usage: bun bench/api-client.ts '<ApiLoadConfig JSON>' (run.ts builds it)");
-    process.exit(2);
-  }
+  const cfg = readConfig<ApiLoadConfig>("bench/api-client.ts", "ApiLoadConfig", "run.ts");
   const progress = (msg: string) => process.stderr.write(`  [api ${cfg.port}] ${msg}\n`);
-  const report = (r: Result) => process.stdout.write(RESULT_PREFIX + JSON.stringify(r) + "\n");
+  const report = (r: Result) => printResult(r);
   const base = `http://${cfg.host}:${cfg.port}/api/`;
   const post = async (method: string, body: unknown): Promise<unknown> => {
     const res = await fetch(base + method, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

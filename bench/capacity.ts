@@ -8,11 +8,11 @@
 import type { CapacityClientConfig } from "./capacity-client.ts";
 import type { Params } from "./params.ts";
 import { type Child, Interrupted, spawnChild, waitExit } from "./processes.ts";
-import { procCpuMs, procRssKiB } from "./proc-stats.ts";
+import { distinctErrors, firstResults, lastResult, splitClients } from "./load-results.ts";
+import { minRssKiB, procCpuMs } from "./proc-stats.ts";
 import type { AnyPhaseResult, RoundResult, ServerName } from "./report.ts";
 import { stopChild } from "./redis.ts";
 import { HOST, type ServerUnderTest, startServer } from "./servers.ts";
-import { RESULT_PREFIX } from "./types.ts";
 
 /** Below RLIMIT_NOFILE (20,000) with a wide margin. */
 export const CLIENTS_PER_PROCESS = 5000;
@@ -20,34 +20,14 @@ const WARMUP_CLIENTS = 200;
 
 interface ClientReport { loggedIn: number; failed: number; errors: string | null; startedAtMs: number; finishedAtMs: number }
 
-function result(child: Child, phase: string): Record<string, unknown> | null {
-  const line = child.lines.find((l) => l.startsWith(RESULT_PREFIX) && l.includes(`"phase":"${phase}"`));
-  return line ? (JSON.parse(line.slice(RESULT_PREFIX.length)) as Record<string, unknown>) : null;
-}
-
-/** The smallest of `n` RSS samples taken `everyMs` apart (null if none could be read). */
-async function minRss(pid: number, n: number, everyMs: number): Promise<number | null> {
-  let min: number | null = null;
-  for (let i = 0; i < n; i++) {
-    if (i > 0) await Bun.sleep(everyMs);
-    const v = procRssKiB(pid);
-    if (v !== null && (min === null || v < min)) min = v;
-  }
-  return min;
-}
-
 function spawnClients(root: string, s: ServerUnderTest, p: Params, n: number, startAt: number, holdMaxMs: number): Child[] {
-  const procs = Math.max(1, Math.ceil(n / CLIENTS_PER_PROCESS));
-  const out: Child[] = [];
-  for (let k = 0; k < procs; k++) {
-    const first = Math.floor((n * k) / procs);
+  return splitClients(n, CLIENTS_PER_PROCESS).map(({ firstUid, clients }, k) => {
     const cfg: CapacityClientConfig = {
-      host: HOST, port: s.port, firstUid: first, clients: Math.floor((n * (k + 1)) / procs) - first,
+      host: HOST, port: s.port, firstUid, clients,
       sources: p.sources, concurrency: 64, startAt, connectTimeoutMs: p.capacity.connectTimeoutMs, holdMaxMs,
     };
-    out.push(spawnChild(`capacity client ${k} (${s.name})`, [process.execPath, "bench/capacity-client.ts", JSON.stringify(cfg)], root, true));
-  }
-  return out;
+    return spawnChild(`capacity client ${k} (${s.name})`, [process.execPath, "bench/capacity-client.ts", JSON.stringify(cfg)], root, true);
+  });
 }
 
 /** One measurement against a fresh server; the server is stopped afterwards. */
@@ -60,7 +40,7 @@ async function measure(root: string, p: Params, name: ServerName): Promise<{ res
     const warm = spawnClients(root, s, { ...p }, Math.min(WARMUP_CLIENTS, p.capacity.clients), Date.now(), 0);
     await Promise.all(warm.map((c) => waitExit(c, p.capacity.connectTimeoutMs + 10_000)));
     await Bun.sleep(300);
-    const rssBefore = await minRss(pid, 5, 200);
+    const rssBefore = await minRssKiB(pid, 5, 200);
 
     const N = p.capacity.clients;
     const startAt = Date.now() + 1000; // every client process is up by then
@@ -70,10 +50,10 @@ async function measure(root: string, p: Params, name: ServerName): Promise<{ res
     const cpu0 = procCpuMs(pid);
     const t0 = performance.now();
     const limit = p.capacity.connectTimeoutMs + 10_000;
-    const lines = await Promise.allSettled(clients.map((c) => c.waitLine((l) => l.startsWith(RESULT_PREFIX), limit)));
+    const lines = await firstResults(clients, limit);
     const cpu1 = procCpuMs(pid);
     const wallMs = performance.now() - t0;
-    const reports = clients.map((c) => result(c, "capacity-client") as ClientReport | null);
+    const reports = clients.map((c) => lastResult(c, "capacity-client") as ClientReport | null);
     const failedProcs = lines.filter((x) => x.status === "rejected").length;
     const ok = reports.filter((r): r is ClientReport => r !== null);
     const loggedIn = ok.reduce((a, r) => a + r.loggedIn, 0);
@@ -81,12 +61,12 @@ async function measure(root: string, p: Params, name: ServerName): Promise<{ res
     const connectMs = ok.length ? Math.max(...ok.map((r) => r.finishedAtMs)) - startAt : NaN;
 
     await Bun.sleep(500); // settle
-    const rssAfter = await minRss(pid, 6, 200);
+    const rssAfter = await minRssKiB(pid, 6, 200);
     for (const c of clients) c.proc.kill("SIGUSR1");
     await Promise.all(clients.map((c) => waitExit(c, 10_000)));
-    const closedWhileIdle = clients.reduce((a, c) => a + Number(result(c, "capacity-hold")?.closedWhileIdle ?? 0), 0);
+    const closedWhileIdle = clients.reduce((a, c) => a + Number(lastResult(c, "capacity-hold")?.closedWhileIdle ?? 0), 0);
     const serverCpuMs = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
-    const errors = [...new Set(ok.map((r) => r.errors).filter((e): e is string => !!e))].join("; ") || null;
+    const errors = distinctErrors(ok) || null;
     return {
       result: {
         phase: "capacity", requested: N, processes: clients.length, loggedIn, failed, errors, connectMs,

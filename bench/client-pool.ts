@@ -27,37 +27,61 @@ export interface Pool {
 }
 
 export async function openPool(o: PoolOptions): Promise<Pool> {
+  const t0 = performance.now();
+  const run = await loginEach(o.clients, o.concurrency, t0 + o.timeoutMs, (i) => loginClient(
+    `u${(o.firstUid ?? 0) + i}`, { host: o.host, port: o.port, localAddress: `127.0.0.${1 + (i % o.sources)}` }, o.opTimeoutMs,
+  ));
+  if (run.attempted < o.clients) run.errors.add(`pool deadline of ${o.timeoutMs} ms passed`);
+  run.conns.sort((a, b) => uidIndex(a.uid) - uidIndex(b.uid));
+  return { conns: run.conns, failed: run.failed, errors: [...run.errors], wallMs: performance.now() - t0 };
+}
+
+export interface LoginRun {
+  /** In the order the logins completed. */
+  conns: WsConn[];
+  /** Failed logins plus the ones never attempted (the deadline passed). */
+  failed: number;
+  /** Up to 5 distinct failure messages (the caller may add one for the deadline). */
+  errors: Set<string>;
+  /** How many logins were started: fewer than count when the deadline passed. */
+  attempted: number;
+}
+
+/**
+ * Runs login(0..count-1) on `concurrency` workers until `deadline` (a performance.now() time);
+ * a failure is counted (onFail sees its index), not retried.
+ */
+export async function loginEach(
+  count: number, concurrency: number, deadline: number, login: (i: number) => Promise<WsConn>, onFail?: (i: number) => void,
+): Promise<LoginRun> {
   const conns: WsConn[] = [];
   const errors = new Set<string>();
   let failed = 0;
   let next = 0;
-  const t0 = performance.now();
-  const deadline = t0 + o.timeoutMs;
   const worker = async () => {
-    while (next < o.clients && performance.now() < deadline) {
+    while (next < count && performance.now() < deadline) {
       const i = next++;
       try {
-        conns.push(await loginOne(i, o));
+        conns.push(await login(i));
       } catch (e) {
         failed++;
+        onFail?.(i);
         if (errors.size < 5) errors.add((e as Error).message);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency, o.clients) }, worker));
-  failed += o.clients - next; // never attempted: the pool deadline passed
-  if (o.clients > next) errors.add(`pool deadline of ${o.timeoutMs} ms passed`);
-  conns.sort((a, b) => uidIndex(a.uid) - uidIndex(b.uid));
-  return { conns, failed, errors: [...errors], wallMs: performance.now() - t0 };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return { conns, failed: failed + count - next, errors, attempted: next };
 }
 
-async function loginOne(i: number, o: PoolOptions): Promise<WsConn> {
-  const uid = `u${(o.firstUid ?? 0) + i}`;
-  const localAddress = `127.0.0.${1 + (i % o.sources)}`;
-  const conn = await WsConn.connect(uid, { host: o.host, port: o.port, localAddress }, o.opTimeoutMs);
+/** Connects one seed-protocol client and logs `uid` in; the socket is closed if the login fails. */
+export async function loginClient(
+  uid: string, addr: { host: string; port: number; localAddress: string }, opTimeoutMs: number,
+): Promise<WsConn> {
+  const conn = await WsConn.connect(uid, addr, opTimeoutMs);
   const reply = Promise.withResolvers<string>();
   conn.handler = (_c, buf, start, end) => reply.resolve(buf.toString("utf8", start, end));
-  const timer = setTimeout(() => reply.reject(new Error("login reply timeout")), o.opTimeoutMs);
+  const timer = setTimeout(() => reply.reject(new Error("login reply timeout")), opTimeoutMs);
   conn.sendText(uid);
   try {
     const text = await reply.promise;

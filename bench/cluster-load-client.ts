@@ -7,64 +7,25 @@
 import { RedisClient } from "bun";
 import { streamChannel } from "../src/cluster/keys.ts";
 import { uidTopic } from "../src/core/topics.ts";
-import { LOGIN_REPLY_PREFIX, closePool } from "./client-pool.ts";
+import { printResult, readConfig } from "./load-process.ts";
+import { closePool, loginClient, loginEach } from "./client-pool.ts";
 import { type RedisCounters, counterDelta, readCounters } from "./redis.ts";
 import {
   type ClusterLoadConfig, type ClusterPhaseResult, runCrossTargeted, runCrossThroughput,
 } from "./scenario-cluster.ts";
-import { RESULT_PREFIX } from "./types.ts";
-import { WsConn } from "./ws-client.ts";
+import type { WsConn } from "./ws-client.ts";
 
-const parsed = JSON.parse(Bun.argv[2] ?? "null") as ClusterLoadConfig | null;
-if (!parsed) {
-  console.error("usage: bun bench/cluster-load-client.ts '<ClusterLoadConfig JSON>' (cluster.ts builds it)");
-  process.exit(2);
-}
-const cfg: ClusterLoadConfig = parsed;
+const cfg = readConfig<ClusterLoadConfig>("bench/cluster-load-client.ts", "ClusterLoadConfig", "cluster.ts");
 const progress = (msg: string) => process.stderr.write(`  [cluster load ${cfg.senderPort}->${cfg.receiverPort}] ${msg}\n`);
 
-function report(r: ClusterPhaseResult, conns: readonly WsConn[]): void {
-  r.connsClosed = conns.filter((c) => !c.open).length;
-  r.unexpectedFrames = conns.reduce((n, c) => n + c.unexpectedFrames, 0);
-  process.stdout.write(RESULT_PREFIX + JSON.stringify(r) + "\n");
-}
+const report = (r: ClusterPhaseResult, conns: readonly WsConn[]): void => printResult(r, conns);
 
 /** Opens and logs in one client per uid on `port` (bounded concurrency, one deadline). */
 async function openClients(port: number, uids: readonly string[], deadlineAt: number): Promise<{ conns: WsConn[]; errors: string[] }> {
-  const conns: WsConn[] = [];
-  const errors = new Set<string>();
-  let next = 0;
-  const one = async (i: number) => {
-    const uid = uids[i]!;
-    const localAddress = `127.0.0.${1 + (i % cfg.sources)}`;
-    const conn = await WsConn.connect(uid, { host: cfg.host, port, localAddress }, 5000);
-    const reply = Promise.withResolvers<string>();
-    conn.handler = (_c, buf, start, end) => reply.resolve(buf.toString("utf8", start, end));
-    const timer = setTimeout(() => reply.reject(new Error("login reply timeout")), 5000);
-    conn.sendText(uid);
-    try {
-      const text = await reply.promise;
-      if (text !== LOGIN_REPLY_PREFIX + uid) throw new Error(`unexpected login reply: ${text.slice(0, 80)}`);
-      conns.push(conn);
-    } catch (e) {
-      conn.close(100);
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  const worker = async () => {
-    while (next < uids.length && performance.now() < deadlineAt) {
-      try {
-        await one(next++);
-      } catch (e) {
-        if (errors.size < 5) errors.add((e as Error).message);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(cfg.connectConcurrency, uids.length) }, worker));
-  if (next < uids.length) errors.add(`connect deadline passed after ${next} of ${uids.length}`);
-  return { conns, errors: [...errors] };
+  const run = await loginEach(uids.length, cfg.connectConcurrency, deadlineAt,
+    (i) => loginClient(uids[i]!, { host: cfg.host, port, localAddress: `127.0.0.${1 + (i % cfg.sources)}` }, 5000));
+  if (run.attempted < uids.length) run.errors.add(`connect deadline passed after ${run.attempted} of ${uids.length}`);
+  return { conns: run.conns, errors: [...run.errors] };
 }
 
 /** Polls PUBSUB NUMSUB until every channel has a subscriber; returns the ms waited, or null at the deadline. */

@@ -3,13 +3,13 @@
 // round runs cluster-load-client.ts once against the cluster (senders on A, receivers on B) and
 // once against the single node (both on it), alternating which goes first. Every process it
 // starts is stopped by its pid at the end, also on error; on SIGINT run.ts stops them all.
+import { runLoadProcess } from "./load-results.ts";
 import type { Params } from "./params.ts";
-import { type Child, Interrupted, spawnChild, waitExit } from "./processes.ts";
+import { type Child, Interrupted } from "./processes.ts";
 import { type PairName, type RoundResult, type SummaryRow, clusterMetrics, notes, summarize } from "./report.ts";
 import { REDIS_BIN, type RedisUnderTest, startRedis, stopChild } from "./redis.ts";
 import type { ClusterLoadConfig, ClusterPhaseResult } from "./scenario-cluster.ts";
 import { HOST, type ServerUnderTest, startPushgate } from "./servers.ts";
-import { RESULT_PREFIX } from "./types.ts";
 
 /** What the two columns mean in the cluster rows. */
 export const CLUSTER_NAMES: Record<PairName, string> = { pushgate: "cluster A+B", control: "single node" };
@@ -50,17 +50,8 @@ function hardTimeoutMs(c: ClusterLoadConfig): number {
   return c.connectTimeoutMs + c.subscribeTimeoutMs + c.targeted.seconds * 1500 + c.targeted.drainMs + c.throughput.timeoutMs + 15_000;
 }
 
-async function runLoad(root: string, c: ClusterLoadConfig, label: string): Promise<{ results: ClusterPhaseResult[]; error: string | null }> {
-  const child = spawnChild(`cluster load client (${label})`, [process.execPath, "bench/cluster-load-client.ts", JSON.stringify(c)], root, true);
-  const limit = hardTimeoutMs(c);
-  const inTime = await waitExit(child, limit);
-  const results = child.lines
-    .filter((l) => l.startsWith(RESULT_PREFIX))
-    .map((l) => JSON.parse(l.slice(RESULT_PREFIX.length)) as ClusterPhaseResult);
-  let error: string | null = null;
-  if (!inTime) error = `load client killed after ${limit} ms`;
-  else if (child.proc.exitCode !== 0) error = `load client exited ${child.proc.exitCode}: ${child.tail().trim().slice(-500)}`;
-  return { results, error };
+function runLoad(root: string, c: ClusterLoadConfig, label: string): Promise<{ results: ClusterPhaseResult[]; error: string | null }> {
+  return runLoadProcess<ClusterPhaseResult>(root, `cluster load client (${label})`, "bench/cluster-load-client.ts", c, hardTimeoutMs(c), "load client");
 }
 
 function checkAlive(t: Target): string | null {

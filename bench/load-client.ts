@@ -2,25 +2,18 @@
 //   bun bench/load-client.ts '<LoadConfig JSON>'
 // Logs N clients in, runs the broadcast then the targeted scenario, prints `RESULT <json>` per
 // phase on stdout (progress on stderr) and exits.
+import { printResult, readConfig } from "./load-process.ts";
 import { closePool, openPool } from "./client-pool.ts";
 import { procRssKiB } from "./proc-stats.ts";
 import { runBroadcast } from "./scenario-broadcast.ts";
 import { runTargeted } from "./scenario-targeted.ts";
-import { type LoadConfig, type PhaseResult, RESULT_PREFIX } from "./types.ts";
+import type { LoadConfig, PhaseResult } from "./types.ts";
 import type { WsConn } from "./ws-client.ts";
 
-const cfg = JSON.parse(Bun.argv[2] ?? "null") as LoadConfig | null;
-if (!cfg) {
-  console.error("usage: bun bench/load-client.ts '<LoadConfig JSON>' (run.ts builds it)");
-  process.exit(2);
-}
+const cfg = readConfig<LoadConfig>("bench/load-client.ts", "LoadConfig", "run.ts");
 const progress = (msg: string) => process.stderr.write(`  [load ${cfg.port}] ${msg}\n`);
 
-function report(r: PhaseResult, conns: readonly WsConn[]): void {
-  r.connsClosed = conns.filter((c) => !c.open).length;
-  r.unexpectedFrames = conns.reduce((n, c) => n + c.unexpectedFrames, 0);
-  process.stdout.write(RESULT_PREFIX + JSON.stringify(r) + "\n");
-}
+const report = (r: PhaseResult, conns: readonly WsConn[]): void => printResult(r, conns);
 
 const rssBefore = procRssKiB(cfg.serverPid);
 const pool = await openPool({

@@ -1,5 +1,6 @@
 // Command line → benchmark parameters: `bun run bench [standalone|cluster ...] [--quick] [--clients N] [--rounds N]`.
 import { parseArgs } from "node:util";
+import type { BurstOptions, RateOptions } from "./types.ts";
 
 /** Each process holds one fd per client; RLIMIT_NOFILE is 20,000 here, so stay well below. */
 export const MAX_CLIENTS = 15_000;
@@ -22,8 +23,8 @@ export interface Params {
   /** Each round runs the load once against each server, alternating which goes first. */
   rounds: number;
   sources: number;
-  broadcast: { messages: number; burst: number; window: number; timeoutMs: number; idleMs: number };
-  targeted: { rate: number; seconds: number; drainMs: number };
+  broadcast: BurstOptions;
+  targeted: RateOptions;
   /** N idle logged-in clients against a fresh server of each kind (--capacity-clients). */
   capacity: { clients: number; rounds: number; connectTimeoutMs: number };
   /** HTTP API pushes to connected clients (pushgate only). */
@@ -34,8 +35,8 @@ export interface Params {
   };
   /** Two pushgate nodes over Redis vs one node: clients are split into senders (A) and receivers (B). */
   cluster: {
-    targeted: { rate: number; seconds: number; drainMs: number };
-    throughput: { messages: number; burst: number; window: number; timeoutMs: number; idleMs: number };
+    targeted: RateOptions;
+    throughput: BurstOptions;
   };
   /** `--workers 6` pushgate over Redis with N logged-in clients (--scale-clients), then reachability. */
   scale: { clients: number; connectTimeoutMs: number };

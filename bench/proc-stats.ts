@@ -42,3 +42,14 @@ export function selfCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
+
+/** The smallest of `n` RSS samples of `pid` taken `everyMs` apart, in KiB (null if none could be read). */
+export async function minRssKiB(pid: number, n: number, everyMs: number): Promise<number | null> {
+  let min: number | null = null;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) await Bun.sleep(everyMs);
+    const v = procRssKiB(pid);
+    if (v !== null && (min === null || v < min)) min = v;
+  }
+  return min;
+}

@@ -29,30 +29,39 @@ export interface MetricDef { phase: string; key: string; better: Better; agg: "m
 const m = (phase: MetricDef["phase"], key: string, better: Better, agg: MetricDef["agg"] = "median", label?: string): MetricDef =>
   ({ phase, key, better, agg, label });
 
+/** [key, better, agg]; agg defaults to max for correctness counters (better=zero), else median. */
+type Row = [key: string, better: Better, agg?: MetricDef["agg"]];
+
+/** One phase's rows, in order. */
+const rows = (phase: string, specs: readonly Row[], label?: string): MetricDef[] =>
+  specs.map(([key, better, agg]) => m(phase, key, better, agg ?? (better === "zero" ? "max" : "median"), label));
+
+/** Counters every delivery phase reports (worst round). */
+const ROUTING: readonly Row[] = [["loss", "zero"], ["misrouted", "zero"], ["duplicates", "zero"]];
+
+/** A fixed-rate targeted phase (standalone and cluster). */
+const TARGETED: readonly Row[] = [
+  ["sent", "info"], ["delivered", "info"], ...ROUTING,
+  ["latencyP50Ms", "lower"], ["latencyP99Ms", "lower"], ["latencyMaxMs", "lower"],
+  ["serverCpuUsPerMsg", "lower"], ["clientCpuUtil", "info"],
+];
+
+/** The tail both api phases share. */
+const API_TAIL: readonly Row[] = [
+  ["httpErrors", "zero"], ...ROUTING, ["clientsComplete", "info", "min"],
+];
+const API_COST: readonly Row[] = [
+  ["requestP50Ms", "lower"], ["requestP99Ms", "lower"], ["serverCpuUsPerPush", "lower"], ["clientCpuUtil", "info"],
+];
+
 const METRICS: readonly MetricDef[] = [
-  m("setup", "loggedIn", "info", "min"),
-  m("setup", "loginsPerSec", "higher"),
-  m("setup", "serverRssPerConnKiB", "lower"),
-  m("broadcast", "deliveriesPerSec", "higher"),
-  m("broadcast", "fanoutP50Ms", "lower"),
-  m("broadcast", "fanoutP99Ms", "lower"),
-  m("broadcast", "fanoutMaxMs", "lower"),
-  m("broadcast", "receiversComplete", "info", "min"),
-  m("broadcast", "duplicates", "zero", "max"),
-  m("broadcast", "outOfOrder", "zero", "max"),
-  m("broadcast", "missing", "zero", "max"),
-  m("broadcast", "serverCpuNsPerDelivery", "lower"),
-  m("broadcast", "clientCpuUtil", "info"),
-  m("targeted", "sent", "info"),
-  m("targeted", "delivered", "info"),
-  m("targeted", "loss", "zero", "max"),
-  m("targeted", "misrouted", "zero", "max"),
-  m("targeted", "duplicates", "zero", "max"),
-  m("targeted", "latencyP50Ms", "lower"),
-  m("targeted", "latencyP99Ms", "lower"),
-  m("targeted", "latencyMaxMs", "lower"),
-  m("targeted", "serverCpuUsPerMsg", "lower"),
-  m("targeted", "clientCpuUtil", "info"),
+  ...rows("setup", [["loggedIn", "info", "min"], ["loginsPerSec", "higher"], ["serverRssPerConnKiB", "lower"]]),
+  ...rows("broadcast", [
+    ["deliveriesPerSec", "higher"], ["fanoutP50Ms", "lower"], ["fanoutP99Ms", "lower"], ["fanoutMaxMs", "lower"],
+    ["receiversComplete", "info", "min"], ["duplicates", "zero"], ["outOfOrder", "zero"], ["missing", "zero"],
+    ["serverCpuNsPerDelivery", "lower"], ["clientCpuUtil", "info"],
+  ]),
+  ...rows("targeted", TARGETED),
 ];
 
 export interface SummaryRow {
@@ -80,112 +89,44 @@ function aggregate(xs: number[], agg: MetricDef["agg"]): number | null {
   return median(xs);
 }
 
-export const CAPACITY_METRICS: readonly MetricDef[] = [
-  m("capacity", "loggedIn", "info", "min"),
-  m("capacity", "failed", "zero", "max"),
-  m("capacity", "closedWhileIdle", "zero", "max"),
-  m("capacity", "loginsPerSec", "higher"),
-  m("capacity", "serverCpuUtilConnect", "info"),
-  m("capacity", "serverCpuUsPerLogin", "lower"),
-  m("capacity", "serverRssBeforeMiB", "info"),
-  m("capacity", "serverRssPerConnKiB", "lower"),
-];
+export const CAPACITY_METRICS: readonly MetricDef[] = rows("capacity", [
+  ["loggedIn", "info", "min"], ["failed", "zero"], ["closedWhileIdle", "zero"], ["loginsPerSec", "higher"],
+  ["serverCpuUtilConnect", "info"], ["serverCpuUsPerLogin", "lower"], ["serverRssBeforeMiB", "info"], ["serverRssPerConnKiB", "lower"],
+]);
 
 /** pushgate only: the controls have no HTTP API. */
 export const API_METRICS: readonly MetricDef[] = [
-  m("api-single", "requests", "info"),
-  m("api-single", "skipped", "zero", "max"),
-  m("api-single", "httpErrors", "zero", "max"),
-  m("api-single", "loss", "zero", "max"),
-  m("api-single", "misrouted", "zero", "max"),
-  m("api-single", "duplicates", "zero", "max"),
-  m("api-single", "clientsComplete", "info", "min"),
-  m("api-single", "pushesPerSec", "higher"),
-  m("api-single", "requestP50Ms", "lower"),
-  m("api-single", "requestP99Ms", "lower"),
-  m("api-single", "serverCpuUsPerPush", "lower"),
-  m("api-single", "clientCpuUtil", "info"),
-  m("api-batch", "requests", "info"),
-  m("api-batch", "sent", "info"),
-  m("api-batch", "httpErrors", "zero", "max"),
-  m("api-batch", "loss", "zero", "max"),
-  m("api-batch", "misrouted", "zero", "max"),
-  m("api-batch", "duplicates", "zero", "max"),
-  m("api-batch", "clientsComplete", "info", "min"),
-  m("api-batch", "uidPushesPerSec", "higher"),
-  m("api-batch", "requestP50Ms", "lower"),
-  m("api-batch", "requestP99Ms", "lower"),
-  m("api-batch", "serverCpuUsPerPush", "lower"),
-  m("api-batch", "clientCpuUtil", "info"),
+  ...rows("api-single", [["requests", "info"], ["skipped", "zero"], ...API_TAIL, ["pushesPerSec", "higher"], ...API_COST]),
+  ...rows("api-batch", [["requests", "info"], ["sent", "info"], ...API_TAIL, ["uidPushesPerSec", "higher"], ...API_COST]),
 ];
 
 /** pushgate only: --workers 6 over Redis, N clients, reachability over the HTTP API. */
 export const SCALE_METRICS: readonly MetricDef[] = [
-  m("scale", "requested", "info"),
-  m("scale", "loggedIn", "info", "min"),
-  m("scale", "failed", "zero", "max"),
-  m("scale", "processes", "info"),
-  m("scale", "connectMs", "info"),
-  m("scale", "loginsPerSec", "higher"),
-  m("scale", "serverCpuUtilConnect", "info"),
-  m("scale", "serverCpuUsPerLogin", "lower"),
-  m("scale", "redisCpuUsPerLogin", "info"),
-  m("scale", "clientCpuUtilConnect", "info"),
-  m("scale", "clientCpuUsPerLogin", "info"),
-  m("scale", "serverRssBeforeMiB", "info"),
-  m("scale", "serverRssAfterMiB", "info"),
-  m("scale", "serverRssPerConnKiB", "lower"),
-  m("scale", "workerRssMinMiB", "info"),
-  m("scale", "workerRssMaxMiB", "info"),
-  m("scale", "workerConnsMin", "info"),
-  m("scale", "workerConnsMax", "info"),
-  m("scale", "redisRssGrowthMiB", "info"),
-  m("scale-uid", "sent", "info"),
-  m("scale-uid", "subscribeWaitMs", "info"),
-  m("scale-uid", "httpErrors", "zero", "max"),
-  m("scale-uid", "reached", "info"),
-  m("scale-uid", "delivered", "info"),
-  m("scale-uid", "missing", "zero", "max"),
-  m("scale-uid", "misrouted", "zero", "max"),
-  m("scale-uid", "duplicates", "zero", "max"),
-  m("scale-uid", "requestsPerSec", "info"),
-  m("scale-uid", "lastDeliveryMs", "info"),
-  m("scale-all", "expected", "info"),
-  m("scale-all", "httpErrors", "zero", "max"),
-  m("scale-all", "reached", "info"),
-  m("scale-all", "delivered", "info"),
-  m("scale-all", "missing", "zero", "max"),
-  m("scale-all", "duplicates", "zero", "max"),
-  m("scale-all", "fanoutMs", "info"),
-  m("scale-all", "closedWhileIdle", "zero", "max"),
+  ...rows("scale", [
+    ["requested", "info"], ["loggedIn", "info", "min"], ["failed", "zero"], ["processes", "info"], ["connectMs", "info"],
+    ["loginsPerSec", "higher"], ["serverCpuUtilConnect", "info"], ["serverCpuUsPerLogin", "lower"], ["redisCpuUsPerLogin", "info"],
+    ["clientCpuUtilConnect", "info"], ["clientCpuUsPerLogin", "info"], ["serverRssBeforeMiB", "info"], ["serverRssAfterMiB", "info"],
+    ["serverRssPerConnKiB", "lower"], ["workerRssMinMiB", "info"], ["workerRssMaxMiB", "info"], ["workerConnsMin", "info"],
+    ["workerConnsMax", "info"], ["redisRssGrowthMiB", "info"],
+  ]),
+  ...rows("scale-uid", [
+    ["sent", "info"], ["subscribeWaitMs", "info"], ["httpErrors", "zero"], ["reached", "info"], ["delivered", "info"],
+    ["missing", "zero"], ["misrouted", "zero"], ["duplicates", "zero"], ["requestsPerSec", "info"], ["lastDeliveryMs", "info"],
+  ]),
+  ...rows("scale-all", [
+    ["expected", "info"], ["httpErrors", "zero"], ["reached", "info"], ["delivered", "info"], ["missing", "zero"],
+    ["duplicates", "zero"], ["fanoutMs", "info"], ["closedWhileIdle", "zero"],
+  ]),
 ];
 
 const CLUSTER_METRICS: readonly MetricDef[] = [
-  m("cluster-setup", "loggedIn", "info", "min"),
-  m("cluster-setup", "subscribeWaitMs", "info"),
-  m("cluster-targeted", "sent", "info"),
-  m("cluster-targeted", "delivered", "info"),
-  m("cluster-targeted", "loss", "zero", "max"),
-  m("cluster-targeted", "misrouted", "zero", "max"),
-  m("cluster-targeted", "duplicates", "zero", "max"),
-  m("cluster-targeted", "latencyP50Ms", "lower"),
-  m("cluster-targeted", "latencyP99Ms", "lower"),
-  m("cluster-targeted", "latencyMaxMs", "lower"),
-  m("cluster-targeted", "serverCpuUsPerMsg", "lower"),
-  m("cluster-targeted", "clientCpuUtil", "info"),
-  m("cluster-throughput", "pushesPerSec", "higher"),
-  m("cluster-throughput", "latencyP50Ms", "lower"),
-  m("cluster-throughput", "latencyP99Ms", "lower"),
-  m("cluster-throughput", "loss", "zero", "max"),
-  m("cluster-throughput", "misrouted", "zero", "max"),
-  m("cluster-throughput", "duplicates", "zero", "max"),
-  m("cluster-throughput", "serverCpuUsPerMsg", "lower"),
-  m("cluster-throughput", "redisCpuUsPerMsg", "info"),
-  m("cluster-throughput", "redisCmdsPerMsg", "info"),
-  m("cluster-throughput", "clientCpuUtil", "info"),
-  m("cluster-targeted", "redisCmdsPerMsg", "info", "median", "cluster-redis"),
-  m("cluster-targeted", "redisTotalCommandsPerMsg", "info", "median", "cluster-redis"),
-  m("cluster-targeted", "redisCpuUsPerMsg", "info", "median", "cluster-redis"),
+  ...rows("cluster-setup", [["loggedIn", "info", "min"], ["subscribeWaitMs", "info"]]),
+  ...rows("cluster-targeted", TARGETED),
+  ...rows("cluster-throughput", [
+    ["pushesPerSec", "higher"], ["latencyP50Ms", "lower"], ["latencyP99Ms", "lower"], ...ROUTING,
+    ["serverCpuUsPerMsg", "lower"], ["redisCpuUsPerMsg", "info"], ["redisCmdsPerMsg", "info"], ["clientCpuUtil", "info"],
+  ]),
+  ...rows("cluster-targeted", [["redisCmdsPerMsg", "info"], ["redisTotalCommandsPerMsg", "info"], ["redisCpuUsPerMsg", "info"]], "cluster-redis"),
 ];
 
 /** The cluster rows, plus one `redis.<command>` calls-per-message row for every command seen in phase (a). */

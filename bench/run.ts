@@ -9,14 +9,15 @@ import { runCapacity } from "./capacity.ts";
 import { CLUSTER_NAMES, type ClusterOutcome, runCluster } from "./cluster.ts";
 import { type Params, USAGE, parseParams } from "./params.ts";
 import { type ScaleOutcome, runScale } from "./scale.ts";
-import { Interrupted, spawnChild, stopAll, waitExit } from "./processes.ts";
+import { runLoadProcess } from "./load-results.ts";
+import { Interrupted, stopAll } from "./processes.ts";
 import {
   API_METRICS, CAPACITY_METRICS, SCALE_METRICS, type RoundResult, type ServerName, type SummaryRow, machineInfo, notes, renderTable, save, summarize,
 } from "./report.ts";
 import { stopChild } from "./redis.ts";
 import { writeCharts } from "./svg.ts";
 import { HOST, type ServerUnderTest, startControl, startPushgate } from "./servers.ts";
-import { type LoadConfig, type PhaseResult, RESULT_PREFIX } from "./types.ts";
+import type { LoadConfig, PhaseResult } from "./types.ts";
 
 const ROOT = join(import.meta.dir, "..");
 
@@ -36,17 +37,8 @@ function hardTimeoutMs(c: LoadConfig): number {
   return c.connectTimeoutMs + c.broadcast.timeoutMs + c.targeted.seconds * 1500 + c.targeted.drainMs + 15_000;
 }
 
-async function runLoad(c: LoadConfig, label: string): Promise<{ results: PhaseResult[]; error: string | null }> {
-  const child = spawnChild(`load client (${label})`, [process.execPath, "bench/load-client.ts", JSON.stringify(c)], ROOT, true);
-  const limit = hardTimeoutMs(c);
-  const inTime = await waitExit(child, limit);
-  const results = child.lines
-    .filter((l) => l.startsWith(RESULT_PREFIX))
-    .map((l) => JSON.parse(l.slice(RESULT_PREFIX.length)) as PhaseResult);
-  let error: string | null = null;
-  if (!inTime) error = `load client killed after ${limit} ms`;
-  else if (child.proc.exitCode !== 0) error = `load client exited ${child.proc.exitCode}: ${child.tail().trim().slice(-500)}`;
-  return { results, error };
+function runLoad(c: LoadConfig, label: string): Promise<{ results: PhaseResult[]; error: string | null }> {
+  return runLoadProcess<PhaseResult>(ROOT, `load client (${label})`, "bench/load-client.ts", c, hardTimeoutMs(c), "load client");
 }
 
 function checkAlive(s: ServerUnderTest): string | null {
@@ -101,14 +93,9 @@ async function api(p: Params): Promise<RoundResult[]> {
       host: HOST, port: s.port, serverPid: s.child.proc.pid, sources: p.sources, connectTimeoutMs: 30_000,
       api: warmup ? { ...p.api, single: { ...p.api.single, seconds: 0.3 }, batch: { ...p.api.batch, seconds: 0.3 } } : p.api,
     });
-    const run = async (c: ApiLoadConfig, label: string) => {
-      const child = spawnChild(`api client (${label})`, [process.execPath, "bench/api-client.ts", JSON.stringify(c)], ROOT, true);
+    const run = (c: ApiLoadConfig, label: string) => {
       const limit = c.connectTimeoutMs + (c.api.single.seconds * 1.5 + c.api.batch.seconds) * 1000 + c.api.single.drainMs * 2 + c.api.batch.drainMs + 15_000;
-      const inTime = await waitExit(child, limit);
-      const results = child.lines.filter((l) => l.startsWith(RESULT_PREFIX)).map((l) => JSON.parse(l.slice(RESULT_PREFIX.length)) as PhaseResult);
-      const error = !inTime ? `api client killed after ${limit} ms`
-        : child.proc.exitCode !== 0 ? `api client exited ${child.proc.exitCode}: ${child.tail().trim().slice(-500)}` : null;
-      return { results, error };
+      return runLoadProcess<PhaseResult>(ROOT, `api client (${label})`, "bench/api-client.ts", c, limit, "api client");
     };
     console.log("api warm-up (results discarded)");
     await run(cfg(true), "warm-up");

@@ -9,81 +9,32 @@
 //   `sa:<k>`        the sendToAll: every socket once.
 // SIGUSR1 (from the orchestrator, by pid) or holdMaxMs ends the hold: it reports sockets that
 // closed meanwhile, closes and exits.
-import { LOGIN_REPLY_PREFIX, closePool } from "./client-pool.ts";
+import { type HeldClientsConfig, holdUntilReleased, printResult, readConfig, releaseOnSignal, sleepUntil } from "./load-process.ts";
+import { closePool, loginClient, loginEach } from "./client-pool.ts";
 import { selfCpuMs } from "./proc-stats.ts";
-import { RESULT_PREFIX } from "./types.ts";
-import { WsConn } from "./ws-client.ts";
 
-export interface ScaleClientConfig {
-  port: number;
-  firstUid: number;
-  clients: number;
+export interface ScaleClientConfig extends HeldClientsConfig {
   /** Destination and source addresses 127.0.0.1..127.0.0.<addresses>. */
   addresses: number;
-  concurrency: number;
-  startAt: number;
-  connectTimeoutMs: number;
   opTimeoutMs: number;
-  holdMaxMs: number;
-}
-
-async function loginOne(uid: string, i: number, cfg: ScaleClientConfig): Promise<WsConn> {
-  const host = `127.0.0.${1 + (i % cfg.addresses)}`;
-  const localAddress = `127.0.0.${1 + (Math.floor(i / cfg.addresses) % cfg.addresses)}`;
-  const conn = await WsConn.connect(uid, { host, port: cfg.port, localAddress }, cfg.opTimeoutMs);
-  const reply = Promise.withResolvers<string>();
-  conn.handler = (_c, buf, start, end) => reply.resolve(buf.toString("utf8", start, end));
-  const timer = setTimeout(() => reply.reject(new Error("login reply timeout")), cfg.opTimeoutMs);
-  conn.sendText(uid);
-  try {
-    const text = await reply.promise;
-    if (text !== LOGIN_REPLY_PREFIX + uid) throw new Error(`unexpected login reply: ${text.slice(0, 80)}`);
-    return conn;
-  } catch (e) {
-    conn.close(100);
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 if (import.meta.main) {
-  const cfg = JSON.parse(Bun.argv[2] ?? "null") as ScaleClientConfig | null;
-  if (!cfg) {
-    console.error("usage: bun bench/scale-client.ts '<ScaleClientConfig JSON>' (scale.ts builds it)");
-    process.exit(2);
-  }
-  const release = Promise.withResolvers<void>();
-  process.on("SIGUSR1", () => release.resolve());
-  const wait = cfg.startAt - Date.now();
-  if (wait > 0) await Bun.sleep(wait);
+  const cfg = readConfig<ScaleClientConfig>("bench/scale-client.ts", "ScaleClientConfig", "scale.ts");
+  const release = releaseOnSignal();
+  await sleepUntil(cfg.startAt);
 
   const startedAtMs = Date.now();
   const cpu0 = selfCpuMs();
-  const conns: WsConn[] = [];
-  const errors = new Set<string>();
   const failedUids: string[] = [];
-  let failed = 0;
-  let next = 0;
-  const deadline = performance.now() + cfg.connectTimeoutMs;
-  const worker = async () => {
-    while (next < cfg.clients && performance.now() < deadline) {
-      const i = next++;
-      const uid = `u${cfg.firstUid + i}`;
-      try {
-        conns.push(await loginOne(uid, i, cfg));
-      } catch (e) {
-        failed++;
-        if (failedUids.length < 1000) failedUids.push(uid);
-        if (errors.size < 5) errors.add((e as Error).message);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(cfg.concurrency, cfg.clients) }, worker));
-  if (next < cfg.clients) {
-    errors.add(`connect deadline of ${cfg.connectTimeoutMs} ms passed after ${next} of ${cfg.clients}`);
-    failed += cfg.clients - next;
-  }
+  // Destination 127.0.0.<1+i%A>, source 127.0.0.<1+(i/A)%A>: the 4-tuples spread over A² address pairs.
+  const A = cfg.addresses;
+  const { conns, failed, errors, attempted } = await loginEach(cfg.clients, cfg.concurrency, performance.now() + cfg.connectTimeoutMs,
+    (i) => loginClient(`u${cfg.firstUid + i}`, {
+      host: `127.0.0.${1 + (i % A)}`, port: cfg.port, localAddress: `127.0.0.${1 + (Math.floor(i / A) % A)}`,
+    }, cfg.opTimeoutMs),
+    (i) => { if (failedUids.length < 1000) failedUids.push(`u${cfg.firstUid + i}`); });
+  if (attempted < cfg.clients) errors.add(`connect deadline of ${cfg.connectTimeoutMs} ms passed after ${attempted} of ${cfg.clients}`);
   const finishedAtMs = Date.now();
   const clientCpuMs = selfCpuMs() - cpu0;
 
@@ -113,27 +64,25 @@ if (import.meta.main) {
       }
     };
   });
-  process.stdout.write(RESULT_PREFIX + JSON.stringify({
+  printResult({
     phase: "scale-client", requested: cfg.clients, loggedIn: conns.length, failed, failedUids,
     errors: [...errors].join("; ") || null, startedAtMs, finishedAtMs, clientCpuMs,
-  }) + "\n");
+  });
 
   let reported = -1;
   const progress = () => {
     if (version === reported) return;
     reported = version;
-    process.stdout.write(RESULT_PREFIX + JSON.stringify({
+    printResult({
       phase: "scale-progress", targetedUids, misrouted, uidDuplicates, allReceived, allDuplicates, unexpected, lastUidAtMs, lastAllAtMs,
-    }) + "\n");
+    });
   };
   const ticker = setInterval(progress, 200);
-  const hold = setTimeout(() => release.resolve(), cfg.holdMaxMs);
-  await release.promise;
-  clearTimeout(hold);
+  await holdUntilReleased(release, cfg.holdMaxMs);
   clearInterval(ticker);
   progress();
   const closedWhileIdle = conns.filter((c) => !c.open).length;
-  process.stdout.write(RESULT_PREFIX + JSON.stringify({ phase: "scale-hold", closedWhileIdle, clientCpuMsTotal: selfCpuMs() - cpu0 }) + "\n");
+  printResult({ phase: "scale-hold", closedWhileIdle, clientCpuMsTotal: selfCpuMs() - cpu0 });
   await closePool(conns, 5000);
   process.exit(0);
 }

@@ -12,12 +12,12 @@ import { streamChannel } from "../src/cluster/keys.ts";
 import { uidTopic } from "../src/core/topics.ts";
 import type { Params } from "./params.ts";
 import { type Child, Interrupted, spawnChild, waitExit } from "./processes.ts";
-import { procCpuMs, procRssKiB } from "./proc-stats.ts";
+import { distinctErrors, firstResults, lastResult, splitClients } from "./load-results.ts";
+import { minRssKiB, procCpuMs, procRssKiB } from "./proc-stats.ts";
 import type { AnyPhaseResult, RoundResult } from "./report.ts";
 import { type RedisUnderTest, REDIS_BIN, startRedis, stopChild } from "./redis.ts";
 import type { ScaleClientConfig } from "./scale-client.ts";
 import { settlesWithin } from "./timeout.ts";
-import { RESULT_PREFIX } from "./types.ts";
 
 export const SCALE_WORKERS = 6;
 /** RLIMIT_NOFILE is 20,000 per process: keep a margin for the runtime's own fds. */
@@ -76,24 +76,6 @@ function fdCount(pid: number): number | null {
   } catch {
     return null;
   }
-}
-
-async function minRss(pid: number, n: number, everyMs: number): Promise<number | null> {
-  let min: number | null = null;
-  for (let i = 0; i < n; i++) {
-    if (i > 0) await Bun.sleep(everyMs);
-    const v = procRssKiB(pid);
-    if (v !== null && (min === null || v < min)) min = v;
-  }
-  return min;
-}
-
-function lastResult(c: Child, phase: string): Record<string, unknown> | null {
-  for (let i = c.lines.length - 1; i >= 0; i--) {
-    const l = c.lines[i]!;
-    if (l.startsWith(RESULT_PREFIX) && l.includes(`"phase":"${phase}"`)) return JSON.parse(l.slice(RESULT_PREFIX.length)) as Record<string, unknown>;
-  }
-  return null;
 }
 
 interface Progress { targetedUids: string[]; misrouted: number; uidDuplicates: number; allReceived: number; allDuplicates: number; unexpected: number; lastUidAtMs: number; lastAllAtMs: number }
@@ -212,28 +194,28 @@ export async function runScale(p: Params, root: string): Promise<ScaleOutcome> {
     console.log(`scale: redis ${redis.version ?? "?"} :${redis.port} (pid ${redis.child.proc.pid}), pushgate supervisor :${port} (pid ${sup.proc.pid}), ` +
       `workers ${pids.join(", ")} ready in ${Math.round(performance.now() - t0)} ms`);
     await Bun.sleep(1000);
-    const before = await Promise.all(pids.map((pid) => minRss(pid, 5, 200)));
+    const before = await Promise.all(pids.map((pid) => minRssKiB(pid, 5, 200)));
     const fdsBefore = pids.map(fdCount);
     const redisRss0 = procRssKiB(redis.child.proc.pid);
 
     // Connect + login.
-    const procs = Math.max(1, Math.ceil(N / SCALE_CLIENTS_PER_PROCESS));
+    const split = splitClients(N, SCALE_CLIENTS_PER_PROCESS);
+    const procs = split.length;
     const startAt = Date.now() + 1500;
     const holdMaxMs = p.scale.connectTimeoutMs + UID_WAIT_MS + ALL_WAIT_MS + 120_000;
-    for (let k = 0; k < procs; k++) {
-      const first = Math.floor((N * k) / procs);
+    split.forEach(({ firstUid, clients: n }, k) => {
       const cfg: ScaleClientConfig = {
-        port, firstUid: first, clients: Math.floor((N * (k + 1)) / procs) - first, addresses: ADDRESSES,
+        port, firstUid, clients: n, addresses: ADDRESSES,
         concurrency: 64, startAt, connectTimeoutMs: p.scale.connectTimeoutMs, opTimeoutMs: 10_000, holdMaxMs,
       };
       clients.push(spawnChild(`scale client ${k}`, [process.execPath, "bench/scale-client.ts", JSON.stringify(cfg)], root, true));
-    }
+    });
     console.log(`scale: ${N} clients from ${procs} load processes (pids ${clients.map((c) => c.proc.pid).join(", ")})`);
     await Bun.sleep(Math.max(0, startAt - Date.now()));
     const cpu0 = pids.map(procCpuMs);
     const redisCpu0 = procCpuMs(redis.child.proc.pid);
     const tc = performance.now();
-    const logins = await Promise.allSettled(clients.map((c) => c.waitLine((l) => l.startsWith(RESULT_PREFIX), p.scale.connectTimeoutMs + 15_000)));
+    const logins = await firstResults(clients, p.scale.connectTimeoutMs + 15_000);
     const wallMs = performance.now() - tc;
     const cpu1 = pids.map(procCpuMs);
     const redisCpu1 = procCpuMs(redis.child.proc.pid);
@@ -248,12 +230,12 @@ export async function runScale(p: Params, root: string): Promise<ScaleOutcome> {
       ? cpu1.reduce((a, x, i) => a + x! - cpu0[i]!, 0) : null;
     const noResult = logins.filter((x) => x.status === "rejected").length;
     if (noResult) out.notes.push(`scale: ${noResult} load process(es) gave no login result`);
-    const errors = [...new Set(ok.map((r) => r.errors).filter((e): e is string => !!e))].join("; ");
+    const errors = distinctErrors(ok);
     if (errors) out.notes.push(`scale setup: ${N - loggedIn} clients failed: ${errors}`);
     console.log(`scale: ${loggedIn}/${N} logged in in ${Math.round(connectMs)} ms`);
 
     await Bun.sleep(1000); // settle
-    const after = await Promise.all(pids.map((pid) => minRss(pid, 6, 200)));
+    const after = await Promise.all(pids.map((pid) => minRssKiB(pid, 6, 200)));
     const fdsAfter = pids.map(fdCount);
     out.workers = pids.map((pid, i) => ({
       pid, rssBeforeKiB: before[i]!, rssAfterKiB: after[i]!, fdsBefore: fdsBefore[i]!, fdsAfter: fdsAfter[i]!,

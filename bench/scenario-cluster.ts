@@ -5,7 +5,9 @@
 // duplicate), and records one-way latency (one process, one clock). A frame reaching a sender is
 // misrouted too: no message is addressed to a sender's uid.
 import { procCpuMs, selfCpuMs } from "./proc-stats.ts";
+import { sendAtRate } from "./rate-sender.ts";
 import { percentiles } from "./stats.ts";
+import type { BurstOptions, RateOptions } from "./types.ts";
 import type { WsConn } from "./ws-client.ts";
 
 export interface ClusterLoadConfig {
@@ -24,8 +26,8 @@ export interface ClusterLoadConfig {
   connectTimeoutMs: number;
   /** How long to wait until node B has subscribed every receiver's channel in Redis. */
   subscribeTimeoutMs: number;
-  targeted: { rate: number; seconds: number; drainMs: number };
-  throughput: { messages: number; burst: number; window: number; timeoutMs: number; idleMs: number };
+  targeted: RateOptions;
+  throughput: BurstOptions;
 }
 
 export type ClusterPhase = "cluster-setup" | "cluster-targeted" | "cluster-throughput";
@@ -106,8 +108,6 @@ function send(senders: readonly WsConn[], receivers: readonly WsConn[], seq: num
   from.sendText(`${to}:${seq}|${Bun.nanoseconds()}|${to}`);
 }
 
-const TICK_MS = 2;
-
 /** (a)/(b): a fixed total rate for a fixed time from random senders to random receivers. */
 export async function runCrossTargeted(
   senders: readonly WsConn[], receivers: readonly WsConn[], o: ClusterLoadConfig["targeted"], serverPids: readonly number[],
@@ -118,19 +118,9 @@ export async function runCrossTargeted(
   const cpu0 = selfCpuMs();
   const srv0 = cpuOf(serverPids);
   const t0 = Bun.nanoseconds();
-  const sendNs = o.seconds * 1e9;
-  const maxPerTick = Math.max(1, Math.ceil((o.rate * TICK_MS) / 1000) * 4);
-  let sent = 0;
-  let timedOut: string | null = null;
-  while (sent < total) {
-    const now = Bun.nanoseconds();
-    if (now - t0 > sendNs * 1.5) { timedOut = `sending took over ${o.seconds * 1.5} s`; break; }
-    const due = Math.min(total, Math.floor(((now - t0) / 1e9) * o.rate));
-    const n = Math.min(due - sent, maxPerTick);
-    for (let k = 0; k < n; k++) send(senders, receivers, sent++);
-    await Bun.sleep(TICK_MS);
-  }
-  const sendEnd = Bun.nanoseconds();
+  const sending = await sendAtRate(o, total, t0, (seq) => send(senders, receivers, seq));
+  const { sent, sendEnd } = sending;
+  let timedOut = sending.timedOut;
   while (r.delivered < sent && Bun.nanoseconds() - sendEnd < o.drainMs * 1e6) await Bun.sleep(5);
   if (r.delivered < sent && !timedOut) timedOut = `${sent - r.delivered} undelivered after the ${o.drainMs} ms drain`;
   const elapsedMs = (Bun.nanoseconds() - t0) / 1e6;

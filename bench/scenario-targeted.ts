@@ -3,11 +3,10 @@
 // and records one-way latency (sender and receiver share this process's clock). loss = sent minus
 // messages delivered to their own uid, so a misrouted message also counts as lost.
 import { procCpuMs, selfCpuMs } from "./proc-stats.ts";
+import { sendAtRate } from "./rate-sender.ts";
 import { percentiles } from "./stats.ts";
 import type { LoadConfig, PhaseResult } from "./types.ts";
 import type { WsConn } from "./ws-client.ts";
-
-const TICK_MS = 2;
 
 export async function runTargeted(
   conns: readonly WsConn[], o: LoadConfig["targeted"], serverPid: number | null,
@@ -39,26 +38,13 @@ export async function runTargeted(
   const cpu0 = selfCpuMs();
   const srv0 = procCpuMs(serverPid);
   const t0 = Bun.nanoseconds();
-  const sendNs = o.seconds * 1e9;
-  const maxPerTick = Math.max(1, Math.ceil((o.rate * TICK_MS) / 1000) * 4);
-  let sent = 0;
-  let timedOut: string | null = null;
-  while (sent < total && R > 1) {
-    const now = Bun.nanoseconds();
-    if (now - t0 > sendNs * 1.5) { timedOut = `sending took over ${o.seconds * 1.5} s`; break; }
-    const due = Math.min(total, Math.floor(((now - t0) / 1e9) * o.rate));
-    const n = Math.min(due - sent, maxPerTick);
-    for (let k = 0; k < n; k++) {
-      const i = Math.floor(Math.random() * R);
-      let j = Math.floor(Math.random() * (R - 1));
-      if (j >= i) j++;
-      const to = conns[j]!.uid;
-      conns[i]!.sendText(`${to}:${sent}|${Bun.nanoseconds()}|${to}`);
-      sent++;
-    }
-    await Bun.sleep(TICK_MS);
-  }
-  const sendEnd = Bun.nanoseconds();
+  const { sent, sendEnd, timedOut } = await sendAtRate(o, R > 1 ? total : 0, t0, (seq) => {
+    const i = Math.floor(Math.random() * R);
+    let j = Math.floor(Math.random() * (R - 1));
+    if (j >= i) j++;
+    const to = conns[j]!.uid;
+    conns[i]!.sendText(`${to}:${seq}|${Bun.nanoseconds()}|${to}`);
+  });
   while (delivered < sent && Bun.nanoseconds() - sendEnd < o.drainMs * 1e6) await Bun.sleep(5);
   const elapsedMs = (Bun.nanoseconds() - t0) / 1e6;
   const cpuMs = selfCpuMs() - cpu0;

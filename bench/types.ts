@@ -1,6 +1,11 @@
 // What the orchestrator (run.ts) hands the load client, and what the load client reports back:
 // one stdout line `RESULT <json>` per finished phase, so a killed client still leaves its results.
 
+/** Bursts of `burst` messages, at most `window` undelivered, until all arrived or a timeout. */
+export interface BurstOptions { messages: number; burst: number; window: number; timeoutMs: number; idleMs: number }
+/** A fixed total rate for a fixed time, then a drain. */
+export interface RateOptions { rate: number; seconds: number; drainMs: number }
+
 export interface LoadConfig {
   host: string;
   port: number;
@@ -10,8 +15,8 @@ export interface LoadConfig {
   sources: number;
   connectConcurrency: number;
   connectTimeoutMs: number;
-  broadcast: { messages: number; burst: number; window: number; timeoutMs: number; idleMs: number };
-  targeted: { rate: number; seconds: number; drainMs: number };
+  broadcast: BurstOptions;
+  targeted: RateOptions;
 }
 
 export const RESULT_PREFIX = "RESULT ";
