@@ -6,7 +6,7 @@ import type { Hub } from "../core/hub.ts";
 import { type Err, type Result, ok } from "../core/result.ts";
 import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
 import { METHODS } from "./methods/index.ts";
-import { Params, localConns } from "./params.ts";
+import { Params } from "./params.ts";
 
 type Body = Record<string, unknown>;
 type Merge = (values: unknown[]) => unknown;
@@ -57,7 +57,7 @@ const GONE_ANSWER = new Map<string, unknown>([["isOnline", false], ["getUidByCli
 async function scatterMerge(name: string, body: Body, hub: Hub, local: () => Result<unknown>, merge = MERGE[name]!): Promise<Result<unknown>> {
   const mine = local();
   if (!mine.ok) return mine;
-  const { results } = await hub.cluster!.scatter(name, body);
+  const results = await hub.cluster!.scatter(name, body);
   const values = [mine.value];
   for (const r of results) {
     if (!r.ok) return r;
@@ -73,13 +73,12 @@ async function routePush(name: string, body: Body, hub: Hub): Promise<Result<unk
   const targets = name === "sendToUid" ? p.uids("uid").map(uidTopic)
     : name === "sendToGroup" ? p.groups("group").map(groupTopic) : [TOPIC_ALL];
   if (p.error) return p.error;
-  const exclude = excludeIds === null ? null : localConns(hub, excludeIds);
   const kind = name === "sendToUid" ? "uid" : name === "sendToGroup" ? "group" : "all";
   let reached = 0;
   let error: Err | null = null;
   const offline: string[] = [];
   // Distinct streams: routed concurrently (order holds per stream).
-  const answers = await Promise.all(targets.map((stream) => hub.route(stream, data, kind, exclude, excludeIds, true)));
+  const answers = await Promise.all(targets.map((stream) => hub.route(stream, data, kind, excludeIds, true)));
   for (const [i, r] of answers.entries()) {
     reached += r.reached;
     error ??= r.error;

@@ -107,15 +107,6 @@ export class Params {
   /** Optional `exclude` list of clientIds, resolved to the connections this node holds. */
   exclude(hub: Hub, field = "exclude"): Conn[] | null {
     const ids = this.excludeIds(field);
-    return ids === null ? null : localConns(hub, ids);
+    return ids === null ? null : hub.localConns(ids);
   }
-}
-
-export function localConns(hub: Hub, ids: readonly string[]): Conn[] {
-  const out: Conn[] = [];
-  for (const id of ids) {
-    const ws = hub.clients.get(id);
-    if (ws) out.push(ws);
-  }
-  return out;
 }

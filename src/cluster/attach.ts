@@ -1,7 +1,7 @@
 // Connects a node to Redis and wires the cluster into its hub: remote pushes are delivered
 // here, remote API calls run here, Redis state is a metric.
 import { METHODS } from "../api/methods/index.ts";
-import { Params, localConns } from "../api/params.ts";
+import { Params } from "../api/params.ts";
 import type { Config } from "../config/types.ts";
 import type { Hub } from "../core/hub.ts";
 import { err } from "../core/result.ts";
@@ -29,7 +29,7 @@ export function attachCluster(hub: Hub, cluster: RedisCluster): void {
   hub.metrics.registry.add(hub.metrics.redisConnected(() => (cluster.connected ? 1 : 0)));
   // A push from another node: counted there (publishes, offline); here only frames out.
   cluster.deliver = (stream, payload, at, excludeIds) =>
-    hub.deliver(stream, payload, excludeIds ? localConns(hub, excludeIds) : null, at);
+    hub.deliver(stream, payload, excludeIds ? hub.localConns(excludeIds) : null, at);
   cluster.runLocal = async (method, params) => {
     const fn = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
     return fn ? fn(new Params(params), hub) : err("E_UNKNOWN_METHOD", `unknown method ${method}`);

@@ -153,18 +153,17 @@ export class RedisCluster implements Cluster {
     return promise;
   }
 
-  async scatter(method: string, params: Record<string, unknown>): Promise<{ results: Result<unknown>[]; missing: number }> {
-    if (!this.cmd.connected) return { results: [this.unavailable()], missing: 0 };
+  async scatter(method: string, params: Record<string, unknown>): Promise<Result<unknown>[]> {
+    if (!this.cmd.connected) return [this.unavailable()];
     let nodes: string[];
     try {
       nodes = (await this.liveNodes()).filter((n) => n !== this.nodeId);
     } catch {
-      return { results: [this.unavailable()], missing: 0 };
+      return [this.unavailable()];
     }
     const answers = await Promise.all(nodes.map((n) => this.call(n, method, params)));
     // A node that left or does not answer is missing from the merge, not an error.
-    const results = answers.filter((a) => a.ok || (a.code !== "E_NO_SUCH_CLIENT" && a.code !== "E_CLUSTER_TIMEOUT"));
-    return { results, missing: answers.length - results.length };
+    return answers.filter((a) => a.ok || (a.code !== "E_NO_SUCH_CLIENT" && a.code !== "E_CLUSTER_TIMEOUT"));
   }
 
   unavailable(): Err {

@@ -43,8 +43,8 @@ export interface Cluster {
   read(streams: readonly string[], from: ReadonlyMap<string, StreamPosition> | null): Promise<Map<string, StreamHistory>>;
   /** Runs an API method on one node (the owner of a clientId). */
   call(node: string, method: string, params: Record<string, unknown>): Promise<Result<unknown>>;
-  /** Runs an API method on every other live node; answers of nodes that did not reply are missing. */
-  scatter(method: string, params: Record<string, unknown>): Promise<{ results: Result<unknown>[]; missing: number }>;
+  /** Runs an API method on every other live node; nodes that left or did not answer are left out. */
+  scatter(method: string, params: Record<string, unknown>): Promise<Result<unknown>[]>;
   /** The error API results carry when Redis is unreachable. */
   unavailable(): Err;
 }

@@ -5,7 +5,7 @@ import type { Server } from "bun";
 import { IdempotencyCache } from "../api/idempotency.ts";
 import type { Authenticator } from "../auth/types.ts";
 import type { Config } from "../config/types.ts";
-import type { HistoryStore, Payload } from "../history/types.ts";
+import type { HistoryEntry, HistoryStore, Payload } from "../history/types.ts";
 import type { Logger } from "../ops/log.ts";
 import { createMetrics, type Metrics } from "../ops/metrics.ts";
 import type { CounterSeries } from "../ops/prometheus.ts";
@@ -13,13 +13,15 @@ import { directEnvelope, pushEnvelope } from "../protocol/envelope.ts";
 import type { Conn, ConnData } from "../transport/conn-data.ts";
 import { ExpiryWheel } from "../transport/expiry.ts";
 import type { Cluster, Placed } from "../cluster/types.ts";
-import type { HistoryEntry } from "../history/types.ts";
 import { ClientIdFactory } from "./client-id.ts";
 import type { Err } from "./result.ts";
 import { Registry } from "./registry.ts";
 import { JSON_TOPIC_PREFIX, TOPIC_ALL, groupTopic, uidTopic } from "./topics.ts";
 
 export type PublishKind = "uid" | "group" | "all" | "client";
+
+/** A routed push: connections reached on every node, or the reason other nodes were not. */
+export type Routed = { reached: number; error: Err | null };
 
 /** Pushes delivered here per stream while a cluster login reads history (see captureStart). */
 export type Capture = Map<string, Array<HistoryEntry & { epoch: string }>>;
@@ -108,20 +110,28 @@ export class Hub extends Registry {
   }
 
   /**
+   * A client's push to a stream: delivered here at once on a standalone node (a number), or
+   * routed through Redis on a cluster member (a promise). The one place that tells them apart.
+   */
+  pushStream(stream: string, kind: PublishKind, payload: Payload, countRemote: boolean): number | Promise<Routed> {
+    return this.cluster ? this.route(stream, payload, kind, null, countRemote) : this.push(stream, payload, kind, null);
+  }
+
+  /**
    * Cluster push: placed in the cluster-wide history by Redis, delivered here, and by the other
    * nodes holding the stream. With Redis down it is delivered here only (from this node's own
    * history, whose epoch differs, so recovery reports the break) and the result says so.
    */
   async route(
-    stream: string, payload: Payload, kind: PublishKind, exclude: readonly Conn[] | null,
-    excludeIds: readonly string[] | null, countRemote: boolean,
-  ): Promise<{ reached: number; error: Err | null }> {
+    stream: string, payload: Payload, kind: PublishKind, excludeIds: readonly string[] | null, countRemote: boolean,
+  ): Promise<Routed> {
     const cluster = this.cluster!;
     let placed;
     try {
       placed = await cluster.push(stream, payload, excludeIds, countRemote);
     } catch {
       this.metrics.clusterErrors.inc();
+      const exclude = excludeIds === null ? null : this.localConns(excludeIds);
       return { reached: this.push(stream, payload, kind, exclude), error: cluster.unavailable() };
     }
     this.published[kind].inc();

@@ -107,6 +107,16 @@ export abstract class Registry {
     this.streamLeft(groupTopic(group));
   }
 
+  /** The connections this node holds among `ids` (unknown ids are skipped). */
+  localConns(ids: readonly string[]): Conn[] {
+    const out: Conn[] = [];
+    for (const id of ids) {
+      const ws = this.clients.get(id);
+      if (ws) out.push(ws);
+    }
+    return out;
+  }
+
   /** Dissolve a group: every member leaves it. Returns how many connections left. */
   ungroup(group: string): number {
     const members = this.groups.conns(group);

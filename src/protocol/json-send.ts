@@ -46,14 +46,10 @@ export function onClientSend(ws: Conn, f: Frame): void {
 
 /** Pushes and replies: at once on a single node, after Redis placed it on a cluster member. */
 function deliver(ws: Conn, id: string | number, stream: string, payload: Payload, kind: "uid" | "group" | "all"): void {
-  const hub = ws.data.hub;
-  if (!hub.cluster) {
-    const n = kind === "uid" ? hub.sendToUid(stream.slice(4), payload)
-      : kind === "group" ? hub.sendToGroup(stream.slice(6), payload, null) : hub.sendToAll(payload, null);
-    return answer(ws, id, kind, stream, n, null);
-  }
-  void hub.route(stream, payload, kind, null, null, true).then((r) => {
-    if (ws.readyState === 1) answer(ws, id, kind, stream, r.reached, r.error?.code ?? null);
+  const r = ws.data.hub.pushStream(stream, kind, payload, true);
+  if (typeof r === "number") return answer(ws, id, kind, stream, r, null);
+  void r.then((routed) => {
+    if (ws.readyState === 1) answer(ws, id, kind, stream, routed.reached, routed.error?.code ?? null);
   });
 }
 

@@ -34,8 +34,7 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
   const target = message.slice(0, colon);
   const payload = { text: message.slice(colon + 1), isJson: false };
   if (target === BROADCAST_TARGET) {
-    if (hub.cluster) void hub.route(TOPIC_ALL, payload, "all", null, null, false);
-    else hub.sendToAll(payload, null);
+    void hub.pushStream(TOPIC_ALL, "all", payload, false);
     return;
   }
   const uid = validateUid(target);
@@ -44,8 +43,7 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
     return;
   }
   // An offline target is dropped silently, as in the seed (counted in pushgate_drops_total).
-  if (hub.cluster) void hub.route(uidTopic(target), payload, "uid", null, null, false);
-  else hub.sendToUid(target, payload);
+  void hub.pushStream(uidTopic(target), "uid", payload, false);
 }
 
 /**
