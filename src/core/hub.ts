@@ -161,11 +161,12 @@ export class Hub extends Registry {
     const server = this.server;
     if (server === null) return 0;
     if (this.captures.size > 0) this.capture(stream, payload, at);
-    const jsonTopic = JSON_TOPIC_PREFIX + stream;
+    // Seed-only nodes (the common Workerman migration) pay nothing for the JSON family.
+    const jsonTopic = this.jsonConns > 0 ? JSON_TOPIC_PREFIX + stream : null;
     let removed: Conn[] | null = null;
     if (exclude) {
       for (const ws of exclude) {
-        const topic = ws.data.json ? jsonTopic : stream;
+        const topic = ws.data.json ? jsonTopic! : stream;
         if (ws.isSubscribed(topic)) {
           ws.unsubscribe(topic);
           (removed ??= []).push(ws);
@@ -173,11 +174,11 @@ export class Hub extends Registry {
       }
     }
     const nSeed = server.subscriberCount(stream);
-    const nJson = server.subscriberCount(jsonTopic);
+    const nJson = jsonTopic === null ? 0 : server.subscriberCount(jsonTopic);
     if (nSeed > 0) this.publish(server, stream, payload.text);
-    if (nJson > 0) this.publish(server, jsonTopic, pushEnvelope(stream, at.epoch, at.offset, at.ts, payload));
+    if (nJson > 0) this.publish(server, jsonTopic!, pushEnvelope(stream, at.epoch, at.offset, at.ts, payload));
     this.metrics.framesOut.inc(nSeed + nJson);
-    if (removed) for (const ws of removed) ws.subscribe(ws.data.json ? jsonTopic : stream);
+    if (removed) for (const ws of removed) ws.subscribe(ws.data.json ? jsonTopic! : stream);
     return nSeed + nJson;
   }
 

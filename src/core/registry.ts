@@ -14,6 +14,8 @@ export abstract class Registry {
   readonly uids = new ConnIndex();
   readonly groups = new ConnIndex();
   loggedIn = 0;
+  /** Open pushgate.v1 sockets: with none, a push skips the JSON topic family entirely. */
+  jsonConns = 0;
   abstract readonly config: Config;
   abstract readonly metrics: Metrics;
 
@@ -23,6 +25,7 @@ export abstract class Registry {
 
   attach(ws: Conn): void {
     this.clients.set(ws.data.clientId, ws);
+    if (ws.data.json) this.jsonConns++;
     if (!ws.data.loggedIn) this.pending.add(ws);
     this.metrics.opened.inc();
   }
@@ -30,6 +33,7 @@ export abstract class Registry {
   detach(ws: Conn, code: number): void {
     const d = ws.data;
     this.clients.delete(d.clientId);
+    if (d.json) this.jsonConns--;
     this.pending.delete(ws);
     if (d.uid !== null) {
       this.dropFromUid(ws, d.uid);
