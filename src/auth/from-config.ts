@@ -11,6 +11,7 @@ export function jwtAuthenticator(verifier: JwtVerifier): Authenticator {
     mode: "jwt",
     credential: "token",
     insecure: false,
+    validated: true, // jwt-claims checks sub and groups with the same rules
     async authenticate(token) {
       const r = await verifier.verify(token);
       if (!r.ok) return r;

@@ -16,5 +16,7 @@ export interface Authenticator {
   readonly credential: "uid" | "token";
   /** True when anyone can claim any identity: the server warns at start. */
   readonly insecure: boolean;
+  /** True when identities come back already validated (uid rules, group names): login skips it. */
+  readonly validated?: boolean;
   authenticate(credential: string): Result<Identity> | Promise<Result<Identity>>;
 }

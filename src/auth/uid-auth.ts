@@ -7,6 +7,7 @@ export const uidAuthenticator: Authenticator = {
   mode: "uid",
   credential: "uid",
   insecure: true,
+  validated: true, // the credential went through validateUid
   authenticate(credential) {
     const uid = validateUid(credential);
     return uid.ok ? ok({ uid: uid.value }) : uid;

@@ -34,8 +34,6 @@ export function attachCluster(hub: Hub, cluster: RedisCluster): void {
     const fn = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
     return fn ? fn(new Params(params), hub) : err("E_UNKNOWN_METHOD", `unknown method ${method}`);
   };
-  // Channels for the streams this node's connections already hold (none at start, normally).
-  for (const uid of hub.uids.keys()) for (let i = hub.uids.count(uid); i > 0; i--) cluster.watch("uid:" + uid);
 }
 
 /** The URL without its password, for logs and errors. */

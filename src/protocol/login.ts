@@ -62,10 +62,9 @@ export function completeLogin(ws: Conn, result: Result<Identity>): result is { o
   }
   const id = result.value;
   // A custom authenticator's identity crosses the same trust boundary as client input.
-  const uid = validateUid(id.uid);
-  const badGroup = (id.groups ?? []).map(validateGroup).find((g) => !g.ok);
-  if (!uid.ok || badGroup) {
-    closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_AUTH_FAILED", uid.ok ? "identity has an invalid group" : "identity has an invalid uid");
+  const problem = hub.auth.validated ? null : identityProblem(id);
+  if (problem !== null) {
+    closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_AUTH_FAILED", problem);
     return false;
   }
   if (id.expiresAt !== undefined && id.expiresAt <= Date.now()) {
@@ -89,3 +88,9 @@ export function completeLogin(ws: Conn, result: Result<Identity>): result is { o
   return true;
 }
 
+
+function identityProblem(id: Identity): string | null {
+  if (!validateUid(id.uid).ok) return "identity has an invalid uid";
+  if ((id.groups ?? []).some((g) => !validateGroup(g).ok)) return "identity has an invalid group";
+  return null;
+}
