@@ -23,7 +23,6 @@ export interface RedisClusterOptions {
   presenceTtlMs: number;
   timeoutMs: number;
   log: Logger;
-  onStateChange?: (connected: boolean) => void;
 }
 
 const ALL = "all";
@@ -267,7 +266,6 @@ export class RedisCluster implements Cluster {
         // Up again now, not at the monitor's next tick: a loss right after must still be logged.
         this.lastUp = this.connected;
         this.opts.log.info("redis_reconnected", { nodeId: this.nodeId, streams: this.channels.size });
-        this.opts.onStateChange?.(true);
       },
       (e) => this.opts.log.error("redis_resubscribe_failed", { error: String(e) }),
     );
@@ -281,6 +279,5 @@ export class RedisCluster implements Cluster {
   private onDisconnect(): void {
     if (this.stopped) return;
     this.opts.log.warn("redis_disconnected", { nodeId: this.nodeId });
-    this.opts.onStateChange?.(false);
   }
 }
