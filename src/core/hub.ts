@@ -146,8 +146,11 @@ export class Hub extends Registry {
   /** Records the push in this node's history, then delivers it. */
   private push(stream: string, payload: Payload, kind: PublishKind, exclude: readonly Conn[] | null): number {
     this.published[kind].inc();
-    if (this.server === null) return 0;
-    const n = this.deliver(stream, payload, exclude, this.history.append(stream, payload));
+    const server = this.server;
+    if (server === null) return 0;
+    // Kept in history only when a pushgate.v1 reader (who sees positions) may want it back.
+    const observed = this.jsonConns > 0 && server.subscriberCount(JSON_TOPIC_PREFIX + stream) > 0;
+    const n = this.deliver(stream, payload, exclude, this.history.append(stream, payload, observed));
     if (n === 0) this.droppedOffline.inc();
     return n;
   }

@@ -38,8 +38,14 @@ export interface HistoryStats {
 }
 
 export interface HistoryStore {
-  /** Records a push; returns its position and timestamp. */
-  append(stream: StreamName, payload: Payload): { epoch: string; offset: number; ts: number };
+  /**
+   * Records a push; returns its position and timestamp. `observed` (default true) says a reader
+   * that sees positions (pushgate.v1) got it; position()/since() observe a stream too. A push
+   * to a stream never observed is not kept and has no position (epoch "", offset 0): nobody can
+   * hold a position to recover from, so a seed-only stream (the Workerman migration) costs no
+   * memory. Once observed, a stream keeps its messages until size, TTL or the byte cap drop them.
+   */
+  append(stream: StreamName, payload: Payload, observed?: boolean): { epoch: string; offset: number; ts: number };
   /** The stream's current position (creates the stream, with a fresh epoch, if unknown). */
   position(stream: StreamName): StreamPosition;
   /** Messages after `from` (exclusive), and whether they are all of them. */

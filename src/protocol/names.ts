@@ -18,10 +18,13 @@ function checkName(kind: "uid" | "group", value: unknown): string | null {
 /** `all:payload` is the seed protocol's broadcast, so no user can be called "all". */
 export const RESERVED_UID = "all";
 
+/** What is wrong with `value` as a uid, or null: the per-message path's check (no allocation). */
+export function uidProblem(value: unknown): string | null {
+  return value === RESERVED_UID ? `uid "${RESERVED_UID}" is reserved for broadcast` : checkName("uid", value);
+}
+
 export function validateUid(value: unknown): Result<string> {
-  const problem = value === RESERVED_UID
-    ? `uid "${RESERVED_UID}" is reserved for broadcast`
-    : checkName("uid", value);
+  const problem = uidProblem(value);
   return problem === null ? ok(value as string) : err("E_INVALID_UID", problem);
 }
 

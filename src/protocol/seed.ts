@@ -7,7 +7,7 @@ import type { Conn } from "../transport/conn-data.ts";
 import { admit } from "../transport/inbound.ts";
 import { badFrame, sendError } from "./frames.ts";
 import { authenticate, completeLogin } from "./login.ts";
-import { RESERVED_UID, validateUid } from "./names.ts";
+import { RESERVED_UID, uidProblem } from "./names.ts";
 
 export const LOGIN_REPLY_PREFIX = "login success, your uid is ";
 export const BROADCAST_TARGET = RESERVED_UID;
@@ -37,9 +37,9 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
     void hub.pushStream(TOPIC_ALL, "all", payload, false);
     return;
   }
-  const uid = validateUid(target);
-  if (!uid.ok) {
-    badFrame(ws, uid.code, uid.message);
+  const problem = uidProblem(target);
+  if (problem !== null) {
+    badFrame(ws, "E_INVALID_UID", problem);
     return;
   }
   // An offline target is dropped silently, as in the seed (counted in pushgate_drops_total).

@@ -353,3 +353,52 @@ describe("stats()", () => {
     expect(store.stats()).toEqual({ streams: 1, entries: 0, bytes: per });
   });
 });
+
+describe("unobserved streams (append with observed = false)", () => {
+  test("a stream nobody observed keeps nothing and hands out no position", () => {
+    const { store } = makeStore();
+    const a = store.append("uid:seed", text("one"), false);
+    const b = store.append("uid:seed", text("two"), false);
+    expect(a).toMatchObject({ epoch: "", offset: 0 });
+    expect(b).toMatchObject({ epoch: "", offset: 0 });
+    expect(store.stats()).toEqual({ streams: 0, entries: 0, bytes: 0 });
+  });
+
+  test("once position() observed it, every push is kept, observed or not", () => {
+    const { store } = makeStore();
+    store.append("uid:u", text("before"), false);
+    const p = store.position("uid:u");
+    expect(p.offset).toBe(0);
+    const a = store.append("uid:u", text("after-1"), false);
+    const b = store.append("uid:u", text("after-2"), true);
+    expect([a.epoch, a.offset, b.offset]).toEqual([p.epoch, 1, 2]);
+    const out = store.since("uid:u", p);
+    expect(out.recovered).toBe(true);
+    expect(out.entries.map((e) => e.text)).toEqual(["after-1", "after-2"]);
+  });
+
+  test("an observed append creates the stream and keeps the message", () => {
+    const { store } = makeStore();
+    store.append("uid:x", text("seed-only"), false);
+    const a = store.append("uid:x", text("json-reader"), true);
+    expect(a.offset).toBe(1);
+    expect(a.epoch).not.toBe("");
+    expect(store.stats()).toMatchObject({ streams: 1, entries: 1 });
+    expect(store.since("uid:x", { epoch: a.epoch, offset: 0 }).entries.map((e) => e.text)).toEqual(["json-reader"]);
+  });
+});
+
+describe("ring storage", () => {
+  test("wraps around its capacity many times and still replays the newest `size` in order", () => {
+    const { store } = makeStore({ size: 7 });
+    const p = store.position("s");
+    for (let i = 1; i <= 50; i++) store.append("s", i % 3 ? text(`m${i}`) : json({ i }));
+    const out = store.since("s", p);
+    expect(out.recovered).toBe(false); // 1..43 were trimmed: a gap
+    expect(offsets(out)).toEqual([44, 45, 46, 47, 48, 49, 50]);
+    expect(out.entries.map((e) => e.isJson)).toEqual([false, true, false, false, true, false, false]);
+    expect(out.entries[1]!.text).toBe(JSON.stringify({ i: 45 }));
+    expect(offsets(store.since("s", { epoch: p.epoch, offset: 47 }))).toEqual([48, 49, 50]);
+    expect(store.stats().entries).toBe(7);
+  });
+});

@@ -1,7 +1,7 @@
 // History and recovery over pushgate.v1: replay what was missed, in order, with no gap and no
 // duplicate across the switch to live; say so when recovery is not complete.
 import { afterAll, describe, expect, test } from "bun:test";
-import { api, startTestServer } from "../helpers.ts";
+import { TestClient, api, startTestServer } from "../helpers.ts";
 import { JsonClient, type JsonFrame } from "../json-client.ts";
 
 async function login(pg: { port: number }, uid: string, recover?: Record<string, { epoch: string; offset: number }>) {
@@ -146,4 +146,31 @@ describe("recovery", () => {
     expect(incomplete).toBe(0);
     expect(duplicates).toBe(0);
   }, 30_000);
+});
+
+describe("what history keeps", () => {
+  test("seed-only traffic keeps nothing; once a pushgate.v1 client saw the stream, pushes while it is away are kept", async () => {
+    await using srv = startTestServer({ allowClientSend: true });
+    const history = () => srv.hub.history.stats();
+    using sender = await TestClient.login(srv, "sender");
+    using seedReader = await TestClient.login(srv, "plain");
+    for (let i = 0; i < 5; i++) sender.send(`plain:m${i}`);
+    for (let i = 0; i < 5; i++) expect(await seedReader.next()).toBe(`m${i}`);
+    // Nobody holds a position in uid:plain (seed clients get none), so nothing is retained.
+    expect(history().entries).toBe(0);
+
+    const first = await login(srv, "mixed");
+    const pos = positionOf(first.welcome, "uid:mixed");
+    first.c.close();
+    await first.c.closed;
+    sender.send("mixed:while away 1");
+    sender.send("mixed:while away 2");
+    await Bun.sleep(50);
+    expect(history().entries).toBe(2);
+    const { c } = await login(srv, "mixed", { "uid:mixed": pos });
+    using _ = c;
+    expect((await c.next("push")).data).toBe("while away 1");
+    expect((await c.next("push")).data).toBe("while away 2");
+    expect(await c.next("recovery")).toMatchObject({ complete: true, streams: [{ stream: "uid:mixed", recovered: true, replayed: 2 }] });
+  });
 });
