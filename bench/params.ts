@@ -57,7 +57,9 @@ export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scal
   --rounds N    rounds per server, alternating order; medians are reported (default 3, quick 1;
                 capacity runs at most 2)
   --capacity-clients N  idle clients in the capacity scenario (default 10000, quick 2000, at most ${MAX_CAPACITY_CLIENTS})
-  --scale-clients N     clients in the scale scenario (default 100000, quick 5000, at most ${MAX_SCALE_CLIENTS})`;
+  --scale-clients N     clients in the scale scenario (default 100000, quick 5000, at most ${MAX_SCALE_CLIENTS})
+  --targeted-rate N     messages/s of the standalone targeted phase (default 2000; the issue's target: 20000 with --clients 10000)
+  --api-rate N          requests/s of api-single (default 2000; the issue's target: 5000)`;
 
 export function parseParams(argv: readonly string[]): Params | string {
   let values;
@@ -72,6 +74,8 @@ export function parseParams(argv: readonly string[]): Params | string {
         rounds: { type: "string" },
         "capacity-clients": { type: "string" },
         "scale-clients": { type: "string" },
+        "targeted-rate": { type: "string" },
+        "api-rate": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -91,14 +95,18 @@ export function parseParams(argv: readonly string[]): Params | string {
   if (typeof scaleClients === "string") return scaleClients;
   if (typeof clients === "string") return clients;
   if (typeof rounds === "string") return rounds;
+  const targetedRate = intOption("--targeted-rate", values["targeted-rate"], 2000, 10, 100_000);
+  if (typeof targetedRate === "string") return targetedRate;
+  const apiRate = intOption("--api-rate", values["api-rate"], 2000, 10, 50_000);
+  if (typeof apiRate === "string") return apiRate;
   return {
     scenarios, quick, clients, rounds, sources: 8,
     broadcast: { messages: quick ? 300 : 2000, burst: 20, window: 200, timeoutMs: quick ? 10_000 : 25_000, idleMs: 3000 },
-    targeted: { rate: 2000, seconds: quick ? 2 : 5, drainMs: 2000 },
+    targeted: { rate: targetedRate, seconds: quick ? 2 : 5, drainMs: 2000 },
     capacity: { clients: capClients, rounds: Math.min(rounds, 2), connectTimeoutMs: Math.min(120_000, 10_000 + capClients * 3) },
     api: {
       receivers: quick ? 100 : 500,
-      single: { rate: 2000, seconds: quick ? 1 : 3, maxInFlight: 256, drainMs: 2000 },
+      single: { rate: apiRate, seconds: quick ? 1 : 3, maxInFlight: 256, drainMs: 2000 },
       batch: { size: 100, seconds: quick ? 1 : 3, concurrency: 4, drainMs: 2000 },
     },
     cluster: {

@@ -62,9 +62,21 @@ export class WsConn {
     }
   }
 
+  /** One allocation per frame: the text is written straight into the frame and masked in place. */
   sendText(text: string): void {
     if (!this.open) return;
-    this.socket.write(encodeMasked(0x1, Buffer.from(text)));
+    const len = Buffer.byteLength(text);
+    if (len >= 126) {
+      this.socket.write(encodeMasked(0x1, Buffer.from(text)));
+      return;
+    }
+    const frame = Buffer.allocUnsafe(6 + len);
+    frame[0] = 0x81;
+    frame[1] = 0x80 | len;
+    frame.writeUInt32BE((Math.random() * 0x100000000) >>> 0, 2);
+    frame.write(text, 6);
+    for (let i = 0; i < len; i++) frame[6 + i] = frame[6 + i]! ^ frame[2 + (i & 3)]!;
+    this.socket.write(frame);
   }
 
   /** Sends a 1000 close frame and ends the socket; destroys it if still open after ms. */
