@@ -87,7 +87,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   hub.expiry.start();
   const timers = [startLoginSweeper(hub), startHistorySweeper(hub)];
   const port = server.port ?? config.port;
-  log.info("listening", { host: config.host, port, auth: hub.auth.mode, nodeId: hub.ids.nodeId });
+  log.info("listening", { host: config.host, port, auth: hub.auth.mode, nodeId: hub.nodeId });
   if (hub.auth.insecure) {
     log.warn("insecure_auth", { message: `auth mode "${hub.auth.mode}": any client can claim any uid; use signed tokens in production` });
   }

@@ -45,7 +45,7 @@ async function onOwner(name: string, body: Body, hub: Hub, local: () => Result<u
   const id = p.clientId();
   if (p.error) return p.error;
   const owner = nodeOfClientId(id);
-  if (owner === null || owner === hub.ids.nodeId) return local();
+  if (owner === null || owner === hub.nodeId) return local();
   const r = await hub.cluster!.call(owner, name, body);
   // A node that is gone holds no connection: answer as a single node would for an unknown id.
   if (!r.ok && r.code === "E_NO_SUCH_CLIENT" && GONE_ANSWER.has(name)) return ok(GONE_ANSWER.get(name));
@@ -97,7 +97,7 @@ async function sendToClients(body: Body, hub: Hub): Promise<Result<unknown>> {
   if (p.error) return p.error;
   const byNode = new Map<string, string[]>();
   for (const id of ids) {
-    const node = nodeOfClientId(id) ?? hub.ids.nodeId;
+    const node = nodeOfClientId(id) ?? hub.nodeId;
     const list = byNode.get(node);
     if (list) list.push(id);
     else byNode.set(node, [id]);
@@ -107,7 +107,7 @@ async function sendToClients(body: Body, hub: Hub): Promise<Result<unknown>> {
   const offline: string[] = [];
   const answers = await Promise.all([...byNode].map(([node, list]) => {
     const sub = { ...body, clientId: list };
-    return node === hub.ids.nodeId ? METHODS.sendToClient!(new Params(sub), hub) : hub.cluster!.call(node, "sendToClient", sub);
+    return node === hub.nodeId ? METHODS.sendToClient!(new Params(sub), hub) : hub.cluster!.call(node, "sendToClient", sub);
   }));
   for (const [i, [, list]] of [...byNode].entries()) {
     const a = answers[i]!;

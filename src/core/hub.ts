@@ -13,7 +13,7 @@ import { directEnvelope, pushEnvelope } from "../protocol/envelope.ts";
 import type { Conn, ConnData } from "../transport/conn-data.ts";
 import { ExpiryWheel } from "../transport/expiry.ts";
 import type { Cluster, Placed } from "../cluster/types.ts";
-import { ClientIdFactory } from "./client-id.ts";
+import { ClientTable } from "./client-table.ts";
 import type { Err } from "./result.ts";
 import { Registry } from "./registry.ts";
 import { JSON_TOPIC_PREFIX, TOPIC_ALL, groupTopic, uidTopic } from "./topics.ts";
@@ -29,7 +29,7 @@ export type Capture = Map<string, Array<HistoryEntry & { epoch: string }>>;
 export class Hub extends Registry {
   server: Server<ConnData> | null = null;
   readonly metrics: Metrics;
-  readonly ids: ClientIdFactory;
+  readonly clients: ClientTable;
   draining = false;
   readonly expiry = new ExpiryWheel();
   readonly idempotency: IdempotencyCache;
@@ -42,10 +42,10 @@ export class Hub extends Registry {
 
   constructor(
     readonly config: Config, readonly log: Logger, readonly auth: Authenticator,
-    readonly history: HistoryStore, nodeId: string,
+    readonly history: HistoryStore, readonly nodeId: string,
   ) {
     super();
-    this.ids = new ClientIdFactory(nodeId);
+    this.clients = new ClientTable(nodeId);
     this.idempotency = new IdempotencyCache(config.idempotencyWindowMs, config.idempotencyMaxKeys);
     this.metrics = createMetrics({
       connections: () => this.clients.size,
@@ -66,7 +66,7 @@ export class Hub extends Registry {
   newConnData(json: boolean): ConnData {
     const now = performance.now();
     return {
-      hub: this, clientId: this.ids.next(), json, uid: null, loggedIn: false,
+      hub: this, cid: 0, json, uid: null, loggedIn: false,
       loginDeadline: now + this.config.loginTimeoutMs, authenticating: false, preauth: null, expiresAt: 0,
       groups: null, session: null, tokens: this.config.rateBurst, refilledAt: now,
       rateDrops: 0, rateLimited: false, badFrames: 0,
@@ -218,6 +218,6 @@ export class Hub extends Registry {
 
   /** Close every connection (shutdown). */
   closeAll(code: number, reason: string): void {
-    for (const ws of [...this.clients.values()]) ws.close(code, reason);
+    for (const ws of this.clients.values()) ws.close(code, reason);
   }
 }

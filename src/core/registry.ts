@@ -6,10 +6,11 @@ import type { Metrics } from "../ops/metrics.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { type Err, type Result, err, ok } from "./result.ts";
 import { ConnIndex } from "./conn-index.ts";
+import { type ClientTable, clientIdOf } from "./client-table.ts";
 import { TOPIC_ALL, groupTopic, uidTopic, wireTopic } from "./topics.ts";
 
 export abstract class Registry {
-  readonly clients = new Map<string, Conn>();
+  abstract readonly clients: ClientTable;
   readonly pending = new Set<Conn>();
   readonly uids = new ConnIndex();
   readonly groups = new ConnIndex();
@@ -24,7 +25,7 @@ export abstract class Registry {
   protected streamLeft(_stream: string): void {}
 
   attach(ws: Conn): void {
-    this.clients.set(ws.data.clientId, ws);
+    this.clients.add(ws);
     if (ws.data.json) this.jsonConns++;
     if (!ws.data.loggedIn) this.pending.add(ws);
     this.metrics.opened.inc();
@@ -32,7 +33,7 @@ export abstract class Registry {
 
   detach(ws: Conn, code: number): void {
     const d = ws.data;
-    this.clients.delete(d.clientId);
+    this.clients.delete(ws);
     if (d.json) this.jsonConns--;
     this.pending.delete(ws);
     if (d.uid !== null) {
@@ -86,7 +87,7 @@ export abstract class Registry {
   checkJoin(ws: Conn, group: string): Err | null {
     const groups = ws.data.groups;
     if (groups?.has(group) || (groups?.size ?? 0) < this.config.maxGroupsPerConnection) return null;
-    return err("E_GROUP_LIMIT", `connection ${ws.data.clientId} is already in ${this.config.maxGroupsPerConnection} groups (--max-groups-per-connection)`);
+    return err("E_GROUP_LIMIT", `connection ${clientIdOf(ws.data)} is already in ${this.config.maxGroupsPerConnection} groups (--max-groups-per-connection)`);
   }
 
   /** Join; answers true when the connection was not a member before. */

@@ -9,7 +9,7 @@ export function healthz(hub: Hub, startedAt: number): Response {
     connections: hub.clients.size,
     loggedIn: hub.loggedIn,
     uids: hub.uids.size,
-    nodeId: hub.ids.nodeId,
+    nodeId: hub.nodeId,
   }, hub.draining ? 503 : 200);
 }
 

@@ -14,7 +14,7 @@ export async function drain(server: Server<ConnData>, hub: Hub, timers: readonly
   // Bun runs the close handler inside ws.close() and drops what is still queued, so first let
   // the queues drain (bounded), then close every socket with 1001 and give the close frames a
   // moment to leave before the hard stop.
-  const conns = [...hub.clients.values()];
+  const conns = hub.clients.values();
   const deadline = performance.now() + hub.config.drainTimeoutMs;
   while (performance.now() < deadline && conns.some(backlogged)) await Bun.sleep(10);
   const forced = conns.filter(backlogged).length;

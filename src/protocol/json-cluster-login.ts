@@ -10,6 +10,7 @@ import type { StreamPosition } from "../history/types.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { sendWelcome } from "./json-welcome.ts";
 import { completeLogin } from "./login.ts";
+import { clientIdOf } from "../core/client-table.ts";
 
 export function clusterLogin(ws: Conn, id: Identity, recover: Map<string, StreamPosition> | null): void {
   const d = ws.data;
@@ -37,5 +38,5 @@ export function clusterLogin(ws: Conn, id: Identity, recover: Map<string, Stream
       // Redis unreachable: this node's own history (another epoch: recovery reports it).
       () => finish(hub.history),
     )
-    .catch((e) => hub.log.error("cluster_login_error", { clientId: d.clientId, error: String(e) }));
+    .catch((e) => hub.log.error("cluster_login_error", { clientId: clientIdOf(d), error: String(e) }));
 }

@@ -6,6 +6,7 @@ import type { RecoverySource } from "../history/recover.ts";
 import type { StreamPosition } from "../history/types.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { pushEnvelope } from "./envelope.ts";
+import { clientIdOf } from "../core/client-table.ts";
 
 /** The streams a logged-in connection is subscribed to. */
 export function streamsOf(ws: Conn): string[] {
@@ -23,7 +24,7 @@ export function sendWelcome(ws: Conn, recover: Map<string, StreamPosition> | nul
   const streams = streamsOf(ws);
   const positions = streams.map((stream) => ({ stream, ...source.position(stream) }));
   const exp = d.expiresAt > 0 ? Math.floor(d.expiresAt / 1000) : undefined;
-  ws.send(JSON.stringify({ type: "welcome", clientId: d.clientId, uid: d.uid, streams: positions, exp }));
+  ws.send(JSON.stringify({ type: "welcome", clientId: clientIdOf(d), uid: d.uid, streams: positions, exp }));
   if (recover === null) return;
 
   const results = [];

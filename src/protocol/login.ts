@@ -6,6 +6,7 @@ import type { Result } from "../core/result.ts";
 import type { Conn } from "../transport/conn-data.ts";
 import { closeWithError } from "./frames.ts";
 import { validateGroup, validateUid } from "./names.ts";
+import { clientIdOf } from "../core/client-table.ts";
 
 /**
  * Authenticates `credential` and calls `then` with the result — synchronously when the
@@ -49,7 +50,7 @@ function settle<C>(ws: Conn, r: unknown, context: C, then: (ws: Conn, r: Result<
 }
 
 function authFailed(ws: Conn, e: unknown): void {
-  ws.data.hub.log.error("auth_error", { clientId: ws.data.clientId, error: String(e) });
+  ws.data.hub.log.error("auth_error", { clientId: clientIdOf(ws.data), error: String(e) });
   if (ws.readyState === 1) closeWithError(ws, CloseCode.INTERNAL_ERROR, "E_INTERNAL", "authentication failed");
 }
 
@@ -80,7 +81,7 @@ export function completeLogin(ws: Conn, result: Result<Identity>): result is { o
     const joined = hub.joinGroup(ws, g);
     if (!joined.ok) {
       hub.metrics.errors.incL([joined.code]);
-      hub.log.warn("identity_groups_skipped", { clientId: ws.data.clientId, uid: id.uid, group: g, reason: joined.message });
+      hub.log.warn("identity_groups_skipped", { clientId: clientIdOf(ws.data), uid: id.uid, group: g, reason: joined.message });
       break;
     }
   }

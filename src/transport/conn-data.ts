@@ -6,7 +6,8 @@ import type { Hub } from "../core/hub.ts";
 
 export interface ConnData {
   readonly hub: Hub;
-  readonly clientId: string;
+  /** Slot and use count in hub.clients; the clientId string is clientIdOf(data) (not stored). */
+  cid: number;
   /** Wire format: false = seed text protocol, true = pushgate.v1 JSON. */
   readonly json: boolean;
   uid: string | null;

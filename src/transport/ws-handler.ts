@@ -5,6 +5,7 @@ import type { Hub } from "../core/hub.ts";
 import { onJsonMessage } from "../protocol/json.ts";
 import { finishSeedLogin, onSeedMessage } from "../protocol/seed.ts";
 import type { ConnData } from "./conn-data.ts";
+import { clientIdOf } from "../core/client-table.ts";
 
 export const websocketHandler: WebSocketHandler<ConnData> = {
   open(ws) {
@@ -23,11 +24,11 @@ export const websocketHandler: WebSocketHandler<ConnData> = {
     const code = effectiveCloseCode(hub, rawCode, reason);
     hub.detach(ws, code);
     if (code !== 1000 && code !== 1001 && code !== 1005) {
-      hub.log.debug("ws_closed", { clientId: ws.data.clientId, uid: ws.data.uid, code, reason });
+      hub.log.debug("ws_closed", { clientId: clientIdOf(ws.data), uid: ws.data.uid, code, reason });
     }
   },
   error(error, ws) {
-    ws.data.hub.log.error("ws_handler_error", { clientId: ws.data.clientId, error: String(error) });
+    ws.data.hub.log.error("ws_handler_error", { clientId: clientIdOf(ws.data), error: String(error) });
   },
 };
 

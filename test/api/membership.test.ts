@@ -2,13 +2,14 @@
 import { describe, expect, test } from "bun:test";
 import { TestClient, api, startTestServer, waitFor } from "../helpers.ts";
 import { UNKNOWN_ID, expectQuiet, idOf, ok } from "./fixtures.ts";
+import { clientIdOf } from "../../src/core/client-table.ts";
 
 describe("bindUid", () => {
   test("binds a not-yet-logged-in connection: it then receives sendToUid and sendToAll", async () => {
     await using pg = startTestServer();
     using c = await TestClient.connect(pg);
     await waitFor(() => pg.hub.pending.size === 1, 2000, "pending connection");
-    const id = [...pg.hub.pending][0]!.data.clientId;
+    const id = clientIdOf([...pg.hub.pending][0]!.data);
     expect(await api(pg, "sendToUid", { uid: "bound", data: "before" })).toEqual(ok({ reached: 0, offline: ["bound"] }));
     expect(await api(pg, "bindUid", { clientId: id, uid: "bound" })).toEqual(ok(true));
     expect(await api(pg, "getUidByClientId", { clientId: id })).toEqual(ok("bound"));

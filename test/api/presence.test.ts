@@ -2,6 +2,7 @@
 import { expect, test } from "bun:test";
 import { TestClient, api, startTestServer, waitFor } from "../helpers.ts";
 import { type Pg, ok } from "./fixtures.ts";
+import { clientIdOf } from "../../src/core/client-table.ts";
 
 
 async function result(pg: Pg, method: string, params: unknown = {}): Promise<any> {
@@ -34,7 +35,7 @@ test("queries reflect uids, connections and groups; entries go away when sockets
   using b = await TestClient.login(pg, "bob");
   using pending = await TestClient.connect(pg);
   await waitFor(() => pg.hub.pending.size === 1, 2000, "pending connection");
-  const pendingId = [...pg.hub.pending][0]!.data.clientId;
+  const pendingId = clientIdOf([...pg.hub.pending][0]!.data);
 
   expect(await api(pg, "getAllClientCount")).toEqual(ok(4));
   expect(await api(pg, "getAllUidCount")).toEqual(ok(2));

@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { TestClient, api, metricValue, metrics, startTestServer } from "../helpers.ts";
 import { RawWs } from "../raw-ws.ts";
+import { clientIdOf } from "../../src/core/client-table.ts";
 
 const pg = startTestServer();
 afterAll(() => pg.shutdown());
@@ -178,7 +179,7 @@ describe("wire details", () => {
     const before = metricValue(await metrics(pg), 'pushgate_drops_total{reason="backpressure"}');
     a.send("empty-b:");
     expect(await b.next()).toBe("");
-    expect((await api(pg, "sendToClient", { clientId: pg.hub.uids.conns("empty-b")[0]!.data.clientId, data: "" })).body.result).toEqual({ reached: 1, offline: [] });
+    expect((await api(pg, "sendToClient", { clientId: clientIdOf(pg.hub.uids.conns("empty-b")[0]!.data), data: "" })).body.result).toEqual({ reached: 1, offline: [] });
     expect(await b.next()).toBe("");
     expect(metricValue(await metrics(pg), 'pushgate_drops_total{reason="backpressure"}')).toBe(before);
   });

@@ -1,6 +1,7 @@
 // Gateway presence queries. Answered from the hub's maps (lookups, not routing).
 import { ok } from "../../core/result.ts";
 import type { ApiMethod } from "./types.ts";
+import { clientIdOf } from "../../core/client-table.ts";
 
 export const isOnline: ApiMethod = (p, hub) => {
   const id = p.clientId();
@@ -15,7 +16,7 @@ export const isUidOnline: ApiMethod = (p, hub) => {
 export const getClientIdByUid: ApiMethod = (p, hub) => {
   const uid = p.uid();
   if (p.error) return p.error;
-  return ok(hub.uids.conns(uid).map((ws) => ws.data.clientId));
+  return ok(hub.uids.conns(uid).map((ws) => clientIdOf(ws.data)));
 };
 
 export const getUidByClientId: ApiMethod = (p, hub) => {
@@ -36,7 +37,7 @@ export const getClientCountByGroup: ApiMethod = (p, hub) => {
 export const getClientIdListByGroup: ApiMethod = (p, hub) => {
   const group = p.group();
   if (p.error) return p.error;
-  return ok(hub.groups.conns(group).map((ws) => ws.data.clientId));
+  return ok(hub.groups.conns(group).map((ws) => clientIdOf(ws.data)));
 };
 
 export const getUidListByGroup: ApiMethod = (p, hub) => {
