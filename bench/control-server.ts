@@ -3,7 +3,7 @@
 // different socket settings), and the `{"port":N}` line once listening. Each control brings only
 // its own message (and close) handler.
 //   bun bench/control-<kind>-server.ts [--port N] [--host H]   → prints {"port":N} once listening
-import type { ServerWebSocket, WebSocketHandler } from "bun";
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import { parseArgs } from "node:util";
 
 /** Per-socket state: the uid once the first text frame (the login) has arrived. */
@@ -12,7 +12,10 @@ export type SeedSocket = ServerWebSocket<Seed>;
 
 export const LOGIN_REPLY = "login success, your uid is ";
 
-export function serveControl(name: string, handlers: Pick<WebSocketHandler<Seed>, "message" | "close">) {
+/** An HTTP handler for the api scenario's requests (the bare control has one); null = not handled. */
+export type ControlApi = (req: Request, server: Server<Seed>) => Promise<Response> | null;
+
+export function serveControl(name: string, handlers: Pick<WebSocketHandler<Seed>, "message" | "close">, api?: ControlApi) {
   const { values } = parseArgs({
     args: Bun.argv.slice(2),
     options: { port: { type: "string", default: "0" }, host: { type: "string", default: "127.0.0.1" } },
@@ -21,6 +24,8 @@ export function serveControl(name: string, handlers: Pick<WebSocketHandler<Seed>
     port: Number(values.port),
     hostname: values.host,
     fetch(req, srv) {
+      const handled = api?.(req, srv);
+      if (handled) return handled;
       if (srv.upgrade(req, { data: { uid: null } })) return undefined;
       return new Response(`control ${name} server: connect with a WebSocket\n`);
     },

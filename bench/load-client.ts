@@ -39,7 +39,9 @@ if (conns.length >= 2) {
   progress(`broadcast: ${b.delivered}/${b.expected} deliveries in ${Math.round(Number(b.wallMs))} ms` +
     (b.timedOut ? ` (${b.timedOut})` : ""));
   report(b, conns);
-  await Bun.sleep(300); // stragglers of a timed-out broadcast must not land in the next phase
+  // Stragglers of a timed-out broadcast must not land in the next phase (the map control can be
+  // many seconds behind at 10,000 receivers): wait until the sockets have been quiet for 300 ms.
+  await quiet(conns, 300, 30_000);
   const t = await runTargeted(conns, cfg.targeted, cfg.serverPid);
   progress(`targeted: ${t.delivered}/${t.sent} delivered` + (t.timedOut ? ` (${t.timedOut})` : ""));
   report(t, conns);
@@ -48,3 +50,11 @@ if (conns.length >= 2) {
 }
 await closePool(conns, 2000);
 process.exit(0);
+
+/** Resolves once no frame arrived for quietMs (or after maxMs). */
+async function quiet(cs: readonly WsConn[], quietMs: number, maxMs: number): Promise<void> {
+  let last = Bun.nanoseconds();
+  for (const c of cs) c.handler = () => { last = Bun.nanoseconds(); };
+  const end = last + maxMs * 1e6;
+  while (Bun.nanoseconds() - last < quietMs * 1e6 && Bun.nanoseconds() < end) await Bun.sleep(50);
+}

@@ -5,7 +5,7 @@ import type { BurstOptions, RateOptions } from "./types.ts";
 /** Each process holds one fd per client; RLIMIT_NOFILE is 20,000 here, so stay well below. */
 export const MAX_CLIENTS = 15_000;
 /** Split over load processes of at most 5,000 sockets each, but the one server holds them all. */
-export const MAX_CAPACITY_CLIENTS = 18_000;
+export const MAX_CAPACITY_CLIENTS = 19_000; // the memory target is at 19,000 (server fds: sockets + ~20)
 
 /** Scale: N over 19,000-socket load processes and 8 source addresses (~28k ephemeral ports each). */
 export const MAX_SCALE_CLIENTS = 200_000;

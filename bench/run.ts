@@ -34,7 +34,7 @@ function loadConfig(p: Params, s: ServerUnderTest, warmup: boolean): LoadConfig 
 
 /** Every bound inside the load client, plus a margin: past this it is killed. */
 function hardTimeoutMs(c: LoadConfig): number {
-  return c.connectTimeoutMs + c.broadcast.timeoutMs + c.targeted.seconds * 1500 + c.targeted.drainMs + 15_000;
+  return c.connectTimeoutMs + c.broadcast.timeoutMs + 30_000 + c.targeted.seconds * 1500 + c.targeted.drainMs + 15_000; // 30 s: the quiet wait after broadcast
 }
 
 function runLoad(c: LoadConfig, label: string): Promise<{ results: PhaseResult[]; error: string | null }> {
@@ -83,13 +83,17 @@ async function standalone(p: Params): Promise<RoundResult[]> {
   return rounds;
 }
 
-/** pushgate's HTTP API (the controls have none): single sendToUid at a fixed rate, then batches. */
+/**
+ * HTTP pushes: pushgate's API vs the bare control answering the same request shapes with a bare
+ * JSON parse and publish (control-seed-server.ts). Fresh servers, order alternating per round.
+ */
 async function api(p: Params): Promise<RoundResult[]> {
-  const s = await startPushgate(ROOT);
-  console.log(`api: pushgate :${s.port} (pid ${s.child.proc.pid}), ${p.api.receivers} receivers`);
+  const [pushgate, control] = await Promise.all([startPushgate(ROOT), startControl(ROOT)]);
+  const servers: Partial<Record<ServerName, ServerUnderTest>> = { pushgate, control };
+  console.log(`api: pushgate :${pushgate.port} (pid ${pushgate.child.proc.pid}), control :${control.port} (pid ${control.child.proc.pid}), ${p.api.receivers} receivers`);
   const rounds: RoundResult[] = [];
   try {
-    const cfg = (warmup: boolean): ApiLoadConfig => ({
+    const cfg = (s: ServerUnderTest, warmup: boolean): ApiLoadConfig => ({
       host: HOST, port: s.port, serverPid: s.child.proc.pid, sources: p.sources, connectTimeoutMs: 30_000,
       api: warmup ? { ...p.api, single: { ...p.api.single, seconds: 0.3 }, batch: { ...p.api.batch, seconds: 0.3 } } : p.api,
     });
@@ -98,14 +102,21 @@ async function api(p: Params): Promise<RoundResult[]> {
       return runLoadProcess<PhaseResult>(ROOT, `api client (${label})`, "bench/api-client.ts", c, limit, "api client");
     };
     console.log("api warm-up (results discarded)");
-    await run(cfg(true), "warm-up");
+    for (const s of [control, pushgate]) await run(cfg(s, true), `${s.name} warm-up`);
     for (let r = 1; r <= p.capacity.rounds; r++) {
-      console.log(`api round ${r}/${p.capacity.rounds}: pushgate`);
-      const out = await run(cfg(false), `round ${r}`);
-      rounds.push({ round: r, order: ["pushgate"], results: { pushgate: out.results }, errors: { pushgate: checkAlive(s) ?? out.error } });
+      const order: ServerName[] = r % 2 === 1 ? ["control", "pushgate"] : ["pushgate", "control"];
+      const round: RoundResult = { round: r, order, results: {}, errors: {} };
+      for (const name of order) {
+        const s = servers[name]!;
+        console.log(`api round ${r}/${p.capacity.rounds}: ${name}`);
+        const out = await run(cfg(s, false), `${name} round ${r}`);
+        round.results[name] = out.results;
+        round.errors[name] = checkAlive(s) ?? out.error;
+      }
+      rounds.push(round);
     }
   } finally {
-    await stopChild(s.child);
+    await Promise.all([stopChild(pushgate.child), stopChild(control.child)]);
   }
   return rounds;
 }
@@ -138,7 +149,7 @@ async function main(p: Params): Promise<void> {
   if (scale) noteLines.push(...(scale.skipped ? [`scale scenario skipped: ${scale.skipped}`] : [...scale.notes, ...notes(scale.rounds, "scale ")]));
   if (summary.length) console.log("\n" + renderTable(summary));
   if (summary.length) console.log("\ncontrol = bare Bun.serve topic pub/sub, map = user-land Map uid → sockets with send loops (the seed's design); " +
-    "ratios are against control. api-* rows: pushgate only (the controls have no HTTP API)." +
+    "ratios are against control. api-* rows: control = the bare control answering the same POSTs (JSON parse, publish, JSON answer)." +
     "\nratio = pushgate / control; better=higher wants ratio >= 1, better=lower wants ratio <= 1," +
     " better=zero wants 0 in both columns. Medians over rounds (worst value for correctness counters).");
   if (cluster?.summary.length) {
