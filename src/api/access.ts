@@ -1,19 +1,23 @@
 // Who may call the HTTP API: with an API key, any caller presenting `Authorization: Bearer <key>`
 // (constant-time compare of digests); without one, loopback callers only.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { Server } from "bun";
 import { type Err, err } from "../core/result.ts";
 
 export class ApiAccess {
   private readonly keyDigest: Buffer | null;
+  /** Listening on a loopback address: every caller is local, no per-request address lookup. */
+  private readonly loopbackBound: boolean;
 
-  constructor(apiKey: string | null) {
+  constructor(apiKey: string | null, host: string) {
     // The presented key is trimmed, so the configured one must be too.
     this.keyDigest = apiKey === null || apiKey.trim() === "" ? null : digest(apiKey.trim());
+    this.loopbackBound = host === "localhost" || isLoopback(host);
   }
 
   check(req: Request, server: Server<unknown>): Err | null {
     if (this.keyDigest === null) {
+      if (this.loopbackBound) return null;
       const ip = server.requestIP(req)?.address ?? "";
       return isLoopback(ip) ? null : err("E_FORBIDDEN", "no API key is configured, so the API answers loopback callers only (set PUSHGATE_API_KEY)");
     }
@@ -27,7 +31,7 @@ export class ApiAccess {
 }
 
 function digest(s: string): Buffer {
-  return createHash("sha256").update(s).digest();
+  return Bun.CryptoHasher.hash("sha256", s) as Buffer;
 }
 
 export function isLoopback(ip: string): boolean {

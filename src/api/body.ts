@@ -4,10 +4,11 @@ import { type Result, err, ok } from "../core/result.ts";
 export async function readBody(req: Request, limit: number): Promise<Result<string>> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (declared > limit) return tooLarge(declared, limit);
-  if (!req.body) return ok("");
   // With a Content-Length within the limit, Bun's parser bounds the body: read it natively
-  // (much cheaper than iterating the stream). Chunked bodies are counted as they arrive.
-  if (Number.isSafeInteger(declared)) return ok(await req.text());
+  // (much cheaper than iterating the stream, and req.body is not even materialised).
+  // Chunked bodies are counted as they arrive.
+  if (Number.isSafeInteger(declared)) return ok(declared === 0 ? "" : await req.text());
+  if (!req.body) return ok("");
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of req.body) {
@@ -25,11 +26,11 @@ function tooLarge(size: number, limit: number) {
 
 /** Parses a JSON object body; an empty body is {}. */
 export function parseJsonObject(text: string): Result<Record<string, unknown>> {
-  if (text.trim() === "") return ok({});
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
+    if (text.trim() === "") return ok({});
     return err("E_BAD_JSON", `body is not valid JSON: ${(e as Error).message}`);
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {

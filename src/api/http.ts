@@ -15,7 +15,7 @@ export class HttpApi {
   private readonly access: ApiAccess;
 
   constructor(private readonly hub: Hub) {
-    this.access = new ApiAccess(hub.config.apiKey);
+    this.access = new ApiAccess(hub.config.apiKey, hub.config.host);
   }
 
   async handle(req: Request, server: Server<unknown>, path: string): Promise<Response> {

@@ -1,5 +1,6 @@
 // Who may call the API: bearer key when configured, else loopback only.
 import { describe, expect, test } from "bun:test";
+import { networkInterfaces } from "node:os";
 import { isLoopback } from "../../src/api/access.ts";
 import { TestClient, api, metricValue, metrics, startTestServer } from "../helpers.ts";
 
@@ -78,5 +79,17 @@ describe("without an API key", () => {
     await using dual = startTestServer({ host: "::" });
     expect(await api({ url: `http://127.0.0.1:${dual.port}` }, "getAllClientCount")).toEqual({ status: 200, body: { result: 0 } });
     expect(await api({ url: `http://[::1]:${dual.port}` }, "getAllClientCount")).toEqual({ status: 200, body: { result: 0 } });
+  });
+
+  // Needs an address that is not loopback (the machine's own interface): the caller's source
+  // address is then that interface's, so the server must refuse it.
+  const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal)?.address;
+  test.skipIf(external === undefined)("a caller from a non-loopback address is refused when listening on all addresses", async () => {
+    await using pg = startTestServer({ host: "0.0.0.0" });
+    const res = await api({ url: `http://${external}:${pg.port}` }, "getAllClientCount");
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe("E_FORBIDDEN");
+    // The same server still answers over loopback.
+    expect(await api({ url: `http://127.0.0.1:${pg.port}` }, "getAllClientCount")).toEqual({ status: 200, body: { result: 0 } });
   });
 });
