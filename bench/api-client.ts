@@ -9,6 +9,7 @@
 // `RESULT <json>` per phase on stdout and exits.
 import { printResult, readConfig } from "./load-process.ts";
 import { closePool, openPool } from "./client-pool.ts";
+import { HttpPool } from "./http-client.ts";
 import { procCpuMs, selfCpuMs } from "./proc-stats.ts";
 import type { Params } from "./params.ts";
 import { percentiles } from "./stats.ts";
@@ -69,11 +70,12 @@ if (import.meta.main) {
   const cfg = readConfig<ApiLoadConfig>("bench/api-client.ts", "ApiLoadConfig", "run.ts");
   const progress = (msg: string) => process.stderr.write(`  [api ${cfg.port}] ${msg}\n`);
   const report = (r: Result) => printResult(r);
-  const base = `http://${cfg.host}:${cfg.port}/api/`;
+  // Keep-alive sockets, one request each at a time (see http-client.ts): at most 256 + 4 in flight.
+  const http = new HttpPool(cfg.host, cfg.port, cfg.api.single.maxInFlight + cfg.api.batch.concurrency);
   const post = async (method: string, body: unknown): Promise<unknown> => {
-    const res = await fetch(base + method, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    const json = (await res.json()) as { result?: unknown; error?: { code: string } };
-    if (!res.ok || json.result === undefined) throw new Error(`HTTP ${res.status} ${json.error?.code ?? ""}`);
+    const res = await http.post(`/api/${method}`, JSON.stringify(body));
+    const json = JSON.parse(res.body) as { result?: unknown; error?: { code: string } };
+    if (res.status !== 200 || json.result === undefined) throw new Error(`HTTP ${res.status} ${json.error?.code ?? ""}`);
     return json.result;
   };
 
@@ -190,6 +192,7 @@ if (import.meta.main) {
     });
     progress(`batch: ${d.delivered}/${sent} delivered in ${requests} requests, ${httpErrors} HTTP errors`);
   }
+  http.close();
   await closePool(conns, 2000);
   process.exit(0);
 }
