@@ -121,7 +121,7 @@ function subtitle(g: Group, r: SavedResults): string {
   const q = p.quick ? " · --quick" : "";
   switch (g.name) {
     case "capacity": return `${fmt(p.capacity?.clients ?? null)} idle clients per fresh server · medians of ${p.capacity?.rounds ?? "?"} round(s)${q}`;
-    case "api": return `pushgate HTTP API · ${fmt(p.api?.receivers ?? null)} receivers · medians of ${p.capacity?.rounds ?? "?"} round(s)${q}`;
+    case "api": return `HTTP API (control: bare Bun.serve, same POSTs) · ${fmt(p.api?.receivers ?? null)} receivers · medians of ${p.capacity?.rounds ?? "?"} round(s)${q}`;
     case "scale": return `pushgate --workers 6 + Redis · ${fmt(p.scale?.clients ?? null)} clients · one round${q}`;
     case "cluster": return `two pushgate nodes over Redis vs one node · ${fmt(p.clients ?? null)} clients · medians of ${p.rounds ?? "?"} round(s)${q}`;
     default: return `${fmt(p.clients ?? null)} clients · medians of ${p.rounds ?? "?"} round(s)${q}`;
