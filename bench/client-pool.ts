@@ -100,7 +100,8 @@ function uidIndex(uid: string): number {
 }
 
 /** Closes every connection and waits (at most ms) for the sockets to be gone. */
+/** Teardown at the end of a load process: every socket reset (see WsConn.reset), then up to ms for their close events. */
 export async function closePool(conns: readonly WsConn[], ms: number): Promise<void> {
-  for (const c of conns) c.close(ms);
+  for (const c of conns) c.reset();
   await settlesWithin(Promise.all(conns.map((c) => c.closed)), ms);
 }
