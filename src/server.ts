@@ -7,7 +7,7 @@ import { uidAuthenticator } from "./auth/uid-auth.ts";
 import type { Authenticator } from "./auth/types.ts";
 import { checkConflicts, defaultConfig } from "./config/parse.ts";
 import type { Config } from "./config/types.ts";
-import { newNodeId } from "./core/client-id.ts";
+import { isNodeId, newNodeId } from "./core/client-id.ts";
 import { MemoryHistoryStore } from "./history/memory-store.ts";
 import { startHistorySweeper } from "./history/sweeper.ts";
 import { clientScript } from "./api/client-bundle.ts";
@@ -25,7 +25,15 @@ import { websocketHandler } from "./transport/ws-handler.ts";
 export interface StartOptions {
   logger?: Logger;
   auth?: Authenticator;
+  /** 8 lowercase hex characters (the clientId prefix); random when absent. */
   nodeId?: string;
+}
+
+/** The node id to use: opts.nodeId (checked) or a random one. */
+function nodeIdOf(opts: StartOptions): string {
+  if (opts.nodeId === undefined) return newNodeId();
+  if (!isNodeId(opts.nodeId)) throw new Error(`nodeId must be 8 lowercase hex characters, got ${JSON.stringify(opts.nodeId)}`);
+  return opts.nodeId;
 }
 
 export interface Pushgate extends AsyncDisposable {
@@ -47,7 +55,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   const history = new MemoryHistoryStore({
     size: config.historySize, ttlMs: config.historyTtlMs, maxBytes: config.historyMaxBytes,
   });
-  const hub = new Hub(config, log, opts.auth ?? uidAuthenticator, history, opts.nodeId ?? newNodeId());
+  const hub = new Hub(config, log, opts.auth ?? uidAuthenticator, history, nodeIdOf(opts));
   const api = new HttpApi(hub);
   const startedAt = Date.now();
   const server = Bun.serve<ConnData>({
@@ -111,7 +119,7 @@ export async function createPushgate(overrides: Partial<Config> = {}, opts: Star
     auth = built.value;
   }
   if (config.redisUrl === null) return startPushgate(overrides, { ...opts, auth });
-  const nodeId = opts.nodeId ?? newNodeId();
+  const nodeId = nodeIdOf(opts);
   const log = opts.logger ?? createLogger(config.logLevel);
   const cluster = await joinCluster(config, nodeId, log);
   const node = startPushgate(overrides, { ...opts, auth, nodeId, logger: log });

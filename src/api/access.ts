@@ -1,6 +1,7 @@
 // Who may call the HTTP API: with an API key, any caller presenting `Authorization: Bearer <key>`
 // (constant-time compare of digests); without one, loopback callers only.
 import { timingSafeEqual } from "node:crypto";
+import { isIP } from "node:net";
 import type { Server } from "bun";
 import { type Err, err } from "../core/result.ts";
 
@@ -12,7 +13,8 @@ export class ApiAccess {
   constructor(apiKey: string | null, host: string) {
     // The presented key is trimmed, so the configured one must be too.
     this.keyDigest = apiKey === null || apiKey.trim() === "" ? null : digest(apiKey.trim());
-    this.loopbackBound = host === "localhost" || isLoopback(host);
+    // Only a literal address counts: a name could resolve anywhere.
+    this.loopbackBound = isIP(host) !== 0 && isLoopback(host);
   }
 
   check(req: Request, server: Server<unknown>): Err | null {

@@ -11,6 +11,11 @@ export const SLOT_BITS = 24;
 const SLOTS = 2 ** SLOT_BITS;
 const HEX = /^[0-9a-f]+$/;
 
+/** A node id is 8 lowercase hex characters: clientIds and cluster routing depend on that shape. */
+export function isNodeId(s: string): boolean {
+  return s.length === NODE_ID_LENGTH && HEX.test(s);
+}
+
 export function newNodeId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(NODE_ID_LENGTH / 2));
   let out = "";

@@ -126,7 +126,15 @@ export class MemoryHistoryStore implements HistoryStore {
       s.count--;
       drop++;
     }
-    if (drop > 0) this.account(s, -freed, -drop);
+    if (drop === 0) return;
+    this.account(s, -freed, -drop);
+    // An emptied ring gives its slots back (it grows again from FIRST_CAPACITY on the next push).
+    if (s.count === 0) {
+      s.texts = [];
+      s.ts = EMPTY_TS;
+      s.json = EMPTY_FLAGS;
+      s.head = 0;
+    }
   }
 
   /** Drops least recently written streams (never `keepName`) until under the byte cap. */

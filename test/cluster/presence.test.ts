@@ -89,8 +89,9 @@ describeRedis("cluster presence (3 nodes)", () => {
   }, T);
 
   test("bindUid asked on A logs in a connection on B that never sent its login frame", async () => {
-    // clientIds are the node id + a 12-hex-digit sequence: the anonymous connection opened on B
-    // right after pb1, pb2, pb2 is the next number after theirs.
+    // clientIds are the node id + 12 hex digits of (slot use count, slot): no connection on B has
+    // closed yet, so no slot is reused and the anonymous connection opened right after pb1, pb2
+    // took the next slot — the next number after theirs.
     const onB = [ids.get("pb1")!, ...((await B.result("getClientIdByUid", { uid: "pb2" })) as string[])];
     const last = Math.max(...onB.map((id) => parseInt(id.slice(8), 16)));
     const anon = B.nodeId + (last + 1).toString(16).padStart(12, "0");

@@ -70,3 +70,14 @@ describe("ClientTable", () => {
     expect(t.has(idOf(a))).toBe(false);
   });
 });
+
+describe("node ids", () => {
+  test("startPushgate refuses a nodeId that is not 8 lowercase hex characters (clientIds could not be found again)", async () => {
+    const { startPushgate } = await import("../../src/server.ts");
+    for (const bad of ["node-a", "0A1B2C3D", "abc", "0a1b2c3d0"]) {
+      expect(() => startPushgate({ port: 0, host: "127.0.0.1" }, { nodeId: bad })).toThrow("nodeId must be 8 lowercase hex characters");
+    }
+    await using pg = startPushgate({ port: 0, host: "127.0.0.1", logLevel: "error" }, { nodeId: "0a1b2c3d" });
+    expect(pg.hub.nodeId).toBe("0a1b2c3d");
+  });
+});

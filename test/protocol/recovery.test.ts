@@ -173,4 +173,22 @@ describe("what history keeps", () => {
     expect((await c.next("push")).data).toBe("while away 2");
     expect(await c.next("recovery")).toMatchObject({ complete: true, streams: [{ stream: "uid:mixed", recovered: true, replayed: 2 }] });
   });
+
+  test("a stream first seen through a push (bindUid after login) is kept from that push on", async () => {
+    await using srv = startTestServer({ historySize: 50 });
+    const { c: a, welcome } = await login(srv, "orig");
+    // uid:rebound has no stream yet: its first push creates it because a pushgate.v1 reader gets it.
+    await api(srv, "bindUid", { clientId: welcome.clientId, uid: "rebound" });
+    await api(srv, "sendToUid", { uid: "rebound", data: "first" });
+    const p = await a.next("push");
+    expect(p).toMatchObject({ stream: "uid:rebound", offset: 1 });
+    expect(p.epoch).not.toBe("");
+    a.close();
+    await a.closed;
+    await api(srv, "sendToUid", { uid: "rebound", data: "away" });
+    const { c } = await login(srv, "rebound", { "uid:rebound": { epoch: p.epoch, offset: p.offset } });
+    using _ = c;
+    expect(await c.next("push")).toMatchObject({ data: "away", offset: 2 });
+    expect(await c.next("recovery")).toMatchObject({ complete: true, streams: [{ stream: "uid:rebound", recovered: true, replayed: 1 }] });
+  });
 });
