@@ -1,7 +1,7 @@
 // Opens N seed-protocol clients (uid u<i>), spread over source addresses 127.0.0.1..127.0.0.<k>,
 // with bounded concurrency and a deadline. Clients that fail are counted, not retried.
 import { settlesWithin } from "./timeout.ts";
-import { WsConn } from "./ws-client.ts";
+import { WsConn, type WsTarget } from "./ws-client.ts";
 
 export const LOGIN_REPLY_PREFIX = "login success, your uid is ";
 
@@ -76,7 +76,7 @@ export async function loginEach(
 
 /** Connects one seed-protocol client and logs `uid` in; the socket is closed if the login fails. */
 export async function loginClient(
-  uid: string, addr: { host: string; port: number; localAddress: string }, opTimeoutMs: number,
+  uid: string, addr: WsTarget, opTimeoutMs: number,
 ): Promise<WsConn> {
   const conn = await WsConn.connect(uid, addr, opTimeoutMs);
   const reply = Promise.withResolvers<string>();

@@ -9,7 +9,8 @@ export type TextHandler = (conn: WsConn, buf: Buffer, start: number, end: number
 const ignore: TextHandler = () => {};
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-export interface WsTarget { host: string; port: number; localAddress: string }
+/** localAddress: bind the source address first (omit it to let connect() pick the port by 4-tuple). */
+export interface WsTarget { host: string; port: number; localAddress?: string }
 
 export class WsConn {
   handler: TextHandler = ignore;
@@ -30,7 +31,7 @@ export class WsConn {
     const closed = Promise.withResolvers<void>();
     this.closed = closed.promise;
     this.handshake.promise.catch(() => {});
-    this.socket = net.connect({ host: t.host, port: t.port, localAddress: t.localAddress });
+    this.socket = net.connect(t.localAddress === undefined ? { host: t.host, port: t.port } : { host: t.host, port: t.port, localAddress: t.localAddress });
     this.socket.setNoDelay(true);
     this.socket.on("connect", () => {
       this.socket.write(
