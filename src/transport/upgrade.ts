@@ -21,9 +21,10 @@ export function upgrade(req: Request, server: Server<ConnData>, hub: Hub): Upgra
   if (hub.clients.size >= hub.config.maxConnections) {
     return refuse(hub, "max_connections", "E_TOO_MANY_CONNECTIONS", `server holds its maximum of ${hub.config.maxConnections} connections`);
   }
-  const json = offersJson(req.headers.get("sec-websocket-protocol"));
+  const offered = req.headers.get("sec-websocket-protocol");
+  const json = offersJson(offered);
   const token = hub.auth.credential === "token" ? tokenParam(req.url) : null;
-  if (token === null) return accept(req, server, hub, json, null);
+  if (token === null) return accept(req, server, hub, json, null, offered !== null);
   const result = hub.auth.authenticate(token);
   if (result instanceof Promise) return result.then((r) => acceptWith(req, server, hub, json, r));
   return acceptWith(req, server, hub, json, result);
@@ -34,10 +35,12 @@ function acceptWith(req: Request, server: Server<ConnData>, hub: Hub, json: bool
   return accept(req, server, hub, json, r.value);
 }
 
-function accept(req: Request, server: Server<ConnData>, hub: Hub, json: boolean, preauth: Identity | null): Upgraded {
+function accept(req: Request, server: Server<ConnData>, hub: Hub, json: boolean, preauth: Identity | null, offered = true): Upgraded {
   const data = hub.newConnData(json);
   data.preauth = preauth;
-  if (server.upgrade(req, { data, headers: json ? JSON_HEADERS : SEED_HEADERS })) return undefined;
+  // Without an offered subprotocol there is nothing to answer (or to refuse): no headers to pass.
+  const ok = offered ? server.upgrade(req, { data, headers: json ? JSON_HEADERS : SEED_HEADERS }) : server.upgrade(req, { data });
+  if (ok) return undefined;
   return refuse(hub, "bad_request", "E_BAD_FRAME", "not a valid WebSocket upgrade request");
 }
 
