@@ -7,8 +7,16 @@
 // Published message: "<epoch>|<offset>|<message-body>"; returns { epoch, offset, receivers }.
 // `receivers` (when counted) is the channel's plain subscribers — the nodes that will report a
 // delivery count — not PUBLISH's answer, which also counts pattern subscribers (e.g. a monitor).
+//
+// The keys' TTLs are refreshed at most every ttl/2 by Redis's clock (the meta hash's `r` = time
+// of the last refresh), not on every push: 5 commands per push instead of 6. So that no message
+// can expire before its own TTL, the history key then lives 2 × ttl from a refresh (every message
+// is pushed within ttl/2 of one, so it keeps at least 1.5 × ttl), the meta hash 12 × ttl.
+// Readers drop entries older than ttl themselves (read.ts), so a longer-lived key only holds
+// them longer.
 export const PUSH_SCRIPT = `
-local epoch = redis.call('HGET', KEYS[1], 'e')
+local meta = redis.call('HMGET', KEYS[1], 'e', 'r')
+local epoch = meta[1]
 if not epoch then
   epoch = ARGV[2]
   redis.call('HSET', KEYS[1], 'e', epoch)
@@ -20,11 +28,17 @@ if offset == 1 then
   redis.call('DEL', KEYS[2])
 end
 local ttl = tonumber(ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ttl * 12)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local size = tonumber(ARGV[4])
 if size > 0 then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', size, offset .. '-0', 'b', ARGV[6], 't', ARGV[3])
-  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+local refreshed = tonumber(meta[2])
+if offset == 1 or not refreshed or now - refreshed >= ttl / 2 then
+  redis.call('HSET', KEYS[1], 'r', now)
+  redis.call('PEXPIRE', KEYS[1], ttl * 12)
+  if size > 0 then redis.call('PEXPIRE', KEYS[2], ttl * 2) end
 end
 local receivers = redis.call('PUBLISH', ARGV[1], epoch .. '|' .. offset .. '|' .. ARGV[6])
 if ARGV[7] == '1' then

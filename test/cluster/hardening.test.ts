@@ -1,6 +1,6 @@
 // Cluster edge cases found in review: no duplicates after a reconnect, a stream whose meta key
 // was lost keeps working, observers on the bus don't slow counted pushes, concurrent retries
-// with one idempotencyKey deliver once.
+// with one idempotencyKey deliver once, history keys' TTLs are refreshed every ttl/2, not per push.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createPushgate, type Pushgate } from "../../src/server.ts";
 import { TestClient, api, waitFor } from "../helpers.ts";
@@ -76,4 +76,26 @@ describeRedis("cluster hardening", () => {
     expect(await onB.next()).toBe("once");
     expect(await onB.nothingWithin(300)).toBe(true);
   });
+
+  test("history keys get their TTL refreshed at most every ttl/2, and no message expires before its TTL", async () => {
+    // 2 s history TTL: a refresh sets the history key to 4 s and the meta key to 24 s.
+    await using short = await createPushgate({ port: 0, host: "127.0.0.1", logLevel: "silent", redisUrl: redis.url, historyTtlMs: 2000 });
+    const h = "pushgate:h:uid:ttl-u";
+    const m = "pushgate:m:uid:ttl-u";
+    const pttl = async (k: string) => Number(await redis.command("PTTL", [k]));
+    await api(short, "sendToUid", { uid: "ttl-u", data: "1" });
+    const first = await pttl(h);
+    expect(first).toBeGreaterThan(3500);
+    expect(first).toBeLessThanOrEqual(4000);
+    expect(await pttl(m)).toBeGreaterThan(23_000);
+    await Bun.sleep(300);
+    await api(short, "sendToUid", { uid: "ttl-u", data: "2" }); // within ttl/2: no refresh
+    expect(await pttl(h)).toBeLessThan(first - 200);
+    await Bun.sleep(900); // now > ttl/2 after the refresh
+    await api(short, "sendToUid", { uid: "ttl-u", data: "3" });
+    expect(await pttl(h)).toBeGreaterThan(3500);
+    // The last message outlives its own TTL in Redis: it is still there 2 s after its push.
+    await Bun.sleep(2000);
+    expect(Number(await redis.command("XLEN", [h]))).toBe(3);
+  }, 20_000);
 });
