@@ -16,7 +16,8 @@ export interface SavedResults {
   startedAt: string;
   machine?: Record<string, unknown>;
   params?: { scenarios?: string[]; quick?: boolean; clients?: number; rounds?: number;
-    capacity?: { clients?: number; rounds?: number }; api?: { receivers?: number }; scale?: { clients?: number } };
+    capacity?: { clients?: number; rounds?: number }; api?: { receivers?: number; single?: { rate?: number } };
+    targeted?: { rate?: number; seconds?: number }; scale?: { clients?: number } };
   summary: SummaryRow[];
   notes?: string[];
 }
@@ -121,7 +122,8 @@ function subtitle(g: Group, r: SavedResults): string {
   const q = p.quick ? " · --quick" : "";
   switch (g.name) {
     case "capacity": return `${fmt(p.capacity?.clients ?? null)} idle clients per fresh server · medians of ${p.capacity?.rounds ?? "?"} round(s)${q}`;
-    case "api": return `HTTP API (control: bare Bun.serve, same POSTs) · ${fmt(p.api?.receivers ?? null)} receivers · medians of ${p.capacity?.rounds ?? "?"} round(s)${q}`;
+    case "api": return `HTTP API (control: bare Bun.serve, same POSTs) · ${fmt(p.api?.receivers ?? null)} receivers · single at ${fmt(p.api?.single?.rate ?? null)} req/s · medians of ${p.capacity?.rounds ?? "?"} round(s)${q}`;
+    case "targeted": return `${fmt(p.clients ?? null)} clients · ${fmt(p.targeted?.rate ?? null)} msgs/s for ${p.targeted?.seconds ?? "?"} s · medians of ${p.rounds ?? "?"} round(s)${q}`;
     case "scale": return `pushgate --workers 6 + Redis · ${fmt(p.scale?.clients ?? null)} clients · one round${q}`;
     case "cluster": return `two pushgate nodes over Redis vs one node · ${fmt(p.clients ?? null)} clients · medians of ${p.rounds ?? "?"} round(s)${q}`;
     default: return `${fmt(p.clients ?? null)} clients · medians of ${p.rounds ?? "?"} round(s)${q}`;
