@@ -1,5 +1,6 @@
-// Opens N seed-protocol clients (uid u<i>), spread over source addresses 127.0.0.1..127.0.0.<k>,
-// with bounded concurrency and a deadline. Clients that fail are counted, not retried.
+// Opens N clients (uid u<i>; seed protocol, or pushgate.v1 with `json`), spread over source
+// addresses 127.0.0.1..127.0.0.<k>, with bounded concurrency and a deadline. Clients that fail
+// are counted, not retried.
 import { settlesWithin } from "./timeout.ts";
 import { WsConn, type WsTarget } from "./ws-client.ts";
 
@@ -16,6 +17,8 @@ export interface PoolOptions {
   /** Whole pool deadline; each connect+login also has its own opTimeoutMs. */
   timeoutMs: number;
   opTimeoutMs: number;
+  /** pushgate.v1 clients (auth frame, welcome) instead of seed ones. */
+  json?: boolean;
 }
 
 export interface Pool {
@@ -29,7 +32,7 @@ export interface Pool {
 export async function openPool(o: PoolOptions): Promise<Pool> {
   const t0 = performance.now();
   const run = await loginEach(o.clients, o.concurrency, t0 + o.timeoutMs, (i) => loginClient(
-    `u${(o.firstUid ?? 0) + i}`, { host: o.host, port: o.port, localAddress: `127.0.0.${1 + (i % o.sources)}` }, o.opTimeoutMs,
+    `u${(o.firstUid ?? 0) + i}`, { host: o.host, port: o.port, localAddress: `127.0.0.${1 + (i % o.sources)}`, json: o.json }, o.opTimeoutMs,
   ));
   if (run.attempted < o.clients) run.errors.add(`pool deadline of ${o.timeoutMs} ms passed`);
   run.conns.sort((a, b) => uidIndex(a.uid) - uidIndex(b.uid));
@@ -74,7 +77,7 @@ export async function loginEach(
   return { conns, failed: failed + count - next, errors, attempted: next };
 }
 
-/** Connects one seed-protocol client and logs `uid` in; the socket is closed if the login fails. */
+/** Connects one client and logs `uid` in (seed, or pushgate.v1 when addr.json); closed if the login fails. */
 export async function loginClient(
   uid: string, addr: WsTarget, opTimeoutMs: number,
 ): Promise<WsConn> {
@@ -82,10 +85,11 @@ export async function loginClient(
   const reply = Promise.withResolvers<string>();
   conn.handler = (_c, buf, start, end) => reply.resolve(buf.toString("utf8", start, end));
   const timer = setTimeout(() => reply.reject(new Error("login reply timeout")), opTimeoutMs);
-  conn.sendText(uid);
+  conn.sendText(conn.json ? `{"type":"auth","uid":"${uid}"}` : uid);
   try {
     const text = await reply.promise;
-    if (text !== LOGIN_REPLY_PREFIX + uid) throw new Error(`unexpected login reply: ${text.slice(0, 80)}`);
+    const good = conn.json ? text.startsWith('{"type":"welcome"') : text === LOGIN_REPLY_PREFIX + uid;
+    if (!good) throw new Error(`unexpected login reply: ${text.slice(0, 80)}`);
     return conn;
   } catch (e) {
     conn.close(100);
@@ -99,7 +103,6 @@ function uidIndex(uid: string): number {
   return Number(uid.slice(1));
 }
 
-/** Closes every connection and waits (at most ms) for the sockets to be gone. */
 /** Teardown at the end of a load process: every socket reset (see WsConn.reset), then up to ms for their close events. */
 export async function closePool(conns: readonly WsConn[], ms: number): Promise<void> {
   for (const c of conns) c.reset();

@@ -18,7 +18,7 @@ const report = (r: PhaseResult, conns: readonly WsConn[]): void => printResult(r
 const rssBefore = procRssKiB(cfg.serverPid);
 const pool = await openPool({
   host: cfg.host, port: cfg.port, clients: cfg.clients, sources: cfg.sources,
-  concurrency: cfg.connectConcurrency, timeoutMs: cfg.connectTimeoutMs, opTimeoutMs: 5000,
+  concurrency: cfg.connectConcurrency, timeoutMs: cfg.connectTimeoutMs, opTimeoutMs: 5000, json: cfg.protocol === "json",
 });
 await Bun.sleep(200); // let the server settle before reading its RSS
 const rssAfter = procRssKiB(cfg.serverPid);

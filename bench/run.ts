@@ -29,6 +29,8 @@ function loadConfig(p: Params, s: ServerUnderTest, warmup: boolean): LoadConfig 
     connectTimeoutMs: Math.min(120_000, 10_000 + p.clients * 5),
     broadcast: warmup ? { ...p.broadcast, messages: Math.min(p.broadcast.messages, 200) } : p.broadcast,
     targeted: warmup ? { ...p.targeted, seconds: 0.5, drainMs: 500 } : p.targeted,
+    // The controls speak only the seed protocol.
+    protocol: s.name === "pushgate" ? p.protocol : "seed",
   };
 }
 
@@ -126,7 +128,8 @@ async function main(p: Params): Promise<void> {
   const machine = machineInfo(ROOT);
   const c = p.cluster;
   console.log(`pushgate bench: ${p.scenarios.join(" + ")}; ${p.clients} clients, ${p.rounds} round(s)` +
-    (p.scenarios.includes("standalone") ? `, broadcast ${p.broadcast.messages} msgs, targeted ${p.targeted.rate}/s for ${p.targeted.seconds} s` : "") +
+    (p.scenarios.includes("standalone") ? `, broadcast ${p.broadcast.messages} msgs, targeted ${p.targeted.rate}/s for ${p.targeted.seconds} s` +
+      (p.protocol === "json" ? ", pushgate's clients on pushgate.v1 (the controls' on seed)" : "") : "") +
     (p.scenarios.includes("capacity") ? `, capacity ${p.capacity.clients} idle clients x ${p.capacity.rounds}` : "") +
     (p.scenarios.includes("scale") ? `, scale ${p.scale.clients} clients on --workers 6` : "") +
     (p.scenarios.includes("cluster") ? `, cluster targeted ${c.targeted.rate}/s for ${c.targeted.seconds} s + ${c.throughput.messages} msgs throughput` : "") +

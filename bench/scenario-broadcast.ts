@@ -5,6 +5,7 @@ import { procCpuMs, selfCpuMs } from "./proc-stats.ts";
 import { percentiles } from "./stats.ts";
 import type { LoadConfig, PhaseResult } from "./types.ts";
 import type { WsConn } from "./ws-client.ts";
+import { payloadOf, sendFrame } from "./wire.ts";
 
 const PIPE = 124; // '|'
 
@@ -26,7 +27,10 @@ export async function runBroadcast(
   let malformed = 0;
   let lastNs = 0;
 
-  const onText = (c: WsConn, buf: Buffer, start: number, end: number, now: number) => {
+  const onText = (c: WsConn, buf: Buffer, frameStart: number, frameEnd: number, now: number) => {
+    const at = payloadOf(c, buf, frameStart, frameEnd);
+    if (at === null) return; // a pushgate.v1 reply to the publisher's own send
+    const [start, end] = at;
     let seq = 0;
     let i = start;
     for (; i < end; i++) {
@@ -74,7 +78,7 @@ export async function runBroadcast(
     for (let j = 0; j < n; j++) {
       const at = Bun.nanoseconds();
       sendAt[sent] = at;
-      pub.sendText(`all:${sent}|${at}`);
+      pub.sendText(sendFrame(pub, "all", `${sent}|${at}`));
       sent++;
     }
     await Bun.sleep(1);

@@ -7,6 +7,7 @@ import { sendAtRate } from "./rate-sender.ts";
 import { percentiles } from "./stats.ts";
 import type { LoadConfig, PhaseResult } from "./types.ts";
 import type { WsConn } from "./ws-client.ts";
+import { payloadOf, sendFrame } from "./wire.ts";
 
 const PIPE = 124; // '|'
 
@@ -36,7 +37,10 @@ export async function runTargeted(
 
   // Parses `<seq>|<sentNs>|<uid>` from the bytes (no string split per message: the load client's
   // own CPU must stay well below the server's at 20,000 msgs/s).
-  const onText = (c: WsConn, buf: Buffer, start: number, end: number, now: number) => {
+  const onText = (c: WsConn, buf: Buffer, frameStart: number, frameEnd: number, now: number) => {
+    const at = payloadOf(c, buf, frameStart, frameEnd);
+    if (at === null) return; // a pushgate.v1 reply to this client's own send
+    const [start, end] = at;
     let i = start;
     let seq = 0;
     for (; i < end && buf[i] !== PIPE; i++) seq = seq * 10 + (buf[i]! - 48);
@@ -64,7 +68,8 @@ export async function runTargeted(
     let j = Math.floor(Math.random() * (R - 1));
     if (j >= i) j++;
     const to = conns[j]!.uid;
-    conns[i]!.sendText(`${to}:${seq}|${Bun.nanoseconds()}|${to}`);
+    const from = conns[i]!;
+    from.sendText(sendFrame(from, to, `${seq}|${Bun.nanoseconds()}|${to}`));
   });
   while (delivered < sent && Bun.nanoseconds() - sendEnd < o.drainMs * 1e6) await Bun.sleep(5);
   const elapsedMs = (Bun.nanoseconds() - t0) / 1e6;

@@ -17,6 +17,8 @@ export interface LoadConfig {
   connectTimeoutMs: number;
   broadcast: BurstOptions;
   targeted: RateOptions;
+  /** Wire format of every client (wire.ts); "json" only against pushgate. Default seed. */
+  protocol?: "seed" | "json";
 }
 
 export const RESULT_PREFIX = "RESULT ";

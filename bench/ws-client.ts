@@ -2,6 +2,7 @@
 // WebSocket and Bun.connect cannot). Text frames in and out, pings answered, close frames read;
 // server frames must be unmasked and unfragmented (Bun never fragments these small frames).
 import net from "node:net";
+import { JSON_SUBPROTOCOL } from "./wire.ts";
 
 /** Called once per inbound text frame with its bytes buf[start, end); nowNs = arrival of the chunk. */
 export type TextHandler = (conn: WsConn, buf: Buffer, start: number, end: number, nowNs: number) => void;
@@ -9,11 +10,16 @@ export type TextHandler = (conn: WsConn, buf: Buffer, start: number, end: number
 const ignore: TextHandler = () => {};
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-/** localAddress: bind the source address first (omit it to let connect() pick the port by 4-tuple). */
-export interface WsTarget { host: string; port: number; localAddress?: string }
+/**
+ * localAddress: bind the source address first (omit it to let connect() pick the port by 4-tuple).
+ * json: offer the pushgate.v1 subprotocol (the server must accept it).
+ */
+export interface WsTarget { host: string; port: number; localAddress?: string; json?: boolean }
 
 export class WsConn {
   handler: TextHandler = ignore;
+  /** Speaks pushgate.v1 (see wire.ts) rather than the seed text protocol. */
+  readonly json: boolean;
   /** Dense index set by whoever drives the connection (a scenario's receiver slot). */
   slot = -1;
   open = false;
@@ -30,13 +36,15 @@ export class WsConn {
   private constructor(readonly uid: string, t: WsTarget) {
     const closed = Promise.withResolvers<void>();
     this.closed = closed.promise;
+    this.json = t.json === true;
     this.handshake.promise.catch(() => {});
     this.socket = net.connect(t.localAddress === undefined ? { host: t.host, port: t.port } : { host: t.host, port: t.port, localAddress: t.localAddress });
     this.socket.setNoDelay(true);
     this.socket.on("connect", () => {
       this.socket.write(
         `GET / HTTP/1.1\r\nHost: ${t.host}:${t.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n` +
+        (this.json ? `Sec-WebSocket-Protocol: ${JSON_SUBPROTOCOL}\r\n\r\n` : "\r\n"),
       );
     });
     this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -117,7 +125,7 @@ export class WsConn {
         return;
       }
       const head = buf.toString("latin1", 0, end);
-      const problem = checkUpgrade(head, this.key);
+      const problem = checkUpgrade(head, this.key, this.json);
       if (problem) {
         this.handshake.reject(new Error(problem));
         this.socket.destroy();
@@ -162,9 +170,10 @@ export class WsConn {
   }
 }
 
-function checkUpgrade(head: string, key: string): string | null {
+function checkUpgrade(head: string, key: string, json: boolean): string | null {
   const status = head.slice(0, head.indexOf("\r\n"));
   if (!/^HTTP\/1\.1 101\b/.test(status)) return `upgrade refused: ${status}`;
+  if (json && !new RegExp(`\\r\\nsec-websocket-protocol:\\s*${JSON_SUBPROTOCOL}\\b`, "i").test(head)) return "pushgate.v1 was not accepted";
   const accept = new Bun.CryptoHasher("sha1").update(key + GUID).digest("base64");
   const m = /\r\nsec-websocket-accept:\s*(\S+)/i.exec(head);
   return m?.[1] === accept ? null : "bad Sec-WebSocket-Accept";
