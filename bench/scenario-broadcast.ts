@@ -5,7 +5,7 @@ import { procCpuMs, selfCpuMs } from "./proc-stats.ts";
 import { percentiles } from "./stats.ts";
 import type { LoadConfig, PhaseResult } from "./types.ts";
 import type { WsConn } from "./ws-client.ts";
-import { payloadOf, sendFrame } from "./wire.ts";
+import { payloadEnd, payloadStart, sendFrame } from "./wire.ts";
 
 const PIPE = 124; // '|'
 
@@ -28,9 +28,9 @@ export async function runBroadcast(
   let lastNs = 0;
 
   const onText = (c: WsConn, buf: Buffer, frameStart: number, frameEnd: number, now: number) => {
-    const at = payloadOf(c, buf, frameStart, frameEnd);
-    if (at === null) return; // a pushgate.v1 reply to the publisher's own send
-    const [start, end] = at;
+    const start = payloadStart(c, buf, frameStart, frameEnd);
+    if (start < 0) return; // a pushgate.v1 reply to the publisher's own send
+    const end = payloadEnd(c, frameEnd);
     let seq = 0;
     let i = start;
     for (; i < end; i++) {

@@ -7,7 +7,7 @@ import { sendAtRate } from "./rate-sender.ts";
 import { percentiles } from "./stats.ts";
 import type { LoadConfig, PhaseResult } from "./types.ts";
 import type { WsConn } from "./ws-client.ts";
-import { payloadOf, sendFrame } from "./wire.ts";
+import { payloadEnd, payloadStart, sendFrame } from "./wire.ts";
 
 const PIPE = 124; // '|'
 
@@ -38,9 +38,9 @@ export async function runTargeted(
   // Parses `<seq>|<sentNs>|<uid>` from the bytes (no string split per message: the load client's
   // own CPU must stay well below the server's at 20,000 msgs/s).
   const onText = (c: WsConn, buf: Buffer, frameStart: number, frameEnd: number, now: number) => {
-    const at = payloadOf(c, buf, frameStart, frameEnd);
-    if (at === null) return; // a pushgate.v1 reply to this client's own send
-    const [start, end] = at;
+    const start = payloadStart(c, buf, frameStart, frameEnd);
+    if (start < 0) return; // a pushgate.v1 reply to this client's own send
+    const end = payloadEnd(c, frameEnd);
     let i = start;
     let seq = 0;
     for (; i < end && buf[i] !== PIPE; i++) seq = seq * 10 + (buf[i]! - 48);

@@ -18,14 +18,19 @@ export function sendFrame(c: WsConn, target: string, payload: string): string {
 }
 
 /**
- * Where the pushed payload is in a received frame: [start, end) of buf, or null for frames that
- * carry none (pushgate.v1 `reply` and other frames). For pushgate.v1 it is the `data` string of a
- * `push` envelope, which always ends the frame (`…,"data":"<payload>"}`).
+ * Where the pushed payload starts in a received frame buf[start, end), or -1 for frames that
+ * carry none (pushgate.v1 `reply` and other frames); it ends at payloadEnd(). For pushgate.v1 it
+ * is the `data` string of a `push` envelope, which always ends the frame (`…,"data":"<payload>"}`).
+ * Two numbers, no array: this runs once per delivery (millions per broadcast).
  */
-export function payloadOf(c: WsConn, buf: Buffer, start: number, end: number): [number, number] | null {
-  if (!c.json) return [start, end];
-  if (end - start < PUSH_PREFIX.length || PUSH_PREFIX.compare(buf, start, start + PUSH_PREFIX.length) !== 0) return null;
+export function payloadStart(c: WsConn, buf: Buffer, start: number, end: number): number {
+  if (!c.json) return start;
+  if (end - start < PUSH_PREFIX.length || PUSH_PREFIX.compare(buf, start, start + PUSH_PREFIX.length) !== 0) return -1;
   const at = buf.indexOf(DATA_KEY, start);
-  if (at < 0 || at >= end || buf[end - 2] !== Q) return null;
-  return [at + DATA_KEY.length, end - 2];
+  if (at < 0 || at >= end || buf[end - 2] !== Q) return -1;
+  return at + DATA_KEY.length;
+}
+
+export function payloadEnd(c: WsConn, end: number): number {
+  return c.json ? end - 2 : end;
 }
