@@ -1,5 +1,6 @@
-// Embedded history: per-stream arrays bounded by count and TTL, plus a global byte cap that
+// Embedded history: per-stream rings bounded by count and TTL, plus a global byte cap that
 // drops whole least-recently-written streams (their epoch changes, so clients see the loss).
+// A stream exists once observed (types.ts, append): seed-only streams cost nothing.
 import { recoverFrom } from "./recover.ts";
 import type {
   HistoryEntry, HistoryStats, HistoryStore, Payload, RecoveryOutcome, StreamName, StreamPosition,
