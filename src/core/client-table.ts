@@ -58,7 +58,6 @@ export class ClientTable {
     for (const ws of this.slots) if (ws) out.push(ws);
     return out;
   }
-
 }
 
 /** The clientId of a connection (built on demand; it is not stored per connection). */

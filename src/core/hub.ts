@@ -149,8 +149,9 @@ export class Hub extends Registry {
     const server = this.server;
     if (server === null) return 0;
     // Kept in history only when a pushgate.v1 reader (who sees positions) may want it back.
-    const observed = this.jsonConns > 0 && server.subscriberCount(JSON_TOPIC_PREFIX + stream) > 0;
-    const n = this.deliver(stream, payload, exclude, this.history.append(stream, payload, observed));
+    const jsonTopic = this.jsonTopic(stream);
+    const observed = jsonTopic !== null && server.subscriberCount(jsonTopic) > 0;
+    const n = this.deliver(stream, payload, exclude, this.history.append(stream, payload, observed), jsonTopic);
     if (n === 0) this.droppedOffline.inc();
     return n;
   }
@@ -160,12 +161,12 @@ export class Hub extends Registry {
    * unsubscribed for the duration of the (synchronous) publishes and resubscribed after, so
    * exclusion costs O(excluded), not O(subscribers).
    */
-  deliver(stream: string, payload: Payload, exclude: readonly Conn[] | null, at: Placed): number {
+  deliver(
+    stream: string, payload: Payload, exclude: readonly Conn[] | null, at: Placed, jsonTopic = this.jsonTopic(stream),
+  ): number {
     const server = this.server;
     if (server === null) return 0;
     if (this.captures.size > 0) this.capture(stream, payload, at);
-    // Seed-only nodes (the common Workerman migration) pay nothing for the JSON family.
-    const jsonTopic = this.jsonConns > 0 ? JSON_TOPIC_PREFIX + stream : null;
     let removed: Conn[] | null = null;
     if (exclude) {
       for (const ws of exclude) {
@@ -183,6 +184,11 @@ export class Hub extends Registry {
     this.metrics.framesOut.inc(nSeed + nJson);
     if (removed) for (const ws of removed) ws.subscribe(ws.data.json ? jsonTopic! : stream);
     return nSeed + nJson;
+  }
+
+  /** The stream's pushgate.v1 topic, or null on a node without pushgate.v1 sockets (seed-only nodes, the common Workerman migration, pay nothing for the JSON family). */
+  private jsonTopic(stream: string): string | null {
+    return this.jsonConns > 0 ? JSON_TOPIC_PREFIX + stream : null;
   }
 
   /** Starts collecting pushes delivered here for `streams` (a login reading cluster history). */
