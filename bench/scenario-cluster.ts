@@ -9,6 +9,7 @@ import { sendAtRate } from "./rate-sender.ts";
 import { percentiles } from "./stats.ts";
 import type { BurstOptions, RateOptions } from "./types.ts";
 import type { WsConn } from "./ws-client.ts";
+import { MALFORMED, MISROUTED, parseTargeted, parsedTargeted } from "./scenario-targeted.ts";
 
 export interface ClusterLoadConfig {
   host: string;
@@ -49,18 +50,13 @@ class Receipts {
   }
 
   readonly onReceiver = (c: WsConn, buf: Buffer, start: number, end: number, now: number): void => {
-    const parts = buf.toString("latin1", start, end).split("|");
-    const seq = Number(parts[0]);
-    const sentNs = Number(parts[1]);
-    if (parts.length !== 3 || !Number.isInteger(seq) || seq < 0 || seq >= this.total || !Number.isFinite(sentNs)) {
-      this.malformed++;
-      return;
-    }
-    if (parts[2] !== c.uid) { this.misrouted++; return; } // lost to its uid: counted in loss too
+    const seq = parseTargeted(buf, start, end, c.uid, this.total);
+    if (seq === MALFORMED) { this.malformed++; return; }
+    if (seq === MISROUTED) { this.misrouted++; return; } // lost to its uid: counted in loss too
     if (this.seen[seq]) { this.duplicates++; return; }
     this.seen[seq] = 1;
     this.lastNs = now;
-    this.latency[this.delivered++] = (now - sentNs) / 1e6;
+    this.latency[this.delivered++] = (now - parsedTargeted.sentNs) / 1e6;
   };
 
   /** Nothing is addressed to a sender. */
