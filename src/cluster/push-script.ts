@@ -9,7 +9,8 @@
 // delivery count — not PUBLISH's answer, which also counts pattern subscribers (e.g. a monitor).
 //
 // The keys' TTLs are refreshed at most every ttl/2 by Redis's clock (the meta hash's `r` = time
-// of the last refresh), not on every push: 5 commands per push instead of 6. So that no message
+// of the last refresh), not on every push: 5 inner commands per push instead of 6 (6 and 7 with the
+// EVALSHA itself). So that no message
 // can expire before its own TTL, the history key then lives 2 × ttl from a refresh (every message
 // is pushed within ttl/2 of one, so it keeps at least 1.5 × ttl), the meta hash 12 × ttl.
 // Readers drop entries older than ttl themselves (read.ts), so a longer-lived key only holds
