@@ -1,25 +1,43 @@
 // `batch`: { "calls": [ { "method": "...", "params": { ... } }, ... ] } answered in order, each
-// entry { "result": … } or { "error": { code, message } }. A failing call does not stop the rest.
+// entry { "result": … } or { "error": { code, message } }. A failing call does not stop the rest,
+// and the request as a whole is refused only before its first call runs.
 import type { Hub } from "../core/hub.ts";
-import { type Result, err, ok } from "../core/result.ts";
+import { type Err, type Result, err, ok } from "../core/result.ts";
 import { dispatch, isMethod } from "./dispatch.ts";
+import { fault, isUnknownOutcome } from "./guard.ts";
+import { ListBudget } from "./list-budget.ts";
+import { batchTargets, checkTargets } from "./targets.ts";
 
 export async function runBatch(body: Record<string, unknown>, hub: Hub): Promise<Result<unknown[]>> {
   const calls = body.calls;
   if (!Array.isArray(calls)) return err("E_BAD_PARAMS", "calls: must be an array of { method, params }", "calls");
   if (calls.length > hub.config.apiMaxBatch) {
+    hub.metrics.limitsExceeded.incL(["api_max_batch"]);
     return err("E_BATCH_TOO_LARGE", `calls: ${calls.length} calls, over the limit of ${hub.config.apiMaxBatch} (--api-max-batch)`, "calls");
   }
+  const targets = checkTargets(batchTargets(calls), hub.config.apiMaxTargets, "calls");
+  if (!targets.ok) {
+    hub.metrics.limitsExceeded.incL(["api_max_targets"]);
+    return targets;
+  }
+  // From here on every call is answered in its place, whatever happens to the others.
   const out: unknown[] = new Array(calls.length);
+  const lists = new ListBudget(hub.config.apiMaxList);
   for (let i = 0; i < calls.length; i++) {
-    const r = await runOne(calls[i], i, hub);
+    const before = hub.effects;
+    let r: Result<unknown>;
+    try {
+      r = await runOne(calls[i], i, hub, lists);
+    } catch (e) {
+      r = fault(`batch[${i}]`, hub, e, hub.effects !== before || hub.cluster !== null);
+    }
     if (!r.ok) hub.metrics.errors.incL([r.code]);
     out[i] = r.ok ? { result: r.value } : { error: errorBody(r) };
   }
   return ok(out);
 }
 
-function runOne(call: unknown, i: number, hub: Hub): Result<unknown> | Promise<Result<unknown>> {
+function runOne(call: unknown, i: number, hub: Hub, lists: ListBudget): Result<unknown> | Promise<Result<unknown>> {
   if (call === null || typeof call !== "object" || Array.isArray(call)) {
     return err("E_BAD_PARAMS", `calls[${i}]: must be an object { method, params }`, `calls[${i}]`);
   }
@@ -28,9 +46,13 @@ function runOne(call: unknown, i: number, hub: Hub): Result<unknown> | Promise<R
   if (params !== undefined && (params === null || typeof params !== "object" || Array.isArray(params))) {
     return err("E_BAD_PARAMS", `calls[${i}].params: must be a JSON object`, `calls[${i}].params`);
   }
-  return dispatch(method, (params ?? {}) as Record<string, unknown>, hub);
+  return dispatch(method, (params ?? {}) as Record<string, unknown>, hub, lists);
 }
 
-export function errorBody(e: { code: string; message: string; field?: string }) {
-  return e.field === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, field: e.field };
+/** The JSON error object: code, message, the field at fault, and `outcome: "unknown"` after a fault mid-call. */
+export function errorBody(e: Err): Record<string, string> {
+  const body: Record<string, string> = { code: e.code, message: e.message };
+  if (e.field !== undefined) body.field = e.field;
+  if (isUnknownOutcome(e)) body.outcome = "unknown";
+  return body;
 }

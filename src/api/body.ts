@@ -1,4 +1,5 @@
 // Reads a request body up to a byte limit without buffering more than the limit.
+import { exceedsJsonDepth } from "../core/json-depth.ts";
 import { type Result, err, ok } from "../core/result.ts";
 
 export async function readBody(req: Request, limit: number): Promise<Result<string>> {
@@ -24,8 +25,11 @@ function tooLarge(size: number, limit: number) {
   return err("E_BODY_TOO_LARGE", `request body is ${size}+ bytes, over the limit of ${limit} (--api-max-body)`);
 }
 
-/** Parses a JSON object body; an empty body is {}. */
-export function parseJsonObject(text: string): Result<Record<string, unknown>> {
+/** Parses a JSON object body nested at most `maxDepth` deep (checked first); an empty body is {}. */
+export function parseJsonObject(text: string, maxDepth: number): Result<Record<string, unknown>> {
+  if (exceedsJsonDepth(text, maxDepth)) {
+    return err("E_TOO_DEEP", `body nests deeper than ${maxDepth} levels (--max-json-depth)`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -6,6 +6,9 @@ import { ApiAccess } from "./access.ts";
 import { errorBody, runBatch } from "./batch.ts";
 import { parseJsonObject, readBody } from "./body.ts";
 import { dispatch, isMethod } from "./dispatch.ts";
+import { fault, isUnknownOutcome } from "./guard.ts";
+import { ListBudget } from "./list-budget.ts";
+import { checkTargets, targetsOf } from "./targets.ts";
 import { jsonResponse } from "./respond.ts";
 import { httpStatusFor } from "../core/errors.ts";
 
@@ -27,6 +30,7 @@ export class HttpApi {
     try {
       res = await this.dispatch(req, server, name, known);
     } catch (e) {
+      // Only the steps before a method runs can get here (methods are guarded, see answer()).
       this.hub.log.error("api_error", { method: label, error: String(e) });
       res = this.fail({ ok: false, code: "E_INTERNAL", message: "internal error" });
     }
@@ -45,18 +49,37 @@ export class HttpApi {
     const denied = this.access.check(req, server);
     if (denied) return this.fail(denied);
     if (!known) return this.fail({ ok: false, code: "E_UNKNOWN_METHOD", message: `unknown method ${JSON.stringify(name)}` });
-    const text = await readBody(req, this.hub.config.apiMaxBody);
-    if (!text.ok) return this.fail(text);
-    const body = parseJsonObject(text.value);
-    if (!body.ok) return this.fail(body);
-    const result: Result<unknown> = name === "batch"
-      ? await runBatch(body.value, this.hub)
-      : await dispatch(name, body.value, this.hub);
-    return result.ok ? jsonResponse({ result: result.value }) : this.fail(result);
+    const cfg = this.hub.config;
+    const text = await readBody(req, cfg.apiMaxBody);
+    if (!text.ok) return this.refuse(text, "api_max_body");
+    const body = parseJsonObject(text.value, cfg.maxJsonDepth);
+    if (!body.ok) return body.code === "E_TOO_DEEP" ? this.refuse(body, "max_json_depth") : this.fail(body);
+    if (name === "batch") return this.answer(name, await runBatch(body.value, this.hub));
+    const targets = checkTargets(targetsOf(body.value), cfg.apiMaxTargets, "params");
+    if (!targets.ok) return this.refuse(targets, "api_max_targets");
+    return this.answer(name, await dispatch(name, body.value, this.hub, new ListBudget(cfg.apiMaxList)));
   }
 
-  private fail(e: Err): Response {
+  /**
+   * The call has run: from here no answer is a 5xx. A fault in the method itself is already an
+   * E_INTERNAL result (guard.ts): 500 when it had no effect, 202 when its outcome is unknown.
+   */
+  private answer(name: string, result: Result<unknown>): Response {
+    try {
+      if (result.ok) return jsonResponse({ result: result.value });
+      return this.fail(result, isUnknownOutcome(result) ? 202 : httpStatusFor(result.code));
+    } catch (e) {
+      return this.fail(fault(name, this.hub, e, true), 202);
+    }
+  }
+
+  private refuse(e: Err, limit: string): Response {
+    this.hub.metrics.limitsExceeded.incL([limit]);
+    return this.fail(e);
+  }
+
+  private fail(e: Err, status = httpStatusFor(e.code)): Response {
     this.hub.metrics.errors.incL([e.code]);
-    return jsonResponse({ error: errorBody(e) }, httpStatusFor(e.code));
+    return jsonResponse({ error: errorBody(e) }, status);
   }
 }

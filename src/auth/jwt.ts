@@ -83,21 +83,20 @@ async function verifyToken(
   if (parts.length !== 3) return fail("malformed token");
   const [h, p, s] = parts as [string, string, string];
 
+  // Every part must decode before anything else is judged (docs/auth.md, token rules 2–4): a
+  // padded or otherwise non-canonical part is a malformed token, not a bad signature.
   const header = decodeJsonObject(h);
-  if (!header) return fail("malformed token");
+  const payload = decodeJsonObject(p);
+  const signature = decodeBase64Url(s);
+  if (!header || !payload || !signature) return fail("malformed token");
   const headerProblem = checkHeader(header, verifyKey);
   if (headerProblem) return fail(headerProblem);
 
-  const signature = decodeBase64Url(s);
-  if (!signature) return fail("malformed token");
   // A DER-encoded ECDSA signature, or one for another key size, is refused here.
   if (signature.length !== verifyKey.signatureBytes) return fail("bad signature");
   const signed = new TextEncoder().encode(`${h}.${p}`);
   const valid = await crypto.subtle.verify(verifyKey.params, verifyKey.key, signature, signed);
   if (!valid) return fail("bad signature");
-
-  const payload = decodeJsonObject(p);
-  if (!payload) return fail("malformed token");
   return checkClaims(payload, rules, now);
 }
 

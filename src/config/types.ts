@@ -11,6 +11,8 @@ export interface Config {
   allowClientSend: boolean;
   loginTimeoutMs: number;
   maxPayload: number;
+  maxJsonDepth: number;
+  maxRecoverStreams: number;
   backpressureLimit: number;
   idleTimeout: number;
   rateLimit: number;
@@ -23,6 +25,8 @@ export interface Config {
   apiKey: string | null;
   apiMaxBody: number;
   apiMaxBatch: number;
+  apiMaxTargets: number;
+  apiMaxList: number;
   drainTimeoutMs: number;
   logLevel: LogLevel;
   maxBadFrames: number;

@@ -24,6 +24,9 @@ export const ErrorCodes = [
   "E_NO_SUCH_CLIENT",
   "E_SESSION_TOO_LARGE",
   "E_BATCH_TOO_LARGE",
+  "E_TOO_DEEP",
+  "E_TOO_MANY_TARGETS",
+  "E_LIST_TOO_LARGE",
   "E_SHUTTING_DOWN",
   "E_AUTH_FAILED",
   "E_TOKEN_EXPIRED",
@@ -58,6 +61,9 @@ export function httpStatusFor(code: ErrorCode): number {
     case "E_INVALID_GROUP":
     case "E_BATCH_TOO_LARGE":
     case "E_SESSION_TOO_LARGE":
+    case "E_TOO_DEEP":
+    case "E_TOO_MANY_TARGETS":
+    case "E_LIST_TOO_LARGE":
       return 400;
     case "E_UNAUTHORIZED":
     case "E_AUTH_FAILED":

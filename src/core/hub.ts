@@ -93,6 +93,7 @@ export class Hub extends Registry {
   /** A direct push to one connection: no stream, so no history and no recovery. */
   sendToClient(clientId: string, payload: Payload): number {
     const ws = this.clients.get(clientId);
+    this.effects++;
     this.published.client.inc();
     if (!ws) {
       this.droppedOffline.inc();
@@ -126,6 +127,7 @@ export class Hub extends Registry {
     stream: string, payload: Payload, kind: PublishKind, excludeIds: readonly string[] | null, countRemote: boolean,
   ): Promise<Routed> {
     const cluster = this.cluster!;
+    this.effects++;
     let placed;
     try {
       placed = await cluster.push(stream, payload, excludeIds, countRemote);
@@ -145,6 +147,7 @@ export class Hub extends Registry {
 
   /** Records the push in this node's history, then delivers it. */
   private push(stream: string, payload: Payload, kind: PublishKind, exclude: readonly Conn[] | null): number {
+    this.effects++;
     this.published[kind].inc();
     const server = this.server;
     if (server === null) return 0;

@@ -17,6 +17,11 @@ export abstract class Registry {
   loggedIn = 0;
   /** Open pushgate.v1 sockets: with none, a push skips the JSON topic family entirely. */
   jsonConns = 0;
+  /**
+   * Bumped by every change an API call can make (membership, delivery, session, close), so a
+   * call that throws can tell whether it had already taken effect (see api/guard.ts).
+   */
+  effects = 0;
   abstract readonly config: Config;
   abstract readonly metrics: Metrics;
 
@@ -59,6 +64,7 @@ export abstract class Registry {
       return err("E_UID_CONNECTION_LIMIT", `uid already has ${max} connections (--max-connections-per-uid)`);
     }
     if (d.uid !== null) this.unbindUid(ws);
+    this.effects++;
     this.uids.add(uid, ws);
     d.uid = uid;
     ws.subscribe(wireTopic(d.json, uidTopic(uid)));
@@ -77,6 +83,7 @@ export abstract class Registry {
   unbindUid(ws: Conn): void {
     const uid = ws.data.uid;
     if (uid === null) return;
+    this.effects++;
     this.dropFromUid(ws, uid);
     ws.unsubscribe(wireTopic(ws.data.json, uidTopic(uid)));
     this.streamLeft(uidTopic(uid));
@@ -96,6 +103,7 @@ export abstract class Registry {
     if (refused) return refused;
     const d = ws.data;
     if (d.groups?.has(group)) return ok(false);
+    this.effects++;
     (d.groups ??= new Set()).add(group);
     this.groups.add(group, ws);
     ws.subscribe(wireTopic(d.json, groupTopic(group)));
@@ -106,6 +114,7 @@ export abstract class Registry {
   leaveGroup(ws: Conn, group: string): void {
     const d = ws.data;
     if (!d.groups?.delete(group)) return;
+    this.effects++;
     if (d.groups.size === 0) d.groups = null;
     this.dropFromGroup(ws, group);
     ws.unsubscribe(wireTopic(d.json, groupTopic(group)));

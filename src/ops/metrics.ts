@@ -36,6 +36,7 @@ export function createMetrics(src: MetricSources) {
     publishes: r.add(new Counter("pushgate_publishes_total", "Publishes by kind of target (uid, group, all, client).", ["kind"])),
     drops: r.add(new Counter("pushgate_drops_total", "Messages not delivered, by reason.", ["reason"])),
     errors: r.add(new Counter("pushgate_errors_total", "Errors answered to clients or API callers, by code.", ["code"])),
+    limitsExceeded: r.add(new Counter("pushgate_limits_exceeded_total", "Inputs refused for passing a limit, by limit (max_json_depth, api_max_targets, …).", ["limit"])),
     closes: r.add(new Counter("pushgate_closes_total", "Closed WebSocket connections, by close code.", ["code"])),
     upgradesRejected: r.add(new Counter("pushgate_upgrades_rejected_total", "WebSocket upgrades refused, by reason.", ["reason"])),
     apiRequests: r.add(new Counter("pushgate_api_requests_total", "HTTP API calls, by method and status.", ["method", "status"])),

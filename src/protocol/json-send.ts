@@ -10,7 +10,7 @@ function reply(ws: Conn, id: string | number, delivered: number): void {
   ws.send(`{"type":"reply","id":${JSON.stringify(id)},"delivered":${delivered}}`);
 }
 
-function replyError(ws: Conn, id: string | number, code: string, message: string): void {
+export function replyError(ws: Conn, id: string | number, code: string, message: string): void {
   ws.data.hub.metrics.errors.incL([code]);
   ws.send(`{"type":"reply","id":${JSON.stringify(id)},"error":{"code":"${code}","message":${JSON.stringify(message)}}}`);
 }
@@ -48,9 +48,15 @@ export function onClientSend(ws: Conn, f: Frame): void {
 function deliver(ws: Conn, id: string | number, stream: string, payload: Payload, kind: "uid" | "group" | "all"): void {
   const r = ws.data.hub.pushStream(stream, kind, payload, true);
   if (typeof r === "number") return answer(ws, id, kind, stream, r, null);
-  void r.then((routed) => {
-    if (ws.readyState === 1) answer(ws, id, kind, stream, routed.reached, routed.error?.code ?? null);
-  });
+  void r.then(
+    (routed) => {
+      if (ws.readyState === 1) answer(ws, id, kind, stream, routed.reached, routed.error?.code ?? null);
+    },
+    (e) => {
+      ws.data.hub.log.error("ws_frame_error", { type: "send", error: String(e) });
+      if (ws.readyState === 1) replyError(ws, id, "E_INTERNAL", "internal error: the send may or may not have been delivered");
+    },
+  );
 }
 
 function answer(ws: Conn, id: string | number, kind: string, stream: string, n: number, error: string | null): void {

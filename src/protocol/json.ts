@@ -11,16 +11,31 @@ import { type Frame, parseFrame, parseRecover } from "./json-frames.ts";
 import { authenticate, completeLogin } from "./login.ts";
 import { clusterLogin } from "./json-cluster-login.ts";
 import { sendWelcome } from "./json-welcome.ts";
-import { onClientSend } from "./json-send.ts";
+import { onClientSend, replyError } from "./json-send.ts";
+import { clientIdOf } from "../core/client-table.ts";
 
 export function onJsonMessage(ws: Conn, message: string | Buffer): void {
   if (!admit(ws, message)) return;
-  const parsed = parseFrame(message);
+  const d = ws.data;
+  const parsed = parseFrame(message, d.hub.config.maxJsonDepth);
   if (!parsed.ok) {
-    badFrame(ws, parsed.code, parsed.message);
+    if (parsed.code === "E_TOO_DEEP") d.hub.metrics.limitsExceeded.incL(["max_json_depth"]);
+    badFrame(ws, parsed.code, parsed.message, parsed.id);
     return;
   }
   const f = parsed.value;
+  // Every frame with an id gets exactly one answer: a fault inside the server is answered with
+  // E_INTERNAL for that id (the handlers below answer last, so nothing was answered before).
+  const before = d.hub.effects;
+  try {
+    dispatchFrame(ws, f);
+  } catch (e) {
+    d.hub.log.error("ws_frame_error", { clientId: clientIdOf(d), type: f.type.slice(0, 32), error: String(e) });
+    if (ws.readyState === 1) internalError(ws, f, d.hub.effects !== before);
+  }
+}
+
+function dispatchFrame(ws: Conn, f: Frame): void {
   const d = ws.data;
   if (f.type === "ping") {
     ws.send(f.id === undefined ? '{"type":"pong"}' : `{"type":"pong","id":${JSON.stringify(f.id)}}`);
@@ -40,10 +55,22 @@ export function onJsonMessage(ws: Conn, message: string | Buffer): void {
   }
 }
 
+/** A `send` is answered by a `reply` (what its caller awaits); `auth` by a 1011 close; others by an error frame. */
+function internalError(ws: Conn, f: Frame, mayHaveActed: boolean): void {
+  if (f.type === "send" && f.id !== undefined) {
+    replyError(ws, f.id, "E_INTERNAL", mayHaveActed ? "internal error: the send may or may not have been delivered" : "internal error: the send was not delivered");
+  }
+  // A login that failed half-way has no state worth keeping: the client reconnects.
+  else if (f.type === "auth") closeWithError(ws, CloseCode.INTERNAL_ERROR, "E_INTERNAL", "login failed");
+  else sendError(ws, "E_INTERNAL", "internal error", f.id);
+}
+
 function onAuth(ws: Conn, f: Frame): void {
   const d = ws.data;
-  const recover = parseRecover(f.recover);
+  const recover = parseRecover(f.recover, d.hub.config.maxRecoverStreams);
   if (!recover.ok) {
+    // Only the stream-count refusal names the whole field.
+    if (recover.field === "recover") d.hub.metrics.limitsExceeded.incL(["max_recover_streams"]);
     closeWithError(ws, CloseCode.POLICY_VIOLATION, recover.code, recover.message);
     return;
   }

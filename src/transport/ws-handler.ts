@@ -41,6 +41,7 @@ function effectiveCloseCode(hub: Hub, code: number, reason: string): number {
   if (code !== 1006) return code;
   if (reason === "Received too big message") {
     hub.metrics.errors.incL(["E_PAYLOAD_TOO_LARGE"]);
+    hub.metrics.limitsExceeded.incL(["max_payload"]);
     return 1009;
   }
   if (reason === "Received invalid UTF-8") {

@@ -214,6 +214,18 @@ describe("malformed tokens never throw", () => {
     expect(await failure(hs, `${h}`)).toEqual(authFailed("malformed token"));
   });
 
+  test("= padding in any part is a malformed token, judged before the signature (docs/auth.md rule 2)", async () => {
+    // A 2-byte payload base64url-encodes to 3 characters, so a padded form exists: "e30=" for {}.
+    const token = await signHS256(claims(), TEST_SECRET);
+    const [h, p, s] = token.split(".") as [string, string, string];
+    const pad = (x: string) => x + "=".repeat((4 - (x.length % 4)) % 4 || 1);
+    for (const forged of [`${h}.${pad(p)}.${s}`, `${pad(h)}.${p}.${s}`, `${h}.${p}.${pad(s)}`, `${h}.e30=.${s}`]) {
+      for (const v of [hs, rsPem, esPem]) expect(await failure(v, forged)).toEqual(authFailed("malformed token"));
+    }
+    // The same token unpadded still verifies: the refusal is about the encoding alone.
+    expect((await hs.verify(token)).ok).toBe(true);
+  });
+
   test("garbage strings", async () => {
     const samples = [
       "", "abc", "a.b.c", "....", "..", ".", "€.€.€", "%%%.%%%.%%%", "null", "[]", "{}",

@@ -1,12 +1,15 @@
 // Gateway::setSession / updateSession / getSession and closeClient.
+import type { Hub } from "../../core/hub.ts";
 import { type Result, err, ok } from "../../core/result.ts";
 import type { ApiMethod } from "./types.ts";
 import { connOf } from "./membership.ts";
 import { MAX_CLOSE_REASON_BYTES } from "../../protocol/frames.ts";
 
-function checkSize(session: Record<string, unknown>, max: number): Result<Record<string, unknown>> {
+function checkSize(session: Record<string, unknown>, hub: Hub): Result<Record<string, unknown>> {
+  const max = hub.config.maxSessionBytes;
   const bytes = Buffer.byteLength(JSON.stringify(session));
   if (bytes > max) {
+    hub.metrics.limitsExceeded.incL(["max_session_bytes"]);
     return err("E_SESSION_TOO_LARGE", `session: ${bytes} bytes as JSON, over the limit of ${max} (--max-session-bytes)`, "session");
   }
   return ok(session);
@@ -18,8 +21,9 @@ export const setSession: ApiMethod = (p, hub) => {
   if (p.error) return p.error;
   const ws = connOf(hub, id);
   if (!ws.ok) return ws;
-  const sized = checkSize(session, hub.config.maxSessionBytes);
+  const sized = checkSize(session, hub);
   if (!sized.ok) return sized;
+  hub.effects++;
   ws.value.data.session = sized.value;
   return ok(true);
 };
@@ -33,8 +37,9 @@ export const updateSession: ApiMethod = (p, hub) => {
   if (!ws.ok) return ws;
   const merged: Record<string, unknown> = { ...ws.value.data.session, ...patch };
   for (const [k, v] of Object.entries(patch)) if (v === null) delete merged[k];
-  const sized = checkSize(merged, hub.config.maxSessionBytes);
+  const sized = checkSize(merged, hub);
   if (!sized.ok) return sized;
+  hub.effects++;
   ws.value.data.session = merged;
   return ok(true);
 };
@@ -57,6 +62,7 @@ export const closeClient: ApiMethod = (p, hub) => {
   }
   const ws = hub.clients.get(id);
   if (!ws) return ok(false);
+  hub.effects++;
   if (message !== null) hub.sendToClient(id, message);
   ws.close(1000, reason);
   return ok(true);

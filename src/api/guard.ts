@@ -1,0 +1,48 @@
+// Runs one API method so that an exception inside it becomes an answer, never a crash or a
+// blind 500: E_INTERNAL, marked `unknown` when the call may already have taken effect (a caller
+// must not retry it as if nothing happened). See "Errors after a side effect" in docs/http-api.md.
+import type { Hub } from "../core/hub.ts";
+import { type Err, type Result, err } from "../core/result.ts";
+
+/** E_INTERNAL for a call that threw; `unknown` when it may have changed something first. */
+export type CallFault = Err & { unknown?: true };
+
+/** The methods that change state or deliver; the others only read. */
+export const MUTATING: ReadonlySet<string> = new Set([
+  "sendToUid", "sendToClient", "sendToGroup", "sendToAll", "bindUid", "unbindUid", "joinGroup", "leaveGroup",
+  "ungroup", "setSession", "updateSession", "closeClient",
+]);
+
+/**
+ * A synchronous local call: whether it took effect is exact, from hub.effects (nothing else runs
+ * between the snapshot and the throw).
+ */
+export function guarded(name: string, hub: Hub, run: () => Result<unknown>): Result<unknown> {
+  const before = hub.effects;
+  try {
+    return run();
+  } catch (e) {
+    return fault(name, hub, e, hub.effects !== before);
+  }
+}
+
+/** An asynchronous (cluster) call: other requests interleave, so a mutating method that throws is unknown. */
+export async function guardedAsync(name: string, hub: Hub, run: () => Promise<Result<unknown>>): Promise<Result<unknown>> {
+  try {
+    return await run();
+  } catch (e) {
+    return fault(name, hub, e, MUTATING.has(name));
+  }
+}
+
+export function fault(name: string, hub: Hub, e: unknown, mayHaveActed: boolean): CallFault {
+  hub.log.error("api_error", { method: name, error: String(e), outcome: mayHaveActed ? "unknown" : "none" });
+  if (!mayHaveActed) return err("E_INTERNAL", "internal error; the call had no effect");
+  const f: CallFault = err("E_INTERNAL", "internal error after the call began to take effect: its outcome is unknown (do not retry it blindly)");
+  f.unknown = true;
+  return f;
+}
+
+export function isUnknownOutcome(r: Result<unknown>): boolean {
+  return !r.ok && (r as CallFault).unknown === true;
+}

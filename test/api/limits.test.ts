@@ -1,0 +1,169 @@
+// Bounded cost of API input (issue 9): --max-json-depth, --api-max-targets and --api-max-list are
+// checked before the work they bound; a request never answers 5xx after it had a side effect.
+import { afterAll, describe, expect, test } from "bun:test";
+import { TestClient, api, metricValue, metrics, startTestServer } from "../helpers.ts";
+import { expectQuiet, idOf } from "./fixtures.ts";
+
+const nest = (n: number) => "[".repeat(n) + "]".repeat(n);
+const tooDeep = { code: "E_TOO_DEEP", message: "body nests deeper than 32 levels (--max-json-depth)" };
+
+describe("--max-json-depth on API bodies (default 32)", () => {
+  const pg = startTestServer();
+  afterAll(() => pg.shutdown());
+
+  test("a 100,000-deep data answers 400 E_TOO_DEEP and delivers nothing (it was 500 after 1.3 s)", async () => {
+    using a = await TestClient.login(pg, "ad1");
+    const r = await api(pg, "sendToUid", `{"uid":"ad1","data":${nest(100_000)}}`);
+    expect(r).toEqual({ status: 400, body: { error: tooDeep } });
+    await expectQuiet(a);
+    expect(metricValue(await metrics(pg), 'pushgate_limits_exceeded_total{limit="max_json_depth"}')).toBe(1);
+  });
+
+  test("setSession with deep data is refused and the session is unchanged", async () => {
+    using _a = await TestClient.login(pg, "ad2");
+    const clientId = await idOf(pg, "ad2");
+    expect((await api(pg, "setSession", { clientId, session: { v: 1 } })).status).toBe(200);
+    const r = await api(pg, "setSession", `{"clientId":"${clientId}","session":{"v":${nest(50_000)}}}`);
+    expect(r).toEqual({ status: 400, body: { error: tooDeep } });
+    expect((await api(pg, "getSession", { clientId })).body.result).toEqual({ v: 1 });
+  });
+
+  test("a batch with one deep call is refused whole, before its first call runs", async () => {
+    using a = await TestClient.login(pg, "ad3");
+    const r = await api(pg, "batch", `{"calls":[{"method":"sendToUid","params":{"uid":"ad3","data":"first"}},` +
+      `{"method":"sendToUid","params":{"uid":"ad3","data":${nest(100_000)}}}]}`);
+    expect(r).toEqual({ status: 400, body: { error: tooDeep } });
+    await expectQuiet(a);
+  });
+
+  test("32 levels in all are accepted", async () => {
+    using a = await TestClient.login(pg, "ad4");
+    // body 1 + data 31
+    const r = await api(pg, "sendToUid", `{"uid":"ad4","data":${nest(31)}}`);
+    expect(r.body).toEqual({ result: { reached: 1, offline: [] } });
+    expect(await a.next()).toBe(nest(31));
+  });
+});
+
+describe("a fault inside a call: 5xx only when it had no effect", () => {
+  // Raised far past the default, the limit no longer protects JSON.stringify: 200,000 levels
+  // parse, then overflow the stack when the data is stringified — a real fault, before any effect.
+  const pg = startTestServer({ maxJsonDepth: 1_000_000, apiMaxBody: 4 * 1024 * 1024 });
+  afterAll(() => pg.shutdown());
+  const deep = nest(200_000);
+
+  test("a single call that faults before acting answers 500 and delivered nothing", async () => {
+    using a = await TestClient.login(pg, "af1");
+    const r = await api(pg, "sendToUid", `{"uid":"af1","data":${deep}}`);
+    expect(r).toEqual({ status: 500, body: { error: { code: "E_INTERNAL", message: "internal error; the call had no effect" } } });
+    await expectQuiet(a);
+  });
+
+  test("batch: the call that faults gets E_INTERNAL in its place; the others ran once, answer 200", async () => {
+    using a = await TestClient.login(pg, "af2");
+    const r = await api(pg, "batch", `{"calls":[{"method":"sendToUid","params":{"uid":"af2","data":"first"}},` +
+      `{"method":"sendToUid","params":{"uid":"af2","data":${deep}}},{"method":"sendToUid","params":{"uid":"af2","data":"third"}}]}`);
+    expect(r).toEqual({
+      status: 200,
+      body: {
+        result: [
+          { result: { reached: 1, offline: [] } },
+          { error: { code: "E_INTERNAL", message: "internal error; the call had no effect" } },
+          { result: { reached: 1, offline: [] } },
+        ],
+      },
+    });
+    expect(await a.next()).toBe("first");
+    expect(await a.next()).toBe("third");
+    await expectQuiet(a);
+  });
+
+  test("a call that faults after it delivered answers 202 with outcome unknown; its key keeps it from running twice", async () => {
+    using a = await TestClient.login(pg, "af3");
+    // Fault injection into this node's own hub (not the runtime): deliver, then throw.
+    const hub = pg.hub;
+    const real = hub.sendToUid;
+    hub.sendToUid = function (...args: Parameters<typeof real>) {
+      const n = real.apply(this, args);
+      if (args[0] === "af3") throw new Error("injected fault after delivery");
+      return n;
+    };
+    try {
+      const unknown = {
+        status: 202,
+        body: { error: { code: "E_INTERNAL", message: "internal error after the call began to take effect: its outcome is unknown (do not retry it blindly)", outcome: "unknown" } },
+      };
+      expect(await api(pg, "sendToUid", { uid: "af3", data: "once", idempotencyKey: "k-af3" })).toEqual(unknown);
+      expect(await api(pg, "sendToUid", { uid: "af3", data: "once", idempotencyKey: "k-af3" })).toEqual(unknown);
+      expect(await a.next()).toBe("once");
+      await expectQuiet(a);
+      const b = await api(pg, "batch", { calls: [{ method: "sendToUid", params: { uid: "af3", data: "in batch" } }, { method: "isUidOnline", params: { uid: "af3" } }] });
+      expect(b).toEqual({ status: 200, body: { result: [{ error: unknown.body.error }, { result: true }] } });
+      expect(await a.next()).toBe("in batch");
+    } finally {
+      hub.sendToUid = real;
+    }
+  });
+});
+
+describe("--api-max-targets", () => {
+  const pg = startTestServer({ apiMaxTargets: 5 });
+  afterAll(() => pg.shutdown());
+  const uids = (n: number, p = "t") => Array.from({ length: n }, (_, i) => `${p}${i}`);
+
+  test("uids, groups, clientIds and exclude entries over the limit answer 400 before anything runs", async () => {
+    using a = await TestClient.login(pg, "t0");
+    const over = (n: number, field: string) => ({
+      status: 400,
+      body: { error: { code: "E_TOO_MANY_TARGETS", message: `${field}: ${n} uids, groups and clientIds named, over the limit of 5 (--api-max-targets)`, field } },
+    });
+    expect(await api(pg, "sendToUid", { uid: uids(6), data: "x" })).toEqual(over(6, "params"));
+    expect(await api(pg, "sendToGroup", { group: uids(3, "g"), exclude: uids(3, "c"), data: "x" })).toEqual(over(6, "params"));
+    expect(await api(pg, "sendToAll", { exclude: Array(6).fill("ffffffff0000000fffff"), data: "x" })).toEqual(over(6, "params"));
+    const calls = [0, 1, 2].map(() => ({ method: "sendToUid", params: { uid: ["t0", "nobody"], data: "x" } }));
+    expect(await api(pg, "batch", { calls })).toEqual(over(6, "calls"));
+    await expectQuiet(a);
+    expect(metricValue(await metrics(pg), 'pushgate_limits_exceeded_total{limit="api_max_targets"}')).toBe(4);
+  });
+
+  test("exactly the limit runs", async () => {
+    using a = await TestClient.login(pg, "t1");
+    expect((await api(pg, "sendToUid", { uid: ["t1", ...uids(4, "off")], data: "five" })).body.result).toEqual({ reached: 1, offline: uids(4, "off") });
+    expect(await a.next()).toBe("five");
+  });
+});
+
+describe("--api-max-list", () => {
+  const pg = startTestServer({ apiMaxList: 5 });
+  afterAll(() => pg.shutdown());
+
+  test("a list answer over the budget is refused; in a batch the budget is shared and later lists do not run", async () => {
+    const clients = await Promise.all(["l1", "l2", "l3"].map((u) => TestClient.login(pg, u)));
+    try {
+      expect((await api(pg, "getAllUidList")).body.result.sort()).toEqual(["l1", "l2", "l3"]);
+      const r = await api(pg, "batch", {
+        calls: [
+          { method: "getAllUidList" },
+          { method: "getAllUidList" },
+          { method: "getClientIdByUid", params: { uid: "l1" } },
+          { method: "getAllUidCount" },
+        ],
+      });
+      expect(r.status).toBe(200);
+      const [first, second, third, count] = r.body.result;
+      expect(first.result).toHaveLength(3);
+      expect(second.error).toEqual({ code: "E_LIST_TOO_LARGE", message: "getAllUidList: 3 entries would pass the limit of 5 list entries per request (--api-max-list); ask for counts instead, or raise the limit" });
+      expect(third.error).toEqual({ code: "E_LIST_TOO_LARGE", message: "getClientIdByUid: the request's earlier lists used up the limit of 5 list entries per request (--api-max-list); ask for counts instead, or raise the limit" });
+      expect(count).toEqual({ result: 3 });
+      const more = await Promise.all(["l4", "l5", "l6"].map((u) => TestClient.login(pg, u)));
+      clients.push(...more);
+      expect(await api(pg, "getAllUidList")).toEqual({
+        status: 400,
+        body: { error: { code: "E_LIST_TOO_LARGE", message: "getAllUidList: 6 entries would pass the limit of 5 list entries per request (--api-max-list); ask for counts instead, or raise the limit" } },
+      });
+      expect(metricValue(await metrics(pg), 'pushgate_limits_exceeded_total{limit="api_max_list"}')).toBe(3);
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+});
