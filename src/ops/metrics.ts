@@ -1,4 +1,5 @@
 // The server's metrics. Names and labels are part of the operations contract (docs/operations.md).
+import { heapSize } from "bun:jsc";
 import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 
 export interface MetricSources {
@@ -29,6 +30,8 @@ export function createMetrics(src: MetricSources) {
     idempotentHits: r.add(new Counter("pushgate_idempotent_replays_total", "API sends answered from the idempotency cache (not delivered again).")),
     uptime: r.add(new Gauge("pushgate_uptime_seconds", "Seconds since start.", () => (Date.now() - started) / 1000)),
     rss: r.add(new Gauge("pushgate_resident_memory_bytes", "Process resident set size.", () => process.memoryUsage.rss())),
+    // heapSize() is cheap (no heap walk, unlike heapStats()); process.memoryUsage().heapUsed is not the JS heap in Bun.
+    heap: r.add(new Gauge("pushgate_js_heap_bytes", "JavaScript heap in use (live objects and garbage not yet collected).", () => heapSize())),
     opened: r.add(new Counter("pushgate_connections_opened_total", "WebSocket connections accepted.")),
     logins: r.add(new Counter("pushgate_logins_total", "Successful logins.")),
     framesIn: r.add(new Counter("pushgate_frames_in_total", "WebSocket frames received from clients.")),
