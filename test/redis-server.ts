@@ -70,6 +70,16 @@ export class RedisServer {
     await this.kill();
   }
 
+  /** SIGSTOP by PID: Redis hangs with its sockets open (nothing answered, nothing closed). */
+  pause(): void {
+    this.proc?.kill("SIGSTOP");
+  }
+
+  /** SIGCONT: a paused Redis answers again (and runs what was queued meanwhile). */
+  resume(): void {
+    this.proc?.kill("SIGCONT");
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }

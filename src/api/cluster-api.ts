@@ -5,6 +5,7 @@ import { nodeOfClientId } from "../core/client-id.ts";
 import type { Hub } from "../core/hub.ts";
 import { type Err, type Result, ok } from "../core/result.ts";
 import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
+import { MUTATING, unknownOutcome } from "./guard.ts";
 import { METHODS } from "./methods/index.ts";
 import { Params } from "./params.ts";
 
@@ -49,18 +50,23 @@ async function onOwner(name: string, body: Body, hub: Hub, local: () => Result<u
   const r = await hub.cluster!.call(owner, name, body);
   // A node that is gone holds no connection: answer as a single node would for an unknown id.
   if (!r.ok && r.code === "E_NO_SUCH_CLIENT" && GONE_ANSWER.has(name)) return ok(GONE_ANSWER.get(name));
+  // The owner got the call and did not answer in time: it may still run it.
+  if (!r.ok && r.code === "E_CLUSTER_TIMEOUT" && MUTATING.has(name)) return unknownOutcome(r);
   return r;
 }
 
 const GONE_ANSWER = new Map<string, unknown>([["isOnline", false], ["getUidByClientId", null], ["closeClient", false]]);
 
 async function scatterMerge(name: string, body: Body, hub: Hub, local: () => Result<unknown>, merge = MERGE[name]!): Promise<Result<unknown>> {
+  // The local part is synchronous, so whether it changed anything is exact.
+  const before = hub.effects;
   const mine = local();
   if (!mine.ok) return mine;
+  const acted = hub.effects !== before;
   const results = await hub.cluster!.scatter(name, body);
   const values = [mine.value];
   for (const r of results) {
-    if (!r.ok) return r;
+    if (!r.ok) return acted || (r.code === "E_CLUSTER_TIMEOUT" && MUTATING.has(name)) ? unknownOutcome(r) : r;
     values.push(r.value);
   }
   return ok(merge(values));
@@ -115,8 +121,8 @@ async function sendToClients(body: Body, hub: Hub): Promise<Result<unknown>> {
       const v = a.value as { reached: number; offline: string[] };
       reached += v.reached;
       offline.push(...v.offline);
-    } else if (a.code === "E_CLUSTER_UNAVAILABLE") error ??= a;
-    else offline.push(...list);
+    } else if (a.code === "E_NO_SUCH_CLIENT") offline.push(...list); // that node is gone
+    else error ??= a; // unreachable or no answer: unknown, not offline
   }
   return ok(error ? { reached, offline, error: { code: error.code, message: error.message } } : { reached, offline });
 }

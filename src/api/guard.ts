@@ -4,7 +4,7 @@
 import type { Hub } from "../core/hub.ts";
 import { type Err, type Result, err } from "../core/result.ts";
 
-/** E_INTERNAL for a call that threw; `unknown` when it may have changed something first. */
+/** E_INTERNAL for a call that threw (or a cluster error after acting); `unknown` when it may have changed something first. */
 export type CallFault = Err & { unknown?: true };
 
 /** The methods that change state or deliver; the others only read. */
@@ -33,6 +33,16 @@ export async function guardedAsync(name: string, hub: Hub, run: () => Promise<Re
   } catch (e) {
     return fault(name, hub, e, MUTATING.has(name));
   }
+}
+
+/**
+ * A cluster error that must not read as "nothing happened": the call's local part ran, or a node
+ * that did not answer in time may still run it. Keeps its code; answered 202 (see http.ts).
+ */
+export function unknownOutcome(e: Err): CallFault {
+  const u: CallFault = err(e.code, `${e.message}; the call may have taken effect: its outcome is unknown (do not retry it blindly)`, e.field);
+  u.unknown = true;
+  return u;
 }
 
 export function fault(name: string, hub: Hub, e: unknown, mayHaveActed: boolean): CallFault {

@@ -27,6 +27,9 @@ export interface RedisClusterOptions {
 
 const ALL = "all";
 
+/** A Redis command that got no answer within --cluster-timeout (Redis may still run it later). */
+class NoAnswer extends Error {}
+
 export class RedisCluster implements Cluster {
   readonly nodeId: string;
   private readonly cmd: RedisClient;
@@ -38,6 +41,15 @@ export class RedisCluster implements Cluster {
   private heartbeat: Timer | null = null;
   private monitor: Timer | null = null;
   private lastUp = true;
+  /**
+   * When a command last went unanswered past --cluster-timeout (0: Redis answers). A stopped or
+   * blackholed Redis keeps its sockets open, so Bun still says `connected` and would queue every
+   * command, to run all at once if Redis wakes up. Until something answers again nothing more is
+   * sent: operations fail at once and honestly ("not reached", because not sent), and a probe
+   * PING from the monitor tells when Redis is back.
+   */
+  private stalledAt = 0;
+  private probing = false;
   private wasConnected = false;
   private stopped = false;
   deliver: RemoteDelivery = () => 0;
@@ -60,7 +72,13 @@ export class RedisCluster implements Cluster {
     this.sub.onclose = () => this.retryLater(this.sub);
   }
 
+  /** Both connections up and Redis answering. */
   get connected(): boolean {
+    return this.linked && this.stalledAt === 0;
+  }
+
+  /** Both connections up (answering or not). */
+  private get linked(): boolean {
     return this.cmd.connected && this.sub.connected;
   }
 
@@ -73,7 +91,8 @@ export class RedisCluster implements Cluster {
     this.wasConnected = true;
     // Bun reconnects by itself and fires onconnect again, but no event marks the loss: watch it.
     this.monitor = setInterval(() => {
-      const up = this.connected;
+      if (this.stalledAt !== 0) this.probe();
+      const up = this.linked;
       if (up === this.lastUp) return;
       this.lastUp = up;
       if (!up) this.onDisconnect();
@@ -86,7 +105,7 @@ export class RedisCluster implements Cluster {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.monitor) clearInterval(this.monitor);
     this.calls.flush(() => this.unavailable());
-    if (this.cmd.connected) await this.bounded(this.cmd.send("ZREM", [NODES_KEY, this.nodeId])).catch(() => {});
+    if (this.connected) await this.bounded(this.cmd.send("ZREM", [NODES_KEY, this.nodeId])).catch(() => {});
     this.cmd.close();
     this.sub.close();
   }
@@ -99,9 +118,16 @@ export class RedisCluster implements Cluster {
     this.channels.unwatch(stream);
   }
 
-  // "all" is always subscribed (every node holds everyone), so holds skip it.
+  // "all" is always subscribed (every node holds everyone), so holds skip it. The holder always
+  // counts (its release() follows either way); the wait is bounded, so a login never hangs on a
+  // Redis that does not answer.
   hold(streams: readonly string[]): Promise<void> {
-    return this.channels.hold(streams.filter((s) => s !== ALL));
+    const held = this.channels.hold(streams.filter((s) => s !== ALL));
+    // (A slow confirmation on the subscriber connection, e.g. in a login storm, does not mark
+    // Redis as not answering: pushes and calls use the other connection.)
+    if (this.connected) return this.bounded(held, false);
+    held.catch(() => {});
+    return Promise.reject(new Error("redis unavailable"));
   }
 
   release(streams: readonly string[]): void {
@@ -119,16 +145,22 @@ export class RedisCluster implements Cluster {
       r = await this.bounded(this.eval(stream, ts, body, countRemote));
     } catch (e) {
       if (tally) this.tallies.finish(tally.id);
+      // Sent but unanswered: Redis may still run it (and then every node, this one too, delivers
+      // it once). Not delivered here now, and not "offline": the outcome is unknown.
+      if (e instanceof NoAnswer) return { epoch: "", offset: 0, ts, remote: 0, error: this.noAnswer("the push") };
       throw e;
     }
     const [epoch, offset, receivers] = r;
-    let remote = 0;
-    if (tally) {
-      // Every subscribed node reports a count, this one included (see onPush).
-      this.tallies.expect(tally.id, receivers);
-      remote = await tally.result;
+    if (!tally) return { epoch, offset, ts, remote: 0 };
+    // Every subscribed node reports a count, this one included (see onPush).
+    this.tallies.expect(tally.id, receivers);
+    const counted = await tally.result;
+    // A node that received the push but did not report may have delivered it: `remote` is then
+    // a lower bound, and a uid not counted anywhere is unknown, not offline.
+    if (counted.reports < receivers) {
+      return { epoch, offset, ts, remote: counted.sum, error: err("E_CLUSTER_TIMEOUT", `${receivers - counted.reports} of ${receivers} node(s) holding ${stream} did not report delivery within ${this.opts.timeoutMs} ms (--cluster-timeout): reached is a lower bound`) };
     }
-    return { epoch, offset, ts, remote };
+    return { epoch, offset, ts, remote: counted.sum };
   }
 
   read(streams: readonly string[], from: ReadonlyMap<string, StreamPosition> | null): Promise<Map<string, StreamHistory>> {
@@ -143,17 +175,20 @@ export class RedisCluster implements Cluster {
 
   async call(node: string, method: string, params: Record<string, unknown>): Promise<Result<unknown>> {
     if (node === this.nodeId) return this.runLocal(method, params);
-    if (!this.cmd.connected) return this.unavailable();
-    const { id, promise } = this.calls.open(this.opts.timeoutMs, () => err("E_CLUSTER_TIMEOUT", `node ${node} did not answer within ${this.opts.timeoutMs} ms (--cluster-timeout)`));
+    if (!this.connected) return this.unavailable();
+    const { id, promise } = this.calls.open(this.opts.timeoutMs, () => err("E_CLUSTER_TIMEOUT", `node ${node} did not answer within ${this.opts.timeoutMs} ms (--cluster-timeout): the call may still run there`));
     const msg: NodeMessage = { k: "rpc", id, from: this.nodeId, method, params };
-    const receivers = await this.cmd.send("PUBLISH", [nodeChannel(node), JSON.stringify(msg)]).catch(() => -1);
-    if (receivers === -1) this.calls.settle(id, this.unavailable());
-    else if (receivers === 0) this.calls.settle(id, err("E_NO_SUCH_CLIENT", `node ${node} is not in the cluster`));
+    // Not awaited: the call's own timer bounds it even when Redis does not answer the PUBLISH
+    // (then Redis may still deliver it later, so that timer's E_CLUSTER_TIMEOUT is the answer).
+    this.bounded(this.cmd.send("PUBLISH", [nodeChannel(node), JSON.stringify(msg)])).then(
+      (receivers) => { if (receivers === 0) this.calls.settle(id, err("E_NO_SUCH_CLIENT", `node ${node} is not in the cluster`)); },
+      (e) => { if (!(e instanceof NoAnswer)) this.calls.settle(id, this.unavailable()); },
+    );
     return promise;
   }
 
   async scatter(method: string, params: Record<string, unknown>): Promise<Result<unknown>[]> {
-    if (!this.cmd.connected) return [this.unavailable()];
+    if (!this.connected) return [this.unavailable()];
     let nodes: string[];
     try {
       nodes = (await this.liveNodes()).filter((n) => n !== this.nodeId);
@@ -161,12 +196,21 @@ export class RedisCluster implements Cluster {
       return [this.unavailable()];
     }
     const answers = await Promise.all(nodes.map((n) => this.call(n, method, params)));
-    // A node that left or does not answer is missing from the merge, not an error.
-    return answers.filter((a) => a.ok || (a.code !== "E_NO_SUCH_CLIENT" && a.code !== "E_CLUSTER_TIMEOUT"));
+    // A node that left (no subscriber on its channel) is missing from the merge. One that does
+    // not answer holds an unknown part: E_CLUSTER_TIMEOUT, never a merge that says "not there".
+    return answers.filter((a) => a.ok || a.code !== "E_NO_SUCH_CLIENT");
   }
 
   unavailable(): Err {
+    if (this.linked && this.stalledAt !== 0) {
+      return err("E_CLUSTER_UNAVAILABLE", `Redis is not answering (nothing within ${this.opts.timeoutMs} ms, --cluster-timeout): delivered on this node only; other nodes were not reached`);
+    }
     return err("E_CLUSTER_UNAVAILABLE", "Redis is unreachable: delivered on this node only; other nodes were not reached");
+  }
+
+  /** The answer for a command Redis got but did not answer in time. */
+  private noAnswer(what: string): Err {
+    return err("E_CLUSTER_TIMEOUT", `Redis did not answer ${what} within ${this.opts.timeoutMs} ms (--cluster-timeout): it may still run when Redis does, or never`);
   }
 
   /** Nodes that heartbeated within --presence-ttl, by Redis's clock (node clocks may disagree). */
@@ -175,14 +219,54 @@ export class RedisCluster implements Cluster {
   }
 
   private async beat(): Promise<void> {
-    if (!this.cmd.connected) return;
+    if (!this.connected) return;
     // Nodes silent for two TTLs are gone: forgotten (queries already skip them after one).
     await this.bounded(this.cmd.send("EVAL", [BEAT_SCRIPT, "1", NODES_KEY, this.nodeId, String(2 * this.opts.presenceTtlMs)]));
   }
 
-  /** Rejects when Redis stops answering (a stopped or blackholed server keeps `connected`). */
-  private bounded<T>(p: Promise<T>): Promise<T> {
-    return Promise.race([p, Bun.sleep(this.opts.timeoutMs).then((): T => { throw new Error("redis did not answer in time"); })]);
+  /**
+   * Rejects with NoAnswer when Redis stops answering (a stopped or blackholed server keeps
+   * `connected`), and (`marks`) marks Redis as not answering; any answer, even late, clears that.
+   */
+  private bounded<T>(p: Promise<T>, marks = true): Promise<T> {
+    const { promise, resolve, reject } = Promise.withResolvers<T>();
+    const timer = setTimeout(() => {
+      if (marks) this.stalled();
+      reject(new NoAnswer("redis did not answer in time"));
+    }, this.opts.timeoutMs);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        this.answered();
+        resolve(v); // (a no-op after the timeout)
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+    return promise;
+  }
+
+  private stalled(): void {
+    if (this.stalledAt !== 0 || this.stopped || !this.linked) return;
+    this.stalledAt = performance.now();
+    this.opts.log.warn("redis_not_answering", { nodeId: this.nodeId, timeoutMs: this.opts.timeoutMs });
+  }
+
+  private answered(): void {
+    if (this.stalledAt === 0) return;
+    const ms = Math.round(performance.now() - this.stalledAt);
+    this.stalledAt = 0;
+    this.opts.log.info("redis_answering", { nodeId: this.nodeId, afterMs: ms });
+    void this.beat().catch(() => {}); // present again now, not at the next heartbeat
+  }
+
+  /** While Redis does not answer: one PING at a time, to learn when it does again. */
+  private probe(): void {
+    if (this.probing || !this.cmd.connected) return;
+    this.probing = true;
+    this.cmd.send("PING", []).then(() => this.answered(), () => {}).finally(() => { this.probing = false; });
   }
 
   /** Used by the script only when the stream has no epoch yet: unique without randomness per push. */
@@ -256,6 +340,8 @@ export class RedisCluster implements Cluster {
   private onConnect(subscriber: boolean): void {
     if (!this.wasConnected || this.stopped) return;
     if (!subscriber) {
+      // A new connection: what waited on the old one is gone (Bun rejected it).
+      this.stalledAt = 0;
       // Redis may have restarted and lost the script cache; heartbeat at once.
       this.scriptSha = null;
       void this.beat().catch(() => {});
@@ -264,7 +350,7 @@ export class RedisCluster implements Cluster {
     void this.channels.subscribeAll(true).then(
       () => {
         // Up again now, not at the monitor's next tick: a loss right after must still be logged.
-        this.lastUp = this.connected;
+        this.lastUp = this.linked;
         this.opts.log.info("redis_reconnected", { nodeId: this.nodeId, streams: this.channels.size });
       },
       (e) => this.opts.log.error("redis_resubscribe_failed", { error: String(e) }),

@@ -13,6 +13,12 @@ export interface Placed {
 export interface RemotePush extends Placed {
   /** Connections reached on every node, this one included (only when counts were asked for). */
   remote: number;
+  /**
+   * Set when the outcome is not fully known: Redis got the push but did not answer in time
+   * (epoch "", nothing delivered here now; Redis may still run it), or a node that received it
+   * did not report its count (`remote` is a lower bound). Either way not "offline".
+   */
+  error?: Err;
 }
 
 /** A stream's cluster-wide history after a position, for recovery. */
@@ -36,7 +42,8 @@ export interface Cluster {
   release(streams: readonly string[]): void;
   /**
    * Records the push in Redis history and publishes it to the other nodes holding the stream.
-   * With `countRemote`, waits (bounded) for their delivery counts. Rejects when Redis is down.
+   * With `countRemote`, waits (bounded) for their delivery counts. Rejects when Redis is down or
+   * not answering (nothing was sent); resolves with `error` when the outcome is unknown.
    */
   push(stream: string, payload: Payload, excludeIds: readonly string[] | null, countRemote: boolean): Promise<RemotePush>;
   /** Current positions of streams, and history after `from` where given. */

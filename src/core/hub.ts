@@ -140,6 +140,11 @@ export class Hub extends Registry {
     // Delivered on this node by its own subscription (RedisCluster.onPush), in offset order with
     // other nodes' pushes; `remote` counts every node's connections, this one's included.
     const reached = placed.remote;
+    // An unknown outcome (Redis or a node did not answer in time) is reported, never "offline".
+    if (placed.error) {
+      this.metrics.clusterErrors.inc();
+      return { reached, error: placed.error };
+    }
     // Without counts from the other nodes, "offline" is unknown here: not counted.
     if (countRemote && reached === 0) this.droppedOffline.inc();
     return { reached, error: null };

@@ -26,7 +26,7 @@ export function createMetrics(src: MetricSources) {
     historyBytes: r.add(new Gauge("pushgate_history_bytes", "Approximate memory held by history.", () => src.history().bytes)),
     recoveries: r.add(new Counter("pushgate_recoveries_total", "Stream recoveries at login, by outcome (recovered, gap, epoch).", ["outcome"])),
     replayed: r.add(new Counter("pushgate_replayed_messages_total", "Messages replayed from history at recovery.")),
-    clusterErrors: r.add(new Counter("pushgate_cluster_errors_total", "Cluster pushes delivered on this node only because Redis was unreachable.")),
+    clusterErrors: r.add(new Counter("pushgate_cluster_errors_total", "Cluster pushes whose cluster-wide outcome is not fully known: delivered on this node only (Redis unreachable or not answering), or Redis or a node did not answer within --cluster-timeout.")),
     idempotentHits: r.add(new Counter("pushgate_idempotent_replays_total", "API sends answered from the idempotency cache (not delivered again).")),
     uptime: r.add(new Gauge("pushgate_uptime_seconds", "Seconds since start.", () => (Date.now() - started) / 1000)),
     rss: r.add(new Gauge("pushgate_resident_memory_bytes", "Process resident set size.", () => process.memoryUsage.rss())),

@@ -60,7 +60,11 @@ function deliver(ws: Conn, id: string | number, stream: string, payload: Payload
 }
 
 function answer(ws: Conn, id: string | number, kind: string, stream: string, n: number, error: string | null): void {
-  if (error !== null && n === 0) return replyError(ws, id, error, "other nodes could not be reached (Redis unavailable)");
+  if (error !== null && n === 0) {
+    return replyError(ws, id, error, error === "E_CLUSTER_TIMEOUT"
+      ? "Redis or a node did not answer in time: the send may still be delivered (outcome unknown)"
+      : "other nodes could not be reached (Redis unavailable): delivered on this node only");
+  }
   if (n === 0 && kind === "uid") return replyError(ws, id, "E_OFFLINE", `uid ${stream.slice(4)} has no connection`);
   reply(ws, id, n);
 }

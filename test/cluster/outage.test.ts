@@ -61,6 +61,16 @@ describeRedis("cluster: Redis outage and restart", () => {
     expect(performance.now() - q0).toBeLessThan(1000);
     expect(presence.status).toBe(503);
     expect(presence.body.error.code).toBe("E_CLUSTER_UNAVAILABLE");
+    // A change whose local part ran before the cluster step failed is not a 5xx ("nothing
+    // happened"): a2 joined here, the other nodes were not asked — 202, outcome unknown.
+    const join = await A.api("joinGroup", { uid: "a2", group: "outage-g" });
+    expect(join.status).toBe(202);
+    expect(join.body.error).toMatchObject({ code: "E_CLUSTER_UNAVAILABLE", outcome: "unknown" });
+    // One with no local part, whose cluster step sent nothing, is a plain 503: a retry is safe.
+    const noop = await A.api("joinGroup", { uid: "b1", group: "outage-g" });
+    expect(noop.status).toBe(503);
+    expect(noop.body.error.code).toBe("E_CLUSTER_UNAVAILABLE");
+    expect(noop.body.error.outcome).toBeUndefined();
 
     const m = await A.metrics();
     expect(m).toContain("pushgate_redis_connected 0");
