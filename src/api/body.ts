@@ -17,8 +17,8 @@ export async function readBody(req: Request, limit: number): Promise<Result<stri
     if (size > limit) return tooLarge(size, limit);
     chunks.push(chunk);
   }
-  const buf = Buffer.concat(chunks, size);
-  return ok(buf.toString("utf8"));
+  // TextDecoder drops a leading BOM as req.text() does, so both paths read the same text.
+  return ok(new TextDecoder().decode(Buffer.concat(chunks, size)));
 }
 
 function tooLarge(size: number, limit: number) {

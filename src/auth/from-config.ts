@@ -38,6 +38,8 @@ export async function authenticatorFor(config: Config): Promise<Result<Authentic
     issuer: config.jwtIssuer ?? undefined,
     audience: config.jwtAudience ?? undefined,
     leewaySeconds: config.jwtLeeway,
+    // A token past exp is refused as expired before any other claim is judged (docs/auth.md).
+    expLeewaySeconds: 0,
   });
   if (verifier.ok) return ok(jwtAuthenticator(verifier.value));
   const flag = verifier.field === "publicKey" ? "--jwt-public-key (PUSHGATE_JWT_PUBLIC_KEY)"

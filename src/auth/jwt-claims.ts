@@ -10,7 +10,12 @@ export interface ClaimRules {
   readonly issuer?: string;
   readonly audience?: string;
   readonly leewaySeconds: number;
+  /** Leeway for `exp` alone (default leewaySeconds); the server uses 0: a connection expires at exp. */
+  readonly expLeewaySeconds?: number;
 }
+
+/** The Date range in seconds: an exp past it has no millisecond time (exp * 1000 is Infinity). */
+const MAX_NUMERIC_DATE = 8.64e12;
 
 function fail(message: string) {
   return err("E_AUTH_FAILED", message);
@@ -29,7 +34,8 @@ export function checkClaims(payload: Record<string, unknown>, rules: ClaimRules,
   const { exp, nbf, sub, groups } = payload;
   if (exp === undefined) return fail("exp claim missing");
   if (!isNumericDate(exp)) return fail("exp claim must be a number");
-  if (now >= exp + rules.leewaySeconds) return err("E_TOKEN_EXPIRED", "token expired");
+  if (Math.abs(exp) > MAX_NUMERIC_DATE) return fail("exp claim is out of range");
+  if (now >= exp + (rules.expLeewaySeconds ?? rules.leewaySeconds)) return err("E_TOKEN_EXPIRED", "token expired");
   if (nbf !== undefined) {
     if (!isNumericDate(nbf)) return fail("nbf claim must be a number");
     if (nbf > now + rules.leewaySeconds) return fail("token not valid yet (nbf)");

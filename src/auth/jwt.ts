@@ -19,6 +19,8 @@ export interface JwtOptions {
   audience?: string;
   /** Clock skew allowed for exp and nbf. */
   leewaySeconds: number;
+  /** Clock skew for exp alone, when it must differ (the server: 0, a connection expires at exp). */
+  expLeewaySeconds?: number;
 }
 
 export interface JwtClaims {
@@ -122,7 +124,7 @@ export async function createJwtVerifier(opts: JwtOptions): Promise<Result<JwtVer
     : await importSecret(opts.secret ?? "");
   if (!imported.ok) return imported;
   const verifyKey = imported.value;
-  const rules: ClaimRules = { issuer: opts.issuer, audience: opts.audience, leewaySeconds: opts.leewaySeconds };
+  const rules: ClaimRules = { issuer: opts.issuer, audience: opts.audience, leewaySeconds: opts.leewaySeconds, expLeewaySeconds: opts.expLeewaySeconds };
   return ok({
     alg: verifyKey.alg,
     async verify(token: string, nowSeconds: number = Date.now() / 1000): Promise<Result<JwtClaims>> {

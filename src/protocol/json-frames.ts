@@ -61,10 +61,8 @@ export function peekFrameId(text: string): string | number | undefined {
       if (depth === 1 && end === i + 3 && text.startsWith('"id"', i)) {
         let j = end + 1;
         while (isSpace(text.charCodeAt(j))) j++;
-        if (text.charCodeAt(j) === 58 /* : */) {
-          const v = readIdValue(text, j + 1);
-          if (v !== undefined) found = v;
-        }
+        // The last one decides, as in JSON.parse: a later invalid id leaves none.
+        if (text.charCodeAt(j) === 58 /* : */) found = readIdValue(text, j + 1);
       }
       i = end;
     }

@@ -99,6 +99,13 @@ describe("bodies", () => {
     expect(await c.nothingWithin()).toBe(true);
   });
 
+  test("a leading UTF-8 BOM is dropped alike with Content-Length and chunked", async () => {
+    const body = "\ufeff" + JSON.stringify({ uid: "bom-nobody", data: "x" });
+    const want = { status: 200, body: { result: { reached: 0, offline: ["bom-nobody"] } } };
+    expect(await post("sendToUid", body)).toMatchObject(want);
+    expect(await post("sendToUid", streamed(body, 2))).toMatchObject(want);
+  });
+
   test("a streamed body split inside multi-byte characters is decoded whole", async () => {
     using c = await TestClient.login(pg, "utf8");
     const data = "€uro ✓ ünïcødé 🎉".repeat(5);

@@ -226,6 +226,23 @@ describe("malformed tokens never throw", () => {
     expect((await hs.verify(token)).ok).toBe(true);
   });
 
+  test("an exp past the Date range is refused (exp * 1000 would be Infinity)", async () => {
+    for (const exp of [1e308, 8.64e12 + 1, -1e20]) {
+      expect(await failure(hs, await signHS256(claims({ exp }), TEST_SECRET))).toEqual(authFailed("exp claim is out of range"));
+    }
+    expect((await hs.verify(await signHS256(claims({ exp: 8.64e12 }), TEST_SECRET))).ok).toBe(true);
+  });
+
+  test("expLeewaySeconds 0: a token just past exp is expired before any other claim is judged", async () => {
+    const strict = await verifier({ secret: TEST_SECRET, leewaySeconds: 5, expLeewaySeconds: 0 });
+    const now = nowSeconds();
+    const token = await signHS256(claims({ exp: now - 2, sub: "all" }), TEST_SECRET);
+    expect(await failure(strict, token, now)).toEqual(expired);
+    // The shared leeway still lets it pass the exp check (and then fail on sub).
+    const lenient = await verifier({ secret: TEST_SECRET, leewaySeconds: 5 });
+    expect((await failure(lenient, token, now)).message).toStartWith("sub claim:");
+  });
+
   test("garbage strings", async () => {
     const samples = [
       "", "abc", "a.b.c", "....", "..", ".", "€.€.€", "%%%.%%%.%%%", "null", "[]", "{}",

@@ -77,7 +77,9 @@ test("peekFrameId reads the top-level id of an unparsed frame, not a nested one"
   // Not a valid id (too long, wrong type): none.
   expect(peekFrameId(`{"id":"${"x".repeat(65)}","data":${deep}}`)).toBeUndefined();
   expect(peekFrameId(`{"id":true,"data":${deep}}`)).toBeUndefined();
-  // The last one wins, as in JSON.parse.
+  // The last one wins, as in JSON.parse — also when it is not a valid id (then there is none).
   expect(peekFrameId(`{"id":1,"id":2,"data":${deep}}`)).toBe(2);
+  expect(peekFrameId(`{"type":"ping","id":1,"id":${nest(40)}}`)).toBeUndefined();
+  expect(peekFrameId(`{"id":1,"id":"${"x".repeat(65)}","data":${deep}}`)).toBeUndefined();
   expect(peekFrameId(`[{"id":1}]`)).toBeUndefined();
 });
