@@ -5,8 +5,8 @@ import type { Hub } from "../core/hub.ts";
 import { type Err, type Result, err, ok } from "../core/result.ts";
 import { dispatch, isMethod } from "./dispatch.ts";
 import { fault, isUnknownOutcome } from "./guard.ts";
-import { ListBudget } from "./list-budget.ts";
-import { batchTargets, checkTargets } from "./targets.ts";
+import { RequestBudget } from "./request-budget.ts";
+import { batchCounts, checkCounts } from "./targets.ts";
 
 export async function runBatch(body: Record<string, unknown>, hub: Hub): Promise<Result<unknown[]>> {
   const calls = body.calls;
@@ -15,14 +15,12 @@ export async function runBatch(body: Record<string, unknown>, hub: Hub): Promise
     hub.metrics.limitsExceeded.incL(["api_max_batch"]);
     return err("E_BATCH_TOO_LARGE", `calls: ${calls.length} calls, over the limit of ${hub.config.apiMaxBatch} (--api-max-batch)`, "calls");
   }
-  const targets = checkTargets(batchTargets(calls), hub.config.apiMaxTargets, "calls");
-  if (!targets.ok) {
-    hub.metrics.limitsExceeded.incL(["api_max_targets"]);
-    return targets;
-  }
+  const counts = batchCounts(calls, hub);
+  const refused = checkCounts(counts.targets, counts.memberships, hub, "calls");
+  if (!refused.ok) return refused;
   // From here on every call is answered in its place, whatever happens to the others.
   const out: unknown[] = new Array(calls.length);
-  const lists = new ListBudget(hub.config.apiMaxList);
+  const lists = new RequestBudget(hub.config.apiMaxList, hub.config.apiMaxFanout);
   for (let i = 0; i < calls.length; i++) {
     const before = hub.effects;
     let r: Result<unknown>;
@@ -37,7 +35,7 @@ export async function runBatch(body: Record<string, unknown>, hub: Hub): Promise
   return ok(out);
 }
 
-function runOne(call: unknown, i: number, hub: Hub, lists: ListBudget): Result<unknown> | Promise<Result<unknown>> {
+function runOne(call: unknown, i: number, hub: Hub, lists: RequestBudget): Result<unknown> | Promise<Result<unknown>> {
   if (call === null || typeof call !== "object" || Array.isArray(call)) {
     return err("E_BAD_PARAMS", `calls[${i}]: must be an object { method, params }`, `calls[${i}]`);
   }

@@ -5,7 +5,8 @@ import { nodeOfClientId } from "../core/client-id.ts";
 import type { Hub } from "../core/hub.ts";
 import { type Err, type Result, ok } from "../core/result.ts";
 import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
-import { MUTATING, unknownOutcome } from "./guard.ts";
+import { MUTATING, isUnknownOutcome, unknownOutcome } from "./guard.ts";
+import { LIST_METHODS, type RequestBudget } from "./request-budget.ts";
 import { METHODS } from "./methods/index.ts";
 import { Params } from "./params.ts";
 
@@ -23,20 +24,31 @@ const MERGE: Record<string, Merge> = {
   getAllUidList: union, getUidListByGroup: union, getAllGroupIdList: union,
 };
 
-export async function clustered(name: string, body: Body, hub: Hub): Promise<Result<unknown>> {
+/**
+ * `lists`: the request's --api-max-list budget. Each node builds its own part of a list (bounded
+ * by its own population); the merged list is charged here, so a batch stops asking once spent.
+ */
+export async function clustered(name: string, body: Body, hub: Hub, lists: RequestBudget | null): Promise<Result<unknown>> {
   const local = () => METHODS[name]!(new Params(body), hub);
   switch (name) {
     case "sendToUid": case "sendToGroup": case "sendToAll": return routePush(name, body, hub);
     case "sendToClient": return sendToClients(body, hub);
     case "getAllUidCount": {
+      // A count that costs a full uid list from every node is charged as that list.
+      const spent = lists?.refuse("getAllUidList");
+      if (spent) return spent;
       const r = await scatterMerge("getAllUidList", body, hub, () => METHODS.getAllUidList!(new Params(body), hub));
-      return r.ok ? ok((r.value as unknown[]).length) : r;
+      const charged = lists ? lists.chargeList("getAllUidCount", r) : r;
+      return charged.ok ? ok((r as { value: unknown[] }).value.length) : charged;
     }
     case "joinGroup": case "leaveGroup":
       return body.clientId !== undefined ? onOwner(name, body, hub, local) : scatterMerge(name, body, hub, local, sum);
   }
   if (OWNED.has(name)) return onOwner(name, body, hub, local);
-  if (MERGE[name]) return scatterMerge(name, body, hub, local);
+  if (MERGE[name]) {
+    const r = await scatterMerge(name, body, hub, local);
+    return lists && LIST_METHODS.has(name) ? lists.chargeList(name, r) : r;
+  }
   return local();
 }
 
@@ -64,11 +76,15 @@ async function scatterMerge(name: string, body: Body, hub: Hub, local: () => Res
   if (!mine.ok) return mine;
   const acted = hub.effects !== before;
   const results = await hub.cluster!.scatter(name, body);
-  const values = [mine.value];
-  for (const r of results) {
-    if (!r.ok) return acted || (r.code === "E_CLUSTER_TIMEOUT" && MUTATING.has(name)) ? unknownOutcome(r) : r;
-    values.push(r.value);
+  const failed = results.find((r) => !r.ok);
+  if (failed && !failed.ok) {
+    // A change is unknown once any part of it may have run: here, on a node that answered, or on
+    // one that did not answer in time (it may still run it).
+    const mayHaveRun = acted || results.some((r) => r.ok) || failed.code === "E_CLUSTER_TIMEOUT" || isUnknownOutcome(failed);
+    return MUTATING.has(name) && mayHaveRun ? unknownOutcome(failed) : failed;
   }
+  const values = [mine.value];
+  for (const r of results) if (r.ok) values.push(r.value);
   return ok(merge(values));
 }
 

@@ -4,41 +4,39 @@ import type { Hub } from "../core/hub.ts";
 import { type Result, err } from "../core/result.ts";
 import { clustered } from "./cluster-api.ts";
 import { guarded, guardedAsync, isUnknownOutcome } from "./guard.ts";
-import type { ListBudget } from "./list-budget.ts";
+import { type RequestBudget, SEND_METHODS } from "./request-budget.ts";
 import { METHODS } from "./methods/index.ts";
 import { Params } from "./params.ts";
 
-const SENDS = new Set(["sendToUid", "sendToClient", "sendToGroup", "sendToAll"]);
 const MAX_KEY_LENGTH = 256;
 
 export function isMethod(name: string): boolean {
   return Object.hasOwn(METHODS, name);
 }
 
-/** `lists` is the request's list budget (one per HTTP request, shared by a batch's calls). */
-export function dispatch(name: string, body: Record<string, unknown>, hub: Hub, lists: ListBudget): Result<unknown> | Promise<Result<unknown>> {
-  const refused = lists.refuse(name);
-  if (refused) return overList(hub, refused);
-  if (SENDS.has(name) && body.idempotencyKey !== undefined) return idempotent(name, body, hub);
-  const r = run(name, body, hub);
-  return r instanceof Promise ? r.then((v) => charge(lists, name, v, hub)) : charge(lists, name, r, hub);
+/** `budget` is the request's (one per HTTP request, shared by a batch's calls: request-budget.ts). */
+export function dispatch(name: string, body: Record<string, unknown>, hub: Hub, budget: RequestBudget): Result<unknown> | Promise<Result<unknown>> {
+  const refused = budget.refuse(name);
+  if (refused) return overBudget(hub, refused);
+  const r = SEND_METHODS.has(name) && body.idempotencyKey !== undefined ? idempotent(name, body, hub) : run(name, body, hub, budget);
+  return r instanceof Promise ? r.then((v) => settled(hub, budget, v)) : settled(hub, budget, r);
 }
 
-function charge(lists: ListBudget, name: string, r: Result<unknown>, hub: Hub): Result<unknown> {
-  const charged = lists.charge(name, r);
-  return charged === r ? r : overList(hub, charged);
+function settled(hub: Hub, budget: RequestBudget, r: Result<unknown>): Result<unknown> {
+  budget.reached(r);
+  return !r.ok && r.code === "E_LIST_TOO_LARGE" ? overBudget(hub, r) : r;
 }
 
-function overList(hub: Hub, r: Result<unknown>): Result<unknown> {
-  hub.metrics.limitsExceeded.incL(["api_max_list"]);
+function overBudget(hub: Hub, r: Result<unknown>): Result<unknown> {
+  if (!r.ok) hub.metrics.limitsExceeded.incL([r.code === "E_LIST_TOO_LARGE" ? "api_max_list" : "api_max_fanout"]);
   return r;
 }
 
 /** A method that throws answers E_INTERNAL (guard.ts): a batch goes on, a request never crashes. */
-function run(name: string, body: Record<string, unknown>, hub: Hub): Result<unknown> | Promise<Result<unknown>> {
+function run(name: string, body: Record<string, unknown>, hub: Hub, lists: RequestBudget | null): Result<unknown> | Promise<Result<unknown>> {
   return hub.cluster
-    ? guardedAsync(name, hub, () => clustered(name, body, hub))
-    : guarded(name, hub, () => METHODS[name]!(new Params(body), hub));
+    ? guardedAsync(name, hub, () => clustered(name, body, hub, lists))
+    : guarded(name, hub, () => METHODS[name]!(new Params(body, lists, name), hub));
 }
 
 /** Same key within the window → the first answer, not a second delivery. Per node, in memory. */
@@ -54,13 +52,14 @@ async function idempotent(name: string, body: Record<string, unknown>, hub: Hub)
     return "pending" in seen ? seen.pending : seen.result as Result<unknown>;
   }
   // A retry arriving while the first call still runs (a cluster send awaits Redis) joins it.
-  const pending = Promise.resolve(run(name, body, hub));
+  const pending = Promise.resolve(run(name, body, hub, null));
   inflight.set(key, { method: name, pending });
   try {
     const r = await pending;
-    // A partial answer (Redis unreachable) is not remembered: a retry must reach the others.
-    // An unknown outcome is: the call may have delivered, so a retry must not deliver again.
-    if ((r.ok && (r.value as { error?: unknown }).error === undefined) || isUnknownOutcome(r)) hub.idempotency.set(key, name, r);
+    // A partial answer with nothing sent to the others (Redis unreachable) is not remembered: a
+    // retry must reach them. An unknown outcome is (a 202, or a push Redis or a node did not
+    // confirm in time): it may have been delivered, so a retry must not deliver again.
+    if (isSettled(r)) hub.idempotency.set(key, name, r);
     return r;
   } finally {
     inflight.delete(key);
@@ -68,3 +67,9 @@ async function idempotent(name: string, body: Record<string, unknown>, hub: Hub)
 }
 
 const inflight = new Map<string, { method: string; pending: Promise<Result<unknown>> }>();
+
+function isSettled(r: Result<unknown>): boolean {
+  if (!r.ok) return isUnknownOutcome(r);
+  const code = (r.value as { error?: { code?: string } }).error?.code;
+  return code === undefined || code === "E_CLUSTER_TIMEOUT";
+}

@@ -7,8 +7,8 @@ import { errorBody, runBatch } from "./batch.ts";
 import { parseJsonObject, readBody } from "./body.ts";
 import { dispatch, isMethod } from "./dispatch.ts";
 import { fault, isUnknownOutcome } from "./guard.ts";
-import { ListBudget } from "./list-budget.ts";
-import { checkTargets, targetsOf } from "./targets.ts";
+import { RequestBudget } from "./request-budget.ts";
+import { checkCounts, membershipsOf, targetsOf } from "./targets.ts";
 import { jsonResponse } from "./respond.ts";
 import { httpStatusFor } from "../core/errors.ts";
 
@@ -55,9 +55,9 @@ export class HttpApi {
     const body = parseJsonObject(text.value, cfg.maxJsonDepth);
     if (!body.ok) return body.code === "E_TOO_DEEP" ? this.refuse(body, "max_json_depth") : this.fail(body);
     if (name === "batch") return this.answer(name, await runBatch(body.value, this.hub));
-    const targets = checkTargets(targetsOf(body.value), cfg.apiMaxTargets, "params");
-    if (!targets.ok) return this.refuse(targets, "api_max_targets");
-    return this.answer(name, await dispatch(name, body.value, this.hub, new ListBudget(cfg.apiMaxList)));
+    const refused = checkCounts(targetsOf(body.value), membershipsOf(name, body.value, this.hub), this.hub, "params");
+    if (!refused.ok) return this.fail(refused);
+    return this.answer(name, await dispatch(name, body.value, this.hub, new RequestBudget(cfg.apiMaxList, cfg.apiMaxFanout)));
   }
 
   /**

@@ -5,12 +5,19 @@ import { type Err, err } from "../core/result.ts";
 import { validateGroup, validateUid } from "../protocol/names.ts";
 import type { Payload } from "../history/types.ts";
 import type { Conn } from "../transport/conn-data.ts";
+import type { RequestBudget } from "./request-budget.ts";
 
 const MAX_CLIENT_ID = 64;
 
 export class Params {
   error: Err | null = null;
-  constructor(readonly body: Record<string, unknown>) {}
+  /** `lists`: the request's list budget (none for a call from another node: its caller keeps it). */
+  constructor(readonly body: Record<string, unknown>, private readonly lists: RequestBudget | null = null, private readonly method = "") {}
+
+  /** Null when a list of `n` entries may be built for this request (and charges it), else the refusal. */
+  listOf(n: number): Err | null {
+    return this.lists === null ? null : this.lists.take(this.method, n);
+  }
 
   has(field: string): boolean {
     return this.body[field] !== undefined;
@@ -20,19 +27,24 @@ export class Params {
     this.error ??= err(code, `${field}: ${message}`, field);
   }
 
-  /** A string or a non-empty array of strings, each checked by `check`. */
+  /**
+   * A string or a non-empty array of strings, each checked by `check`. A name listed twice is
+   * one target: it is pushed to once (a repeat would only multiply the fan-out).
+   */
   private list(field: string, check: (v: unknown, f: string) => string | null): string[] {
     const v = this.body[field];
     if (v === undefined) { this.fail(field, "is required"); return []; }
-    const items = Array.isArray(v) ? v : [v];
-    if (items.length === 0) this.fail(field, "must not be an empty array");
-    const out: string[] = [];
-    items.forEach((item, i) => {
-      const name = Array.isArray(v) ? `${field}[${i}]` : field;
-      const ok = check(item, name);
-      if (ok !== null) out.push(ok);
+    if (!Array.isArray(v)) {
+      const ok = check(v, field);
+      return ok === null ? [] : [ok];
+    }
+    if (v.length === 0) this.fail(field, "must not be an empty array");
+    const out = new Set<string>();
+    v.forEach((item, i) => {
+      const ok = check(item, `${field}[${i}]`);
+      if (ok !== null) out.add(ok);
     });
-    return out;
+    return [...out];
   }
 
   private checkUid = (v: unknown, f: string): string | null => {

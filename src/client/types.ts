@@ -68,7 +68,7 @@ export interface PushFrame {
 export interface RecoveryStream extends StreamState {
   recovered: boolean;
   replayed: number;
-  reason?: "gap" | "epoch" | (string & {});
+  reason?: "gap" | "epoch" | "limit" | (string & {});
 }
 
 export interface RecoveryFrame {
@@ -130,7 +130,7 @@ export interface DisconnectInfo {
 
 export interface GapInfo {
   stream: string;
-  /** "gap" (history trimmed) or "epoch" (history lost, or a position ahead of the stream). */
+  /** "gap" (history trimmed), "epoch" (history lost, or a position ahead of the stream) or "limit" (more to replay than the server's --max-recover-messages). */
   reason: string;
 }
 

@@ -1,6 +1,7 @@
 // Connects a node to Redis and wires the cluster into its hub: remote pushes are delivered
 // here, remote API calls run here, Redis state is a metric.
 import { METHODS } from "../api/methods/index.ts";
+import { guarded } from "../api/guard.ts";
 import { Params } from "../api/params.ts";
 import type { Config } from "../config/types.ts";
 import type { Hub } from "../core/hub.ts";
@@ -30,9 +31,11 @@ export function attachCluster(hub: Hub, cluster: RedisCluster): void {
   // A push from another node: counted there (publishes, offline); here only frames out.
   cluster.deliver = (stream, payload, at, excludeIds) =>
     hub.deliver(stream, payload, excludeIds ? hub.localConns(excludeIds) : null, at);
+  // Guarded like a local call: a fault is answered (E_INTERNAL, flagged when it may have acted),
+  // not left for the caller to time out on.
   cluster.runLocal = async (method, params) => {
     const fn = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
-    return fn ? fn(new Params(params), hub) : err("E_UNKNOWN_METHOD", `unknown method ${method}`);
+    return fn ? guarded(method, hub, () => fn(new Params(params), hub)) : err("E_UNKNOWN_METHOD", `unknown method ${method}`);
   };
 }
 

@@ -19,7 +19,7 @@ export interface PushBody {
 export type NodeMessage =
   | { k: "rpc"; id: number; from: string; method: string; params: Record<string, unknown> }
   | { k: "ret"; id: number; ok: true; value: unknown }
-  | { k: "ret"; id: number; ok: false; code: string; message: string }
+  | { k: "ret"; id: number; ok: false; code: string; message: string; u?: 1 } // u: the call may have acted (api/guard.ts)
   | { k: "cnt"; q: number; n: number };
 
 export function pushBody(origin: string, stream: string, ts: number, p: Payload, x: readonly string[] | null, q: number | null): string {

@@ -165,12 +165,13 @@ export class RedisCluster implements Cluster {
 
   read(streams: readonly string[], from: ReadonlyMap<string, StreamPosition> | null): Promise<Map<string, StreamHistory>> {
     if (!this.connected) return Promise.reject(new Error("redis unavailable"));
-    return this.bounded(readStreams(this.cmd, streams, from, this.opts.historyTtlMs).then(async (h) => {
+    return this.bounded(readStreams(this.cmd, streams, from, this.opts.historyTtlMs)).then(async (h) => {
       // A push placed before the read may still be in flight on the subscriber connection: wait
       // for it (PONG queues behind it) so it is captured now, not delivered live after the replay.
-      await this.sub.ping();
+      // A slow subscriber connection (a push backlog) does not mark Redis as not answering.
+      await this.bounded(this.sub.ping(), false);
       return h;
-    }));
+    });
   }
 
   async call(node: string, method: string, params: Record<string, unknown>): Promise<Result<unknown>> {
@@ -327,12 +328,18 @@ export class RedisCluster implements Cluster {
       return;
     }
     if (m.k === "ret") {
-      this.calls.settle(m.id, m.ok ? ok(m.value) : err(m.code as Err["code"], String(m.message)));
+      if (m.ok) this.calls.settle(m.id, ok(m.value));
+      else {
+        const e = err(m.code as Err["code"], String(m.message));
+        this.calls.settle(m.id, m.u === 1 ? Object.assign(e, { unknown: true as const }) : e);
+      }
       return;
     }
     if (m.k !== "rpc" || typeof m.method !== "string" || typeof m.from !== "string" || m.params === null || typeof m.params !== "object") return;
     void this.runLocal(m.method, m.params).then((r) => {
-      const reply: NodeMessage = r.ok ? { k: "ret", id: m.id, ok: true, value: r.value } : { k: "ret", id: m.id, ok: false, code: r.code, message: r.message };
+      const reply: NodeMessage = r.ok ? { k: "ret", id: m.id, ok: true, value: r.value }
+        : (r as { unknown?: true }).unknown ? { k: "ret", id: m.id, ok: false, code: r.code, message: r.message, u: 1 }
+        : { k: "ret", id: m.id, ok: false, code: r.code, message: r.message };
       return this.cmd.send("PUBLISH", [nodeChannel(m.from), JSON.stringify(reply)]);
     }).catch(() => {});
   }
@@ -342,6 +349,7 @@ export class RedisCluster implements Cluster {
     if (!subscriber) {
       // A new connection: what waited on the old one is gone (Bun rejected it).
       this.stalledAt = 0;
+      this.probing = false;
       // Redis may have restarted and lost the script cache; heartbeat at once.
       this.scriptSha = null;
       void this.beat().catch(() => {});

@@ -13,10 +13,12 @@ export interface Config {
   maxPayload: number;
   maxJsonDepth: number;
   maxRecoverStreams: number;
+  maxRecoverMessages: number;
   backpressureLimit: number;
   idleTimeout: number;
   rateLimit: number;
   rateBurst: number;
+  rateFrameBytes: number;
   rateLimitCloseAfter: number;
   maxConnections: number;
   maxConnectionsPerUid: number;
@@ -27,6 +29,8 @@ export interface Config {
   apiMaxBatch: number;
   apiMaxTargets: number;
   apiMaxList: number;
+  apiMaxFanout: number;
+  apiMaxMemberships: number;
   drainTimeoutMs: number;
   logLevel: LogLevel;
   maxBadFrames: number;

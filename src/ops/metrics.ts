@@ -24,7 +24,7 @@ export function createMetrics(src: MetricSources) {
     historyStreams: r.add(new Gauge("pushgate_history_streams", "Streams with history in memory.", () => src.history().streams)),
     historyEntries: r.add(new Gauge("pushgate_history_messages", "Messages held in history.", () => src.history().entries)),
     historyBytes: r.add(new Gauge("pushgate_history_bytes", "Approximate memory held by history.", () => src.history().bytes)),
-    recoveries: r.add(new Counter("pushgate_recoveries_total", "Stream recoveries at login, by outcome (recovered, gap, epoch).", ["outcome"])),
+    recoveries: r.add(new Counter("pushgate_recoveries_total", "Stream recoveries at login, by outcome (recovered, gap, epoch, limit).", ["outcome"])),
     replayed: r.add(new Counter("pushgate_replayed_messages_total", "Messages replayed from history at recovery.")),
     clusterErrors: r.add(new Counter("pushgate_cluster_errors_total", "Cluster pushes whose cluster-wide outcome is not fully known: delivered on this node only (Redis unreachable or not answering), or Redis or a node did not answer within --cluster-timeout.")),
     idempotentHits: r.add(new Counter("pushgate_idempotent_replays_total", "API sends answered from the idempotency cache (not delivered again).")),

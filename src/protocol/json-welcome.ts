@@ -29,19 +29,26 @@ export function sendWelcome(ws: Conn, recover: Map<string, StreamPosition> | nul
 
   const results = [];
   let complete = true;
+  // One login replays at most --max-recover-messages in all (this step is synchronous): a stream
+  // that would pass it replays nothing and is reported not recovered, reason "limit".
+  let budget = hub.config.maxRecoverMessages;
   for (const stream of streams) {
     const from = recover.get(stream);
     if (!from) continue;
     const outcome = source.since(stream, from);
-    for (const e of outcome.entries) ws.send(pushEnvelope(stream, outcome.position.epoch, e.offset, e.ts, e));
-    hub.metrics.replayed.inc(outcome.entries.length);
-    const label = outcome.recovered ? "recovered" : outcome.reason;
-    hub.metrics.recoveries.incL([label]);
-    if (!outcome.recovered) complete = false;
+    const over = outcome.entries.length > budget;
+    const entries = over ? [] : outcome.entries;
+    budget -= entries.length;
+    for (const e of entries) ws.send(pushEnvelope(stream, outcome.position.epoch, e.offset, e.ts, e));
+    hub.metrics.replayed.inc(entries.length);
+    const reason = over ? "limit" : outcome.recovered ? null : outcome.reason;
+    hub.metrics.recoveries.incL([reason ?? "recovered"]);
+    if (over) hub.metrics.limitsExceeded.incL(["max_recover_messages"]);
+    if (reason !== null) complete = false;
     results.push({
-      stream, recovered: outcome.recovered, replayed: outcome.entries.length,
+      stream, recovered: reason === null, replayed: entries.length,
       epoch: outcome.position.epoch, offset: outcome.position.offset,
-      ...(outcome.recovered ? {} : { reason: outcome.reason }),
+      ...(reason === null ? {} : { reason }),
     });
   }
   ws.send(JSON.stringify({ type: "recovery", complete, streams: results }));

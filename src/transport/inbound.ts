@@ -2,7 +2,7 @@
 import { CloseCode } from "../core/errors.ts";
 import { closeWithError, sendError } from "../protocol/frames.ts";
 import type { Conn } from "./conn-data.ts";
-import { takeToken } from "./rate-limit.ts";
+import { frameCost, takeToken } from "./rate-limit.ts";
 
 /** True when the protocol should handle `message` (a string); otherwise it was dealt with. */
 export function admit(ws: Conn, message: string | Buffer): message is string {
@@ -15,7 +15,7 @@ export function admit(ws: Conn, message: string | Buffer): message is string {
     return false;
   }
   if (cfg.rateLimit > 0) {
-    if (!takeToken(d, cfg.rateLimit, cfg.rateBurst, performance.now())) {
+    if (!takeToken(d, cfg.rateLimit, cfg.rateBurst, performance.now(), frameCost(message.length, cfg.rateFrameBytes, cfg.rateBurst))) {
       onRateLimited(ws);
       return false;
     }

@@ -118,12 +118,20 @@ describe("--api-max-targets", () => {
       body: { error: { code: "E_TOO_MANY_TARGETS", message: `${field}: ${n} uids, groups and clientIds named, over the limit of 5 (--api-max-targets)`, field } },
     });
     expect(await api(pg, "sendToUid", { uid: uids(6), data: "x" })).toEqual(over(6, "params"));
-    expect(await api(pg, "sendToGroup", { group: uids(3, "g"), exclude: uids(3, "c"), data: "x" })).toEqual(over(6, "params"));
+    // An exclude entry counts once per group it applies to: 2 groups + 2 × 2.
+    expect(await api(pg, "sendToGroup", { group: uids(2, "g"), exclude: uids(2, "c"), data: "x" })).toEqual(over(6, "params"));
     expect(await api(pg, "sendToAll", { exclude: Array(6).fill("ffffffff0000000fffff"), data: "x" })).toEqual(over(6, "params"));
     const calls = [0, 1, 2].map(() => ({ method: "sendToUid", params: { uid: ["t0", "nobody"], data: "x" } }));
     expect(await api(pg, "batch", { calls })).toEqual(over(6, "calls"));
     await expectQuiet(a);
     expect(metricValue(await metrics(pg), 'pushgate_limits_exceeded_total{limit="api_max_targets"}')).toBe(4);
+  });
+
+  test("a name listed twice is one target, pushed to once", async () => {
+    using a = await TestClient.login(pg, "twice");
+    expect((await api(pg, "sendToUid", { uid: ["twice", "twice", "twice"], data: "once" })).body.result).toEqual({ reached: 1, offline: [] });
+    expect(await a.next()).toBe("once");
+    await expectQuiet(a);
   });
 
   test("exactly the limit runs", async () => {
@@ -137,23 +145,27 @@ describe("--api-max-list", () => {
   const pg = startTestServer({ apiMaxList: 5 });
   afterAll(() => pg.shutdown());
 
-  test("a list answer over the budget is refused; in a batch the budget is shared and later lists do not run", async () => {
+  test("a list that does not fit the request's budget is refused before it is built; a batch shares one budget", async () => {
     const clients = await Promise.all(["l1", "l2", "l3"].map((u) => TestClient.login(pg, u)));
     try {
+      await api(pg, "joinGroup", { uid: "l1", group: "lg" });
+      await api(pg, "joinGroup", { uid: "l2", group: "lg" });
       expect((await api(pg, "getAllUidList")).body.result.sort()).toEqual(["l1", "l2", "l3"]);
       const r = await api(pg, "batch", {
         calls: [
-          { method: "getAllUidList" },
-          { method: "getAllUidList" },
-          { method: "getClientIdByUid", params: { uid: "l1" } },
-          { method: "getAllUidCount" },
+          { method: "getAllUidList" }, // 3 of 5
+          { method: "getAllUidList" }, // 3 more would pass 5: refused, not charged
+          { method: "getUidListByGroup", params: { group: "lg" } }, // 2 members: fits exactly
+          { method: "getClientIdByUid", params: { uid: "l1" } }, // 1 more: refused
+          { method: "getAllUidCount" }, // counts are not lists
         ],
       });
       expect(r.status).toBe(200);
-      const [first, second, third, count] = r.body.result;
+      const [first, second, third, fourth, count] = r.body.result;
       expect(first.result).toHaveLength(3);
       expect(second.error).toEqual({ code: "E_LIST_TOO_LARGE", message: "getAllUidList: 3 entries would pass the limit of 5 list entries per request (--api-max-list); ask for counts instead, or raise the limit" });
-      expect(third.error).toEqual({ code: "E_LIST_TOO_LARGE", message: "getClientIdByUid: the request's earlier lists used up the limit of 5 list entries per request (--api-max-list); ask for counts instead, or raise the limit" });
+      expect(third.result.sort()).toEqual(["l1", "l2"]);
+      expect(fourth.error).toEqual({ code: "E_LIST_TOO_LARGE", message: "getClientIdByUid: 1 entries would pass the limit of 5 list entries per request (--api-max-list); ask for counts instead, or raise the limit" });
       expect(count).toEqual({ result: 3 });
       const more = await Promise.all(["l4", "l5", "l6"].map((u) => TestClient.login(pg, u)));
       clients.push(...more);
@@ -162,6 +174,72 @@ describe("--api-max-list", () => {
         body: { error: { code: "E_LIST_TOO_LARGE", message: "getAllUidList: 6 entries would pass the limit of 5 list entries per request (--api-max-list); ask for counts instead, or raise the limit" } },
       });
       expect(metricValue(await metrics(pg), 'pushgate_limits_exceeded_total{limit="api_max_list"}')).toBe(3);
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+});
+
+describe("--api-max-memberships", () => {
+  const pg = startTestServer({ apiMaxMemberships: 4, maxConnectionsPerUid: 10 });
+  afterAll(() => pg.shutdown());
+
+  test("joinGroup by uid counts the uid's connections, ungroup the group's members; checked before anything runs", async () => {
+    const three = await Promise.all([1, 2, 3].map(() => TestClient.login(pg, "m3")));
+    const two = await Promise.all([1, 2].map(() => TestClient.login(pg, "m2")));
+    try {
+      const over = (n: number, field: string) => ({
+        status: 400,
+        body: { error: { code: "E_TOO_MANY_TARGETS", message: `${field}: would change ${n} group memberships, over the limit of 4 (--api-max-memberships)`, field } },
+      });
+      expect((await api(pg, "joinGroup", { uid: "m3", group: "mg" })).body).toEqual({ result: 3 });
+      const calls = [{ method: "joinGroup", params: { uid: "m2", group: "mg" } }, { method: "ungroup", params: { group: "mg" } }];
+      expect(await api(pg, "batch", { calls })).toEqual(over(5, "calls")); // 2 + the 3 members now
+      expect((await api(pg, "getClientCountByGroup", { group: "mg" })).body.result).toBe(3);
+      expect((await api(pg, "joinGroup", { uid: "m2", group: "mg" })).body).toEqual({ result: 2 });
+      expect(await api(pg, "ungroup", { group: "mg" })).toEqual(over(5, "params"));
+      expect(metricValue(await metrics(pg), 'pushgate_limits_exceeded_total{limit="api_max_memberships"}')).toBe(2);
+      expect((await api(pg, "leaveGroup", { uid: "m2", group: "mg" })).body).toEqual({ result: 2 });
+      expect((await api(pg, "ungroup", { group: "mg" })).body).toEqual({ result: 3 });
+    } finally {
+      for (const c of [...three, ...two]) c.close();
+    }
+  });
+});
+
+describe("--api-max-fanout", () => {
+  const pg = startTestServer({ apiMaxFanout: 3 });
+  afterAll(() => pg.shutdown());
+
+  test("a batch's pushes stop once they reached the limit together; the first push always runs", async () => {
+    const clients = await Promise.all(["f1", "f2", "f3", "f4"].map((u) => TestClient.login(pg, u)));
+    try {
+      // One broadcast past the limit is one request's job: it runs.
+      expect((await api(pg, "sendToAll", { data: "everyone" })).body).toEqual({ result: { reached: 4 } });
+      for (const c of clients) expect(await c.next()).toBe("everyone");
+      const r = await api(pg, "batch", {
+        calls: [
+          { method: "sendToUid", params: { uid: ["f1", "f2"], data: "a" } }, // 2
+          { method: "sendToUid", params: { uid: "f3", data: "b" } }, // 3: reaches the limit
+          { method: "sendToUid", params: { uid: "f4", data: "c" } }, // refused, not run
+          { method: "getAllClientCount" }, // not a push: runs
+        ],
+      });
+      expect(r).toEqual({
+        status: 200,
+        body: {
+          result: [
+            { result: { reached: 2, offline: [] } },
+            { result: { reached: 1, offline: [] } },
+            { error: { code: "E_FANOUT_TOO_LARGE", message: "sendToUid: the request's earlier pushes reached 3 connections, the limit of 3 per request (--api-max-fanout); send the rest in another request" } },
+            { result: 4 },
+          ],
+        },
+      });
+      expect(await clients[0]!.next()).toBe("a");
+      expect(await clients[2]!.next()).toBe("b");
+      await expectQuiet(clients[3]!);
+      expect(metricValue(await metrics(pg), 'pushgate_limits_exceeded_total{limit="api_max_fanout"}')).toBe(1);
     } finally {
       for (const c of clients) c.close();
     }

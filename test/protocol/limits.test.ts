@@ -105,3 +105,49 @@ describe("--max-recover-streams", () => {
     expect(metricValue(await metrics(pg), 'pushgate_limits_exceeded_total{limit="max_recover_streams"}')).toBe(1);
   });
 });
+
+describe("--max-recover-messages", () => {
+  const pg = startTestServer({ maxRecoverMessages: 3 });
+  afterAll(() => pg.shutdown());
+
+  test("a stream whose replay would pass the login's budget replays nothing and says limit; the others recover", async () => {
+    const first = await login(pg, "rec-cap");
+    const welcome = first.received.find((f) => f.type === "welcome")!;
+    const positions = Object.fromEntries(welcome.streams.map((s: any) => [s.stream, { epoch: s.epoch, offset: s.offset }]));
+    first.close();
+    await first.closed;
+    const { api } = await import("../helpers.ts");
+    for (let i = 0; i < 5; i++) await api(pg, "sendToUid", { uid: "rec-cap", data: i });
+    await api(pg, "sendToAll", { data: "one for all" });
+    using again = await JsonClient.connect(pg);
+    again.send({ type: "auth", uid: "rec-cap", recover: positions });
+    await again.next("welcome");
+    expect(await again.next("push")).toMatchObject({ stream: "all", data: "one for all" });
+    const rec = await again.next("recovery");
+    expect(rec.complete).toBe(false);
+    expect(rec.streams).toEqual([
+      expect.objectContaining({ stream: "uid:rec-cap", recovered: false, reason: "limit", replayed: 0, offset: positions["uid:rec-cap"].offset + 5 }),
+      expect.objectContaining({ stream: "all", recovered: true, replayed: 1 }),
+    ]);
+    const m = await metrics(pg);
+    expect(metricValue(m, 'pushgate_recoveries_total{outcome="limit"}')).toBe(1);
+    expect(metricValue(m, 'pushgate_limits_exceeded_total{limit="max_recover_messages"}')).toBe(1);
+  });
+});
+
+describe("--rate-frame-bytes", () => {
+  const pg = startTestServer({ rateLimit: 1, rateBurst: 20, rateFrameBytes: 1024 });
+  afterAll(() => pg.shutdown());
+
+  test("a frame costs a token per started 1 KiB, so a burst of large frames stops sooner than one of small ones", async () => {
+    using a = await TestClient.login(pg, "big-frames");
+    const big = "x".repeat(8 * 1024); // 8 tokens each
+    for (let i = 0; i < 3; i++) a.send(`big-frames:${i}${big}`);
+    expect((await a.next()).slice(0, 1)).toBe("0");
+    expect((await a.next()).slice(0, 1)).toBe("1");
+    expect(JSON.parse(await a.next())).toMatchObject({ type: "error", code: "E_RATE_LIMITED" });
+    // Small frames still pass on what is left of the bucket (20 - 16 - the login's 1 = 3).
+    a.send("big-frames:small");
+    expect(await a.next()).toBe("small");
+  });
+});

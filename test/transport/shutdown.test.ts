@@ -4,7 +4,7 @@ import { TestClient, api, startTestServer } from "../helpers.ts";
 import { parseFrames, stalledClient } from "../raw-ws.ts";
 
 test("queued data reaches a slow reader before the 1001 close", async () => {
-  const pg = startTestServer({ backpressureLimit: 64 * 1024 * 1024, drainTimeoutMs: 10_000 });
+  const pg = startTestServer({ backpressureLimit: 64 * 1024 * 1024, drainTimeoutMs: 10_000, apiMaxBody: 2 * 1024 * 1024 });
   const slow = await stalledClient(pg.port, "slow");
   using other = await TestClient.login(pg, "other");
   const chunk = "q".repeat(100_000);

@@ -4,7 +4,7 @@ import { TestClient, api, metricValue, metrics, startTestServer, waitFor } from 
 import { RawWs, stalledClient } from "../raw-ws.ts";
 
 test("a stalled reader is closed at backpressureLimit; a healthy one gets every message in order", async () => {
-  await using pg = startTestServer({ backpressureLimit: 256 * 1024 });
+  await using pg = startTestServer({ backpressureLimit: 256 * 1024, apiMaxBody: 2 * 1024 * 1024 });
   const slow = await stalledClient(pg.port, "slow");
   using fast = await TestClient.login(pg, "fast");
   const slowId = (await api(pg, "getClientIdByUid", { uid: "slow" })).body.result[0];

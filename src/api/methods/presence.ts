@@ -16,7 +16,7 @@ export const isUidOnline: ApiMethod = (p, hub) => {
 export const getClientIdByUid: ApiMethod = (p, hub) => {
   const uid = p.uid();
   if (p.error) return p.error;
-  return ok(hub.uids.conns(uid).map((ws) => clientIdOf(ws.data)));
+  return p.listOf(hub.uids.count(uid)) ?? ok(hub.uids.conns(uid).map((ws) => clientIdOf(ws.data)));
 };
 
 export const getUidByClientId: ApiMethod = (p, hub) => {
@@ -26,8 +26,9 @@ export const getUidByClientId: ApiMethod = (p, hub) => {
 
 export const getAllClientCount: ApiMethod = (_p, hub) => ok(hub.clients.size);
 export const getAllUidCount: ApiMethod = (_p, hub) => ok(hub.uids.size);
-export const getAllUidList: ApiMethod = (_p, hub) => ok([...hub.uids.keys()]);
-export const getAllGroupIdList: ApiMethod = (_p, hub) => ok([...hub.groups.keys()]);
+// Lists are charged to the request's --api-max-list budget from a count before they are built.
+export const getAllUidList: ApiMethod = (p, hub) => p.listOf(hub.uids.size) ?? ok([...hub.uids.keys()]);
+export const getAllGroupIdList: ApiMethod = (p, hub) => p.listOf(hub.groups.size) ?? ok([...hub.groups.keys()]);
 
 export const getClientCountByGroup: ApiMethod = (p, hub) => {
   const group = p.group();
@@ -37,12 +38,15 @@ export const getClientCountByGroup: ApiMethod = (p, hub) => {
 export const getClientIdListByGroup: ApiMethod = (p, hub) => {
   const group = p.group();
   if (p.error) return p.error;
-  return ok(hub.groups.conns(group).map((ws) => clientIdOf(ws.data)));
+  return p.listOf(hub.groups.count(group)) ?? ok(hub.groups.conns(group).map((ws) => clientIdOf(ws.data)));
 };
 
 export const getUidListByGroup: ApiMethod = (p, hub) => {
   const group = p.group();
   if (p.error) return p.error;
+  // Charged by members, not distinct uids: the walk costs one step per member.
+  const refused = p.listOf(hub.groups.count(group));
+  if (refused) return refused;
   const uids = new Set<string>();
   for (const ws of hub.groups.conns(group)) if (ws.data.uid !== null) uids.add(ws.data.uid);
   return ok([...uids]);

@@ -1,0 +1,58 @@
+// What one request's answers and pushes may add up to, for the costs that grow with the
+// population rather than with the input, so a batch cannot repeat them per call:
+// - --api-max-list: entries of the list answers together. On one node a list is charged from a
+//   count before it is built (a refusal costs nothing); a cluster merge is charged after (each
+//   node's part is bounded by its own population).
+// - --api-max-fanout: connections the request's pushes reached together. Charged from each
+//   push's `reached`; once past it, later pushes in the batch are refused without running (the
+//   first push of a request always runs: one broadcast to everyone is the product's job).
+import { type Err, type Result, err } from "../core/result.ts";
+
+export const LIST_METHODS: ReadonlySet<string> = new Set([
+  "getClientIdByUid", "getAllUidList", "getClientIdListByGroup", "getUidListByGroup", "getAllGroupIdList",
+]);
+
+export const SEND_METHODS: ReadonlySet<string> = new Set(["sendToUid", "sendToClient", "sendToGroup", "sendToAll"]);
+
+export class RequestBudget {
+  private listsLeft: number;
+  private deliveries = 0;
+
+  constructor(private readonly maxList: number, private readonly maxFanout: number) {
+    this.listsLeft = maxList;
+  }
+
+  /** A list query once the list budget is overdrawn, or a push once the fan-out is spent: refused without running. */
+  refuse(method: string): Err | null {
+    if (this.listsLeft < 0 && LIST_METHODS.has(method)) return this.listTooLarge(method, null);
+    if (this.deliveries >= this.maxFanout && SEND_METHODS.has(method)) {
+      return err("E_FANOUT_TOO_LARGE", `${method}: the request's earlier pushes reached ${this.deliveries} connections, the limit of ${this.maxFanout} per request (--api-max-fanout); send the rest in another request`);
+    }
+    return null;
+  }
+
+  /** Before a list of `n` entries is built (n from a count): refused when it does not fit, else charged. */
+  take(method: string, n: number): Err | null {
+    if (n > this.listsLeft) return this.listTooLarge(method, n);
+    this.listsLeft -= n;
+    return null;
+  }
+
+  /** After a push ran: the connections it reached count toward --api-max-fanout. */
+  reached(r: Result<unknown>): void {
+    const n = r.ok ? (r.value as { reached?: unknown } | null)?.reached : undefined;
+    if (typeof n === "number") this.deliveries += n;
+  }
+
+  /** After a list was merged from the cluster's nodes: charged, and refused if it overdraws the budget. */
+  chargeList(method: string, r: Result<unknown>): Result<unknown> {
+    if (!r.ok || !Array.isArray(r.value)) return r;
+    this.listsLeft -= r.value.length;
+    return this.listsLeft < 0 ? this.listTooLarge(method, r.value.length) : r;
+  }
+
+  private listTooLarge(method: string, n: number | null): Err {
+    const what = n === null ? "the request's earlier lists used up" : `${n} entries would pass`;
+    return err("E_LIST_TOO_LARGE", `${method}: ${what} the limit of ${this.maxList} list entries per request (--api-max-list); ask for counts instead, or raise the limit`);
+  }
+}
