@@ -1,4 +1,5 @@
 // Command line → benchmark parameters: `bun run bench [standalone|cluster ...] [--quick] [--clients N] [--rounds N]`.
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { BurstOptions, RateOptions } from "./types.ts";
 
@@ -10,8 +11,9 @@ export const MAX_CAPACITY_CLIENTS = 19_000; // the issue's memory target is at 1
 /** Scale: N over 19,000-socket load processes and 8 source addresses (~28k ephemeral ports each). */
 export const MAX_SCALE_CLIENTS = 200_000;
 
-/** `scale` runs only when named (it needs minutes and several GiB). */
-export const SCENARIOS = ["standalone", "capacity", "api", "cluster", "scale"] as const;
+/** `scale` runs only when named (it needs minutes and several GiB); so does `soak` (it runs alone, --minutes N). */
+// `adversarial` too: it runs alone (scenario-adversarial.ts).
+export const SCENARIOS = ["standalone", "capacity", "api", "cluster", "scale", "soak", "adversarial"] as const;
 const DEFAULT_SCENARIOS: readonly Scenario[] = ["standalone", "capacity", "api", "cluster"];
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -42,10 +44,14 @@ export interface Params {
   };
   /** `--workers 6` pushgate over Redis with N logged-in clients (--scale-clients), then reachability. */
   scale: { clients: number; connectTimeoutMs: number };
+  /** Churn, publish stream and verifiers against one server for --minutes N (soak.ts). */
+  soak: { minutes: number };
+  /** Worst inputs under default limits against a healthy client (scenario-adversarial.ts). */
+  adversarial: { root: string | null; only: string[] | null; cpuProfDir: string | null };
 }
 
-export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scale ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N] [--scale-clients N]
-                     [--targeted-rate N] [--api-rate N] [--protocol seed|json]
+export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scale|soak|adversarial ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N] [--scale-clients N]
+                     [--targeted-rate N] [--api-rate N] [--protocol seed|json] [--minutes N]
   standalone    pushgate vs the bare Bun.serve topic control and the Map control: setup, broadcast, targeted
   capacity      N idle logged-in clients per server (fresh server each): login rate, CPU, RSS per connection
   api           HTTP POST /api/sendToUid at a fixed rate, then /api/batch of 100 sendToUid (pushgate vs the bare control)
@@ -54,6 +60,16 @@ export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scal
   scale         only when named: pushgate --workers 6 over its own Redis, N logged-in clients from
                 several load processes: login rate, RSS per worker and per connection, then
                 sendToUid to 1,000 random uids and one sendToAll over the HTTP API (needs redis-server)
+  soak          only when named, and alone: --minutes N of connect/login/join/close churn, an HTTP
+                publish stream and pushgate.v1 verifiers against one pushgate; RSS/heap curve and a
+                verdict (flat after warm-up, presence back to the truth, nothing missed)
+  --minutes N   soak duration in minutes (default 2, 0.5 to 240; fractions allowed)
+  adversarial   only when named, and alone: the worst inputs per path under default limits (deep/wide
+                JSON, max uids, groups, batch, exclude, sessions, tokens) while a healthy client
+                measures its round trips; worst stall per input class (~1.5 min)
+  --adversarial-root DIR     start DIR/src/main.ts (another checkout, for a before/after table)
+  --adversarial-only A,B     only these input classes (names as in the table)
+  --adversarial-cpu-prof DIR bun --cpu-prof for the servers, profiles written to DIR
   --quick       200 clients, 300 broadcast messages, 2 s targeted, 2,000 capacity clients, 1 s api
                 phases, 5,000 cluster throughput messages, 1 round
   --clients N   logged-in clients per server (default 1000, quick 200, at most ${MAX_CLIENTS})
@@ -80,6 +96,10 @@ export function parseParams(argv: readonly string[]): Params | string {
         rounds: { type: "string" },
         "capacity-clients": { type: "string" },
         "scale-clients": { type: "string" },
+        minutes: { type: "string" },
+        "adversarial-root": { type: "string" },
+        "adversarial-only": { type: "string" },
+        "adversarial-cpu-prof": { type: "string" },
         "targeted-rate": { type: "string" },
         "api-rate": { type: "string" },
         protocol: { type: "string" },
@@ -106,6 +126,11 @@ export function parseParams(argv: readonly string[]): Params | string {
   if (typeof targetedRate === "string") return targetedRate;
   const apiRate = intOption("--api-rate", values["api-rate"], 2000, 10, 50_000);
   if (typeof apiRate === "string") return apiRate;
+  const minutes = values.minutes === undefined ? 2 : Number(values.minutes);
+  if (!Number.isFinite(minutes) || minutes < 0.5 || minutes > 240) return `--minutes must be a number from 0.5 to 240, got ${JSON.stringify(values.minutes)}`;
+  if (scenarios.includes("soak") && scenarios.length > 1) return "soak runs on its own: bun run bench soak --minutes N";
+  if (scenarios.includes("adversarial") && scenarios.length > 1) return "adversarial runs on its own: bun run bench adversarial";
+  const advOnly = values["adversarial-only"]?.split(",").map((x) => x.trim()).filter((x) => x !== "") ?? null;
   const protocol = values.protocol ?? "seed";
   if (protocol !== "seed" && protocol !== "json") return `--protocol must be seed or json, got ${JSON.stringify(protocol)}`;
   return {
@@ -123,6 +148,11 @@ export function parseParams(argv: readonly string[]): Params | string {
       throughput: { messages: quick ? 5000 : 20_000, burst: 100, window: 1000, timeoutMs: quick ? 10_000 : 30_000, idleMs: 3000 },
     },
     scale: { clients: scaleClients, connectTimeoutMs: Math.min(300_000, 20_000 + scaleClients * 2) },
+    soak: { minutes },
+    adversarial: {
+      root: values["adversarial-root"] === undefined ? null : resolve(values["adversarial-root"]),
+      only: advOnly, cpuProfDir: values["adversarial-cpu-prof"] === undefined ? null : resolve(values["adversarial-cpu-prof"]),
+    },
   };
 }
 

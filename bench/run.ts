@@ -9,6 +9,8 @@ import { runCapacity } from "./capacity.ts";
 import { CLUSTER_NAMES, type ClusterOutcome, runCluster } from "./cluster.ts";
 import { type Params, USAGE, parseParams } from "./params.ts";
 import { type ScaleOutcome, runScale } from "./scale.ts";
+import { runSoak } from "./soak.ts";
+import { runAdversarialScenario } from "./scenario-adversarial.ts";
 import { runLoadProcess } from "./load-results.ts";
 import { Interrupted, stopAll } from "./processes.ts";
 import {
@@ -124,6 +126,10 @@ async function api(p: Params): Promise<RoundResult[]> {
 }
 
 async function main(p: Params): Promise<void> {
+  // The soak runs alone (params.ts) and saves its own latest-soak.json, leaving latest.json to the comparisons.
+  if (p.scenarios.includes("soak")) return runSoak(p, ROOT);
+  // So does the adversarial scenario (latest-adversarial.json; its rows are not comparison rows).
+  if (p.scenarios.includes("adversarial")) return runAdversarialScenario(p, ROOT);
   const startedAt = new Date();
   const machine = machineInfo(ROOT);
   const c = p.cluster;
