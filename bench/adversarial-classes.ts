@@ -194,15 +194,16 @@ function authInput(name: string, o: { frame: () => string | Promise<string>; seq
   };
 }
 
-/** Fills uid:<victim>'s history with `n` pushes of ~`bytes` (pushgate.v1 sends to itself) and returns its epoch. */
+/**
+ * Fills uid:<victim>'s history with `n` pushes of ~`bytes` and returns its epoch. The pushes go
+ * through the API one by one (a client's burst of large frames is rate-limited by size), while the
+ * victim's pushgate.v1 connection is open so the stream is kept.
+ */
 async function fillOwnHistory(ctx: Ctx, uid: string, n: number, bytes: number): Promise<string> {
   const { conn, welcome } = await ctx.v1({ uid });
   const epoch = /"stream":"uid:[^"]*","epoch":"([^"]*)"/.exec(welcome)?.[1] ?? "";
-  const f = clientFrame(stringOf(`{"type":"send","id":1,"to":"uid:${uid}","data":`, "}", bytes, "x"));
-  const wait = conn.collect(n, v1Answer, 30_000);
-  conn.write(...times(n, () => f));
-  const answers = await wait;
-  if ((answers.get("reply delivered") ?? 0) !== n) throw new Error(`history fill: ${JSON.stringify([...answers])}`);
+  const data = "x".repeat(Math.max(1, bytes - 64));
+  for (let i = 0; i < n; i++) await ctx.apiOk("sendToUid", { uid, data });
   conn.close();
   return epoch;
 }
@@ -414,7 +415,12 @@ const apiMaxBatch: AttackClass = {
 /** Sets a ~4 KiB session on every sink (for the list answers that include sessions). */
 async function fullSessions(ctx: Ctx): Promise<void> {
   const session = { blob: "s".repeat(LIMITS.maxSessionBytes - 20) };
-  await ctx.apiOk("batch", { calls: times(SINKS, (i) => ({ method: "setSession", params: { clientId: sink(i).clientId, session } })) });
+  // In batches that fit --api-max-body.
+  const per = Math.max(1, Math.floor(200_000 / LIMITS.maxSessionBytes));
+  for (let from = 0; from < SINKS; from += per) {
+    const n = Math.min(per, SINKS - from);
+    await ctx.apiOk("batch", { calls: times(n, (i) => ({ method: "setSession", params: { clientId: sink(from + i).clientId, session } })) });
+  }
 }
 
 const listBatch = (name: string, call: (i: number) => { method: string; params?: unknown }, before?: (ctx: Ctx) => Promise<void>): Input => ({
