@@ -23,6 +23,7 @@ export interface AttackClass {
 
 const FRAME = LIMITS.maxPayload;
 const BODY = LIMITS.apiMaxBody;
+const BODY_LABEL = BODY >= 1024 * 1024 ? `${BODY / (1024 * 1024)} MiB` : `${Math.round(BODY / 1024)} KiB`;
 const OFFLINE = "offline-target";
 /** Levels of a value whose enclosing frame/body object makes it exactly the depth limit. */
 const AT_LIMIT = LIMITS.maxJsonDepth - 1;
@@ -309,36 +310,36 @@ const wsSeedMax: AttackClass = {
 
 const apiDeep: AttackClass = {
   name: "api-deep", server: "uid",
-  what: "API bodies nested as deep as 1 MiB allows (the issue's defect 2), in data, sessions, batch calls and unused members",
+  what: `API bodies nested as deep as ${BODY_LABEL} allows (the issue's defect 2), in data, sessions, batch calls and unused members`,
   inputs: [
     apiInput("sendToUid data: 100,000 nested arrays", "sendToUid", () => apiPrefix(OFFLINE) + deepArrays(100_000) + "}", 2, 2),
-    apiInput("sendToUid data: ~524,000 nested arrays (1 MiB)", "sendToUid", () => deepestArrays(apiPrefix(OFFLINE), "}", BODY), 2, 2),
+    apiInput(`sendToUid data: nested arrays filling the largest body (${BODY_LABEL})`, "sendToUid", () => deepestArrays(apiPrefix(OFFLINE), "}", BODY), 2, 2),
     apiInput("setSession session member 100,000 arrays deep", "setSession",
       () => `{"clientId":"${sink(0).clientId}","session":{"a":${deepArrays(100_000)}}}`, 2, 2),
     apiInput("batch [sendToUid to a sink, sendToUid with 100,000-deep data]", "batch",
       () => `{"calls":[{"method":"sendToUid","params":{"uid":"${sink(0).uid}","data":"first"}},{"method":"sendToUid","params":${apiPrefix(OFFLINE)}${deepArrays(100_000)}}}]}`, 2, 1),
-    apiInput("sendToUid with an unused member ~524,000 arrays deep (1 MiB)", "sendToUid",
+    apiInput(`sendToUid with an unused member arrays deep filling the largest body (${BODY_LABEL})`, "sendToUid",
       () => deepestArrays(`{"uid":"${OFFLINE}","data":1,"junk":`, "}", BODY), 3, 2),
-    apiInput(`sendToUid data at the depth limit (${LIMITS.maxJsonDepth} with the body), 1 MiB wide`, "sendToUid",
+    apiInput(`sendToUid data at the depth limit (${LIMITS.maxJsonDepth} with the body), ${BODY_LABEL} wide`, "sendToUid",
       () => atDepthLimit(apiPrefix(OFFLINE), "}", BODY, AT_LIMIT), 3, 2),
-    apiInput("sendToUid data: 1 MiB of brackets inside strings after an escaped backslash", "sendToUid",
+    apiInput(`sendToUid data: ${BODY_LABEL} of brackets inside strings after an escaped backslash`, "sendToUid",
       () => `${apiPrefix(OFFLINE)}["\\\\","${"[".repeat(BODY - apiPrefix(OFFLINE).length - 12)}"]}`, 3, 0),
   ],
 };
 
 const apiWide: AttackClass = {
   name: "api-wide", server: "uid",
-  what: "1 MiB API bodies of wide data (depth ≤ 3) to an offline uid: parse, stringify, history",
+  what: `${BODY_LABEL} API bodies of wide data (depth ≤ 3) to an offline uid: parse, stringify, history`,
   inputs: [
     ...([
-      ["~524,000 zeros", () => "0", "[", "]"],
-      ["~350,000 empty objects", () => "{}", "[", "]"],
-      ["~100,000 distinct keys", (i: number) => `"${i.toString(36)}":0`, "{", "}"],
-      ["~43,000 longest doubles", () => "-1.7976931348623157e308", "[", "]"],
+      ["zeros", () => "0", "[", "]"],
+      ["empty objects", () => "{}", "[", "]"],
+      ["distinct keys", (i: number) => `"${i.toString(36)}":0`, "{", "}"],
+      ["longest doubles", () => "-1.7976931348623157e308", "[", "]"],
     ] as const).map(([name, item, open, close]) =>
-      apiInput(`sendToUid data: ${name}`, "sendToUid", () => wide(apiPrefix(OFFLINE), "}", BODY, item, open, close), 3, 3)),
-    apiInput("sendToUid data: string of ~175,000 \\u0001 escapes", "sendToUid", () => stringOf(apiPrefix(OFFLINE), "}", BODY, "\\u0001"), 3, 3),
-    apiInput(`batch of ${LIMITS.apiMaxBatch} sendToUid, each ~1 KiB of [{},…]`, "batch",
+      apiInput(`sendToUid data: ${BODY_LABEL} of ${name}`, "sendToUid", () => wide(apiPrefix(OFFLINE), "}", BODY, item, open, close), 3, 3)),
+    apiInput(`sendToUid data: ${BODY_LABEL} string of \\u0001 escapes`, "sendToUid", () => stringOf(apiPrefix(OFFLINE), "}", BODY, "\\u0001"), 3, 3),
+    apiInput(`batch of ${LIMITS.apiMaxBatch} sendToUid, each ~${Math.round(BODY / LIMITS.apiMaxBatch)} B of [{},…]`, "batch",
       () => batchFilled(LIMITS.apiMaxBatch, (b) => wide(`{"method":"sendToUid","params":${apiPrefix(OFFLINE)}`, "}}", b, () => "{}")), 3, 2),
   ],
 };
@@ -357,10 +358,10 @@ const apiMaxUids: AttackClass = {
       () => JSON.stringify({ uid: times(LIMITS.apiMaxTargets, (i) => sink(i).uid), data: "o".repeat(512) }), 3, 2),
     apiInput(`${LIMITS.apiMaxTargets + 1} uids (one over the target limit)`, "sendToUid",
       () => JSON.stringify({ uid: times(LIMITS.apiMaxTargets + 1, offlineUid), data: "x" }), 2, 0),
-    apiInput("~120,000 short offline uids in 1 MiB (no list limit in older code)", "sendToUid",
+    apiInput(`short offline uids filling ${BODY_LABEL} (no list limit in older code)`, "sendToUid",
       () => wide('{"data":"x","uid":', "}", BODY, (i) => `"u${i.toString(36)}"`), 2, 1),
-    apiInput(`the ${SINKS} online sinks once, 400 KB data (80 MB out)`, "sendToUid",
-      () => JSON.stringify({ uid: times(SINKS, (i) => sink(i).uid), data: "b".repeat(400_000) }), 2, 0),
+    apiInput(`the ${SINKS} online sinks once, the largest data that fits (${SINKS} × ${Math.round((BODY - 40_000) / 1000)} kB out)`, "sendToUid",
+      () => JSON.stringify({ uid: times(SINKS, (i) => sink(i).uid), data: "b".repeat(BODY - 40_000) }), 2, 0),
   ],
 };
 
@@ -383,7 +384,7 @@ const apiExclude: AttackClass = {
   inputs: [
     apiInput(`sendToAll exclude ${LIMITS.apiMaxTargets} (the ${SINKS} sinks ×5)`, "sendToAll",
       () => JSON.stringify({ data: "x", exclude: clientIdsTimes(LIMITS.apiMaxTargets) }), 3, 2),
-    apiInput("sendToAll exclude ~45,000 clientIds in 1 MiB (no list limit in older code)", "sendToAll",
+    apiInput(`sendToAll exclude clientIds filling ${BODY_LABEL} (no list limit in older code)`, "sendToAll",
       () => wide('{"data":"x","exclude":', "}", BODY, (i) => JSON.stringify(sink(i).clientId)), 2, 1),
     apiInput(`sendToGroup ${LIMITS.apiMaxTargets / 2} × one group of ${SINKS}, exclude its ${SINKS} members (${LIMITS.apiMaxTargets / 2} entries)`, "sendToGroup",
       () => JSON.stringify({ group: times(LIMITS.apiMaxTargets / 2, () => world().groups[0]), data: "x", exclude: clientIdsTimes(LIMITS.apiMaxTargets / 2) }), 2, 1),
@@ -451,10 +452,10 @@ function sessionText(bytes: number, value: (i: number) => string): string {
 
 const apiSession: AttackClass = {
   name: "api-session", server: "uid",
-  what: `sessions at --max-session-bytes (${LIMITS.maxSessionBytes}), ${LIMITS.apiMaxBatch} merges in a batch, 1 MiB sessions and patches`,
+  what: `sessions at --max-session-bytes (${LIMITS.maxSessionBytes}), ${LIMITS.apiMaxBatch} merges in a batch, ${BODY_LABEL} sessions and patches`,
   inputs: [
-    apiInput(`batch of ${SINKS} setSession at ${LIMITS.maxSessionBytes} B`, "batch",
-      () => batchOf(SINKS, (i) => ({ method: "setSession", params: { clientId: sink(i).clientId, session: { blob: "s".repeat(LIMITS.maxSessionBytes - 20) } } })), 3, 2),
+    apiInput(`batch of setSession at ${LIMITS.maxSessionBytes} B (as many as fit ${BODY_LABEL})`, "batch",
+      () => batchOf(Math.floor(BODY / (LIMITS.maxSessionBytes + 100)), (i) => ({ method: "setSession", params: { clientId: sink(i).clientId, session: { blob: "s".repeat(LIMITS.maxSessionBytes - 20) } } })), 3, 2),
     {
       name: `batch of ${LIMITS.apiMaxBatch} updateSession merges of ~1 KiB into a ~4 KiB session (~400 keys)`,
       async setup(ctx) {
@@ -465,13 +466,13 @@ const apiSession: AttackClass = {
         return apiPhases(ctx, "batch", fits(body), 3, 2);
       },
     },
-    apiInput("updateSession with a 1 MiB patch (~100,000 keys)", "updateSession",
+    apiInput(`updateSession with a ${BODY_LABEL} patch of small keys`, "updateSession",
       () => `{"clientId":"${sink(2).clientId}","session":${sessionText(BODY - 60, () => "0")}}`, 3, 2),
-    apiInput("updateSession with a 1 MiB patch of nulls (~90,000 deletions)", "updateSession",
+    apiInput(`updateSession with a ${BODY_LABEL} patch of nulls`, "updateSession",
       () => `{"clientId":"${sink(3).clientId}","session":${sessionText(BODY - 60, () => "null")}}`, 3, 2),
-    apiInput("setSession of a 1 MiB session (~100,000 keys)", "setSession",
+    apiInput(`setSession of a ${BODY_LABEL} session of small keys`, "setSession",
       () => `{"clientId":"${sink(4).clientId}","session":${sessionText(BODY - 60, () => "0")}}`, 3, 2),
-    apiInput(`setSession at the depth limit, 1 MiB wide`, "setSession",
+    apiInput(`setSession at the depth limit, ${BODY_LABEL} wide`, "setSession",
       () => atDepthLimit(`{"clientId":"${sink(5).clientId}","session":{"a":`, "}}", BODY, AT_LIMIT - 1), 3, 2),
   ],
 };

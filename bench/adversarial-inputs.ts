@@ -1,22 +1,27 @@
 // Builders for the adversarial scenario's inputs: JSON texts that are as deep, as wide or as
 // escape-heavy as a byte budget allows, and HS256 tokens of any shape. Pure functions on strings.
+import { defaultConfig } from "../src/config/parse.ts";
 
-/** pushgate's default limits (docs/configuration.md); the inputs are built against these. */
+/**
+ * The limits the inputs are sized to: this tree's defaults (the server under test runs with its
+ * own defaults, so a run against an older checkout sends it the same inputs).
+ */
+const DEFAULTS = defaultConfig();
 export const LIMITS = {
-  maxPayload: 64 * 1024,
-  apiMaxBody: 1024 * 1024,
-  apiMaxBatch: 1000,
-  apiMaxTargets: 1000,
+  maxPayload: DEFAULTS.maxPayload,
+  apiMaxBody: DEFAULTS.apiMaxBody,
+  apiMaxBatch: DEFAULTS.apiMaxBatch,
+  apiMaxTargets: DEFAULTS.apiMaxTargets,
   /** List entries a request's answers may hold (newer code; the list inputs run into it). */
-  apiMaxList: 20_000,
-  maxSessionBytes: 4096,
-  maxJsonDepth: 32,
-  rateBurst: 200,
-  maxBadFrames: 10,
-  maxRecoverStreams: 1024,
+  apiMaxList: DEFAULTS.apiMaxList,
+  maxSessionBytes: DEFAULTS.maxSessionBytes,
+  maxJsonDepth: DEFAULTS.maxJsonDepth,
+  rateBurst: DEFAULTS.rateBurst,
+  maxBadFrames: DEFAULTS.maxBadFrames,
+  maxRecoverStreams: DEFAULTS.maxRecoverStreams,
   maxTokenLength: 8192,
-  maxGroups: 256,
-  maxConnectionsPerUid: 100,
+  maxGroups: DEFAULTS.maxGroupsPerConnection,
+  maxConnectionsPerUid: DEFAULTS.maxConnectionsPerUid,
   uidMax: 128,
 } as const;
 

@@ -45,6 +45,24 @@ describe("sessions", () => {
     expect(await api(pg, "getSession", { clientId: id })).toEqual(ok({ b: { other: 2 }, c: 3 }));
   });
 
+  test("updateSession keeps key order, takes __proto__ as a plain key, and refuses a patch too large to merge before merging", async () => {
+    using _c = await TestClient.login(pg, "s2b");
+    const id = await idOf("s2b");
+    expect(await api(pg, "setSession", { clientId: id, session: { a: 1, b: 2, c: 3 } })).toEqual(ok(true));
+    expect(await api(pg, "updateSession", { clientId: id, session: JSON.parse('{"b":null,"a":9,"__proto__":{"x":1},"d":4}') })).toEqual(ok(true));
+    const got = await fetch(`${pg.url}/api/getSession`, { method: "POST", body: JSON.stringify({ clientId: id }) }).then((r) => r.text());
+    expect(got).toBe('{"result":{"a":9,"c":3,"__proto__":{"x":1},"d":4}}');
+    // More non-null keys than could fit in MAX bytes (4 bytes of JSON each at the least): refused outright.
+    const many = Object.fromEntries(Array.from({ length: MAX / 4 + 1 }, (_, i) => [`k${i}`, 0]));
+    const r = await api(pg, "updateSession", { clientId: id, session: many });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe("E_SESSION_TOO_LARGE");
+    // Nulls alone never make a session larger: a patch of many deletions is fine.
+    const deletions = Object.fromEntries(Array.from({ length: MAX }, (_, i) => [`gone${i}`, null]));
+    expect(await api(pg, "updateSession", { clientId: id, session: { ...deletions, c: null } })).toEqual(ok(true));
+    expect(await api(pg, "getSession", { clientId: id })).toEqual(ok({ a: 9, __proto__: { x: 1 }, d: 4 }));
+  });
+
   test("a session over maxSessionBytes → 400 E_SESSION_TOO_LARGE and the old session stays", async () => {
     using _c = await TestClient.login(pg, "s3");
     const id = await idOf("s3");
