@@ -22,13 +22,21 @@ export interface ConnData {
   expiresAt: number;
   /** Allocated on first joinGroup only. */
   groups: Set<string> | null;
-  session: Record<string, unknown> | null;
+  /** Allocated by the first setSession/updateSession only; `bytes`/`keys` size its JSON without stringifying it. */
+  session: Session | null;
   /** Token bucket state (see rate-limit.ts). */
   tokens: number;
   refilledAt: number;
   rateDrops: number;
   rateLimited: boolean;
   badFrames: number;
+}
+
+export interface Session {
+  data: Record<string, unknown>;
+  /** Bytes of JSON.stringify(data), kept up to date by updateSession. */
+  bytes: number;
+  keys: number;
 }
 
 export type Conn = ServerWebSocket<ConnData>;

@@ -63,6 +63,28 @@ describe("sessions", () => {
     expect(await api(pg, "getSession", { clientId: id })).toEqual(ok({ a: 9, __proto__: { x: 1 }, d: 4 }));
   });
 
+  test("updateSession's running size agrees with JSON.stringify over random merges (seeded)", async () => {
+    using _c = await TestClient.login(pg, "s2c");
+    const id = await idOf("s2c");
+    let seed = 99;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+    const value = (): unknown => [null, null, 1, -0.5, "é€", "x".repeat(rand(12)), { n: rand(9) }, [1, "\u0001"], true][rand(9)];
+    let model: Record<string, unknown> = {};
+    for (let i = 0; i < 150; i++) {
+      const patch: Record<string, unknown> = {};
+      for (let j = rand(4); j >= 0; j--) patch[["a", "bb", "ü", "k\"q", "__proto__", `r${rand(6)}`][rand(6)]!] = value();
+      const next: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(model)) if (!Object.hasOwn(patch, k)) next[k] = v; else if (patch[k] !== null) next[k] = patch[k];
+      for (const [k, v] of Object.entries(patch)) if (!Object.hasOwn(model, k) && v !== null) Object.defineProperty(next, k, { value: v, enumerable: true, writable: true, configurable: true });
+      const fits = Buffer.byteLength(JSON.stringify(next)) <= MAX;
+      const r = await api(pg, "updateSession", { clientId: id, session: JSON.parse(JSON.stringify(patch)) });
+      expect({ i, status: r.status }).toEqual({ i, status: fits ? 200 : 400 });
+      if (fits) model = next;
+      const text = await fetch(`${pg.url}/api/getSession`, { method: "POST", body: JSON.stringify({ clientId: id }) }).then((x) => x.text());
+      expect(JSON.parse(text).result ?? {}).toEqual(JSON.parse(JSON.stringify(model)));
+    }
+  });
+
   test("a session over maxSessionBytes → 400 E_SESSION_TOO_LARGE and the old session stays", async () => {
     using _c = await TestClient.login(pg, "s3");
     const id = await idOf("s3");

@@ -1,38 +1,34 @@
 // Gateway::setSession / updateSession / getSession and closeClient.
 import type { Hub } from "../../core/hub.ts";
-import { type Err, type Result, err, ok } from "../../core/result.ts";
+import { type Err, err, ok } from "../../core/result.ts";
 import type { ApiMethod } from "./types.ts";
 import { connOf } from "./membership.ts";
 import { MAX_CLOSE_REASON_BYTES } from "../../protocol/frames.ts";
 
-function checkSize(session: Record<string, unknown>, hub: Hub): Result<Record<string, unknown>> {
-  const bytes = Buffer.byteLength(JSON.stringify(session));
-  return bytes > hub.config.maxSessionBytes ? tooLarge(hub, String(bytes)) : ok(session);
-}
-
-function tooLarge(hub: Hub, bytes: string): Err {
+function tooLarge(hub: Hub, bytes: number | string): Err {
   hub.metrics.limitsExceeded.incL(["max_session_bytes"]);
   return err("E_SESSION_TOO_LARGE", `session: ${bytes} bytes as JSON, over the limit of ${hub.config.maxSessionBytes} (--max-session-bytes)`, "session");
 }
 
+const bytesOf = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
+
 export const setSession: ApiMethod = (p, hub) => {
   const id = p.clientId();
-  const session = p.object("session");
+  const data = p.object("session");
   if (p.error) return p.error;
   const ws = connOf(hub, id);
   if (!ws.ok) return ws;
-  const sized = checkSize(session, hub);
-  if (!sized.ok) return sized;
+  const bytes = bytesOf(data);
+  if (bytes > hub.config.maxSessionBytes) return tooLarge(hub, bytes);
   hub.effects++;
-  ws.value.data.session = sized.value;
+  ws.value.data.session = { data, bytes, keys: Object.keys(data).length };
   return ok(true);
 };
 
 /**
- * Shallow merge; a key set to null is removed. The merged session holds at least the patch's
- * non-null entries (4 bytes of JSON each at the least), so a patch with too many of them is
- * refused before the merge; the merge itself builds a new object once (no `delete`, which is
- * slow on large objects).
+ * Shallow merge; a key set to null is removed. The session's JSON size is kept up to date entry
+ * by entry, so a merge costs O(patch), not O(session): a batch of small merges into a full
+ * session does not stringify the session once per call. Nothing changes unless all of it fits.
  */
 export const updateSession: ApiMethod = (p, hub) => {
   const id = p.clientId();
@@ -40,23 +36,37 @@ export const updateSession: ApiMethod = (p, hub) => {
   if (p.error) return p.error;
   const ws = connOf(hub, id);
   if (!ws.ok) return ws;
-  const keys = Object.keys(patch);
-  let kept = 0;
-  for (const k of keys) if (patch[k] !== null) kept++;
-  if (kept * 4 > hub.config.maxSessionBytes) return tooLarge(hub, `at least ${kept * 4}`);
-  const current = ws.value.data.session ?? {};
-  const entries: [string, unknown][] = [];
-  for (const k of Object.keys(current)) {
-    const v = Object.hasOwn(patch, k) ? patch[k] : current[k];
-    if (v !== null) entries.push([k, v]);
+  const d = ws.value.data;
+  const session = d.session ?? { data: {}, bytes: 2, keys: 0 };
+  const target = session.data;
+  let entryBytes = session.keys === 0 ? 0 : session.bytes - 2 - (session.keys - 1); // without braces and commas
+  let keys = session.keys;
+  const patchKeys = Object.keys(patch);
+  for (const k of patchKeys) {
+    const v = patch[k];
+    if (Object.hasOwn(target, k)) {
+      entryBytes -= bytesOf(k) + 1 + bytesOf(target[k]);
+      keys--;
+    }
+    if (v !== null) {
+      entryBytes += bytesOf(k) + 1 + bytesOf(v);
+      keys++;
+    }
+    // Later deletions can take off at most the session's own size: past that, a huge patch is
+    // refused here instead of being sized to the end.
+    if (entryBytes > hub.config.maxSessionBytes + session.bytes) return tooLarge(hub, `more than ${hub.config.maxSessionBytes}`);
   }
-  for (const k of keys) if (!Object.hasOwn(current, k) && patch[k] !== null) entries.push([k, patch[k]]);
-  // fromEntries defines own properties ("__proto__" included), as the spread it replaces did.
-  const merged = Object.fromEntries(entries);
-  const sized = checkSize(merged, hub);
-  if (!sized.ok) return sized;
+  const bytes = keys === 0 ? 2 : entryBytes + 2 + (keys - 1);
+  if (bytes > hub.config.maxSessionBytes) return tooLarge(hub, bytes);
   hub.effects++;
-  ws.value.data.session = merged;
+  for (const k of patchKeys) {
+    const v = patch[k];
+    if (v === null) delete target[k];
+    // "__proto__" is a plain key here, as JSON.parse made it: defined, never assigned.
+    else if (k === "__proto__") Object.defineProperty(target, k, { value: v, writable: true, enumerable: true, configurable: true });
+    else target[k] = v;
+  }
+  d.session = { data: target, bytes, keys };
   return ok(true);
 };
 
@@ -64,7 +74,7 @@ export const getSession: ApiMethod = (p, hub) => {
   const id = p.clientId();
   if (p.error) return p.error;
   const ws = connOf(hub, id);
-  return ws.ok ? ok(ws.value.data.session) : ws;
+  return ws.ok ? ok(ws.value.data.session?.data ?? null) : ws;
 };
 
 /** Optional final `message` (string as-is, else JSON), then close 1000 with `reason`. */
