@@ -93,7 +93,9 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   });
   hub.server = server;
   hub.expiry.start();
-  const timers = [startLoginSweeper(hub), startHistorySweeper(hub)];
+  const idempotencySweep = setInterval(() => hub.idempotency.sweep(), Math.min(60_000, config.idempotencyWindowMs));
+  idempotencySweep.unref();
+  const timers = [startLoginSweeper(hub), startHistorySweeper(hub), idempotencySweep];
   const port = server.port ?? config.port;
   log.info("listening", { host: config.host, port, auth: hub.auth.mode, nodeId: hub.nodeId });
   if (hub.auth.insecure) {

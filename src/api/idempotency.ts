@@ -26,12 +26,20 @@ export class IdempotencyCache {
   }
 
   set(key: string, method: string, result: unknown): void {
+    this.sweep(this.maxKeys - 1);
+    this.entries.set(key, { method, result, at: this.now() });
+  }
+
+  /**
+   * Forgets expired keys (oldest first), and the oldest beyond `keep`. Also run on a timer, so
+   * the last window's keys do not stay in memory after traffic stops (found by the soak).
+   */
+  sweep(keep = this.maxKeys): void {
     const now = this.now();
     for (const [k, e] of this.entries) {
-      if (now - e.at <= this.windowMs && this.entries.size < this.maxKeys) break;
+      if (now - e.at <= this.windowMs && this.entries.size <= keep) break;
       this.entries.delete(k);
     }
-    this.entries.set(key, { method, result, at: now });
   }
 
   get size(): number {
