@@ -1,6 +1,7 @@
 // The attacker's WebSocket client (adversarial scenario) over node:net: prebuilt frames written
 // as they are, every close code and reason, the status and body of a refused upgrade, and large
 // server frames (replays, broadcasts) joined once per frame rather than once per chunk.
+import { encodeMasked } from "./ws-client.ts";
 import net from "node:net";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -46,21 +47,7 @@ interface Collector { classify: Classify; want: number; got: Map<string, number>
  * without masking cost in the attacker, whose CPU shares the machine with the server.
  */
 export function clientFrame(payload: string | Buffer, opcode = 0x1): Buffer {
-  const body = typeof payload === "string" ? Buffer.from(payload) : payload;
-  const len = body.length;
-  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
-  const frame = Buffer.alloc(head + 4 + len);
-  frame[0] = 0x80 | opcode;
-  if (len < 126) frame[1] = 0x80 | len;
-  else if (len < 65536) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(len, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(len), 2);
-  }
-  body.copy(frame, head + 4);
-  return frame;
+  return encodeMasked(opcode, typeof payload === "string" ? Buffer.from(payload) : payload, 0);
 }
 
 export class AttackWs {

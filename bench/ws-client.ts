@@ -179,8 +179,11 @@ function checkUpgrade(head: string, key: string, json: boolean): string | null {
   return m?.[1] === accept ? null : "bad Sec-WebSocket-Accept";
 }
 
-/** A client frame (FIN set, masked with a random key). */
-function encodeMasked(opcode: number, payload: Uint8Array): Buffer {
+/**
+ * A client frame, FIN set, masked with `key` (random by default; a zero key leaves the payload as
+ * it is, so a frame can be built once and written many times without masking cost).
+ */
+export function encodeMasked(opcode: number, payload: Uint8Array, key = (Math.random() * 0x100000000) >>> 0): Buffer {
   const len = payload.length;
   const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
   const frame = Buffer.allocUnsafe(head + 4 + len);
@@ -193,8 +196,9 @@ function encodeMasked(opcode: number, payload: Uint8Array): Buffer {
     frame[1] = 0x80 | 127;
     frame.writeBigUInt64BE(BigInt(len), 2);
   }
-  frame.writeUInt32BE((Math.random() * 0x100000000) >>> 0, head);
+  frame.writeUInt32BE(key, head);
   const body = head + 4;
-  for (let i = 0; i < len; i++) frame[body + i] = payload[i]! ^ frame[head + (i & 3)]!;
+  if (key === 0) frame.set(payload, body);
+  else for (let i = 0; i < len; i++) frame[body + i] = payload[i]! ^ frame[head + (i & 3)]!;
   return frame;
 }
