@@ -1,6 +1,7 @@
 // Checks every inbound frame passes before a protocol sees it: text only, within the rate.
 import { CloseCode } from "../core/errors.ts";
 import { closeWithError, sendError } from "../protocol/frames.ts";
+import { peekFrameId } from "../protocol/json-frames.ts";
 import type { Conn } from "./conn-data.ts";
 import { frameCost, takeToken } from "./rate-limit.ts";
 
@@ -16,7 +17,7 @@ export function admit(ws: Conn, message: string | Buffer): message is string {
   }
   if (cfg.rateLimit > 0) {
     if (!takeToken(d, cfg.rateLimit, cfg.rateBurst, performance.now(), frameCost(message.length, cfg.rateFrameBytes, cfg.rateBurst))) {
-      onRateLimited(ws);
+      onRateLimited(ws, message);
       return false;
     }
     if (d.rateLimited) d.rateLimited = false;
@@ -24,7 +25,7 @@ export function admit(ws: Conn, message: string | Buffer): message is string {
   return true;
 }
 
-function onRateLimited(ws: Conn): void {
+function onRateLimited(ws: Conn, message: string): void {
   const d = ws.data;
   const hub = d.hub;
   d.rateDrops++;
@@ -33,9 +34,12 @@ function onRateLimited(ws: Conn): void {
     closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_RATE_LIMITED", "too many frames over the rate limit");
     return;
   }
-  // One error frame per episode: answering every dropped frame would amplify a flood.
-  if (!d.rateLimited) {
+  // A pushgate.v1 frame with an id is answered for that id (a `send` must always get its answer;
+  // the id is read by a flat scan, no parse). Others get one error frame per episode: answering
+  // every dropped frame would amplify a flood. --rate-limit-close-after bounds both.
+  const id = d.json ? peekFrameId(message) : undefined;
+  if (id !== undefined || !d.rateLimited) {
     d.rateLimited = true;
-    sendError(ws, "E_RATE_LIMITED", `over ${hub.config.rateLimit} frames/s; frames are dropped`);
+    sendError(ws, "E_RATE_LIMITED", `over ${hub.config.rateLimit} frames/s; frames are dropped`, id);
   }
 }
