@@ -25,6 +25,9 @@ export function admit(ws: Conn, message: string | Buffer): message is string {
   return true;
 }
 
+/** Characters of a dropped frame searched for its top-level id. */
+const ID_HEAD = 256;
+
 function onRateLimited(ws: Conn, message: string): void {
   const d = ws.data;
   const hub = d.hub;
@@ -34,10 +37,11 @@ function onRateLimited(ws: Conn, message: string): void {
     closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_RATE_LIMITED", "too many frames over the rate limit");
     return;
   }
-  // A pushgate.v1 frame with an id is answered for that id (a `send` must always get its answer;
-  // the id is read by a flat scan, no parse). Others get one error frame per episode: answering
-  // every dropped frame would amplify a flood. --rate-limit-close-after bounds both.
-  const id = d.json ? peekFrameId(message) : undefined;
+  // A pushgate.v1 frame with an id is answered for that id (a `send` must always get its answer).
+  // The id is read from the frame's head only (no parse; the SDK writes it first), so a dropped
+  // 64 KiB frame costs no full scan. Others get one error frame per episode: answering every
+  // dropped frame would amplify a flood. --rate-limit-close-after bounds both.
+  const id = d.json ? peekFrameId(message.length > ID_HEAD ? message.slice(0, ID_HEAD) : message) : undefined;
   if (id !== undefined || !d.rateLimited) {
     d.rateLimited = true;
     sendError(ws, "E_RATE_LIMITED", `over ${hub.config.rateLimit} frames/s; frames are dropped`, id);
