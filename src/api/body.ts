@@ -2,23 +2,42 @@
 import { exceedsJsonDepth } from "../core/json-depth.ts";
 import { type Result, err, ok } from "../core/result.ts";
 
-export async function readBody(req: Request, limit: number): Promise<Result<string>> {
+/**
+ * The body text, or its refusal; null when Bun itself refused it (past its own cap of
+ * 2 × limit + 64 KiB it answers a bare 413 and fails the stream): nothing is left to answer.
+ */
+export async function readBody(req: Request, limit: number): Promise<Result<string> | null> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (declared > limit) return tooLarge(declared, limit);
   // With a Content-Length within the limit, Bun's parser bounds the body: read it natively
   // (much cheaper than iterating the stream, and req.body is not even materialised).
   // Chunked bodies are counted as they arrive.
-  if (Number.isSafeInteger(declared)) return ok(declared === 0 ? "" : await req.text());
-  if (!req.body) return ok("");
+  try {
+    if (Number.isSafeInteger(declared)) return ok(declared === 0 ? "" : await req.text());
+    if (!req.body) return ok("");
+  } catch (e) {
+    return unreadable(e, 0);
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of req.body) {
-    size += chunk.byteLength;
-    if (size > limit) return tooLarge(size, limit);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req.body) {
+      size += chunk.byteLength;
+      if (size > limit) return tooLarge(size, limit);
+      chunks.push(chunk);
+    }
+  } catch (e) {
+    // One chunk can take a chunked body past Bun's own cap (2 × limit + 64 KiB) before this
+    // count sees it: Bun then fails the stream, having answered 413 itself.
+    return unreadable(e, size);
   }
   // TextDecoder drops a leading BOM as req.text() does, so both paths read the same text.
   return ok(new TextDecoder().decode(Buffer.concat(chunks, size)));
+}
+
+function unreadable(e: unknown, size: number) {
+  if (/maxRequestBodySize/.test(String(e))) return null;
+  return err("E_BAD_JSON", `request body could not be read (${size} bytes in): ${String(e).slice(0, 120)}`);
 }
 
 function tooLarge(size: number, limit: number) {

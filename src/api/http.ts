@@ -26,7 +26,7 @@ export class HttpApi {
     const name = path.slice(API_PREFIX.length);
     const known = name === "batch" || isMethod(name);
     const label = known ? name : "unknown";
-    let res: Response;
+    let res: Response | null;
     try {
       res = await this.dispatch(req, server, name, known);
     } catch (e) {
@@ -34,13 +34,15 @@ export class HttpApi {
       this.hub.log.error("api_error", { method: label, error: String(e) });
       res = this.fail({ ok: false, code: "E_INTERNAL", message: "internal error" });
     }
+    // Bun answered the client itself (a body past its own cap): like its other refusals, not an API answer.
+    if (res === null) return new Response(null, { status: 413 });
     const m = this.hub.metrics;
     m.apiRequests.incL([label, String(res.status)]);
     m.apiDuration.observe([label], (performance.now() - t0) / 1000);
     return res;
   }
 
-  private async dispatch(req: Request, server: Server<unknown>, name: string, known: boolean): Promise<Response> {
+  private async dispatch(req: Request, server: Server<unknown>, name: string, known: boolean): Promise<Response | null> {
     if (req.method !== "POST") {
       const res = this.fail({ ok: false, code: "E_METHOD_NOT_ALLOWED", message: `use POST ${API_PREFIX}<method>` });
       res.headers.set("allow", "POST");
@@ -51,7 +53,8 @@ export class HttpApi {
     if (!known) return this.fail({ ok: false, code: "E_UNKNOWN_METHOD", message: `unknown method ${JSON.stringify(name)}` });
     const cfg = this.hub.config;
     const text = await readBody(req, cfg.apiMaxBody);
-    if (!text.ok) return this.refuse(text, "api_max_body");
+    if (text === null) return null;
+    if (!text.ok) return text.code === "E_BODY_TOO_LARGE" ? this.refuse(text, "api_max_body") : this.fail(text);
     const body = parseJsonObject(text.value, cfg.maxJsonDepth);
     if (!body.ok) return body.code === "E_TOO_DEEP" ? this.refuse(body, "max_json_depth") : this.fail(body);
     if (name === "batch") return this.answer(name, await runBatch(body.value, this.hub));

@@ -58,7 +58,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   row("maxGroupsPerConnection", "integer", "256", "Groups one connection may join.", int(1, 1_000_000)),
   row("maxSessionBytes", "size", "4KiB", "Largest per-connection session (as JSON text).", size(2, 1 * MIB)),
   row("apiKey", "string", "", "Bearer key for the HTTP API. Unset: the API answers loopback callers only. Prefer the env var: flags show in `ps`.", str),
-  row("apiMaxBody", "size", "256KiB", "Largest HTTP API request body. Parsing costs about 20 ms per MiB of dense JSON on the event loop, so larger bodies stall every connection that long.", size(2, 64 * MIB)),
+  row("apiMaxBody", "size", "128KiB", "Largest HTTP API request body. Parsing a body costs up to about 60 ms per MiB of JSON on the event loop (an object of many distinct keys), so a larger limit lets one request stall every connection that long.", size(2, 64 * MIB)),
   row("apiMaxBatch", "integer", "1000", "Most calls in one `batch` request.", int(1, 100_000)),
   row("apiMaxList", "integer", "20000", "Most entries (uids, clientIds, group names) the list answers of one API request may hold together (a batch's calls summed); a list past it answers 400 E_LIST_TOO_LARGE.", int(1, 100_000_000)),
   row("apiMaxFanout", "integer", "10000", "Connections the pushes of one API request may reach together (a batch's calls summed); once past it, the batch's later pushes answer E_FANOUT_TOO_LARGE without running. The first push always runs.", int(1, 1_000_000_000)),

@@ -99,6 +99,19 @@ describe("bodies", () => {
     expect(await c.nothingWithin()).toBe(true);
   });
 
+  test("a chunked body whose one chunk passes Bun's own cap: Bun's bare 413, no internal error", async () => {
+    const before = await metrics(pg);
+    const size = 2 * MAX_BODY + 65536 + 1000;
+    const res = await fetch(`${pg.url}/api/sendToUid`, { method: "POST", body: streamed(sendBodyOf("cap", size), size) });
+    expect(res.status).toBe(413);
+    expect(await res.text()).toBe("");
+    await Bun.sleep(20);
+    const after = await metrics(pg);
+    for (const series of ['pushgate_errors_total{code="E_INTERNAL"}', 'pushgate_errors_total{code="E_BODY_TOO_LARGE"}']) {
+      expect({ series, moved: metricValue(after, series) - metricValue(before, series) }).toEqual({ series, moved: 0 });
+    }
+  });
+
   test("a leading UTF-8 BOM is dropped alike with Content-Length and chunked", async () => {
     const body = "\ufeff" + JSON.stringify({ uid: "bom-nobody", data: "x" });
     const want = { status: 200, body: { result: { reached: 0, offline: ["bom-nobody"] } } };

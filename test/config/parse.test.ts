@@ -19,7 +19,7 @@ describe("config", () => {
     const c = defaultConfig();
     expect(c).toMatchObject({
       port: 1234, host: "0.0.0.0", auth: "uid", allowClientSend: true, loginTimeoutMs: 10_000,
-      maxPayload: 64 * 1024, backpressureLimit: 1024 * 1024, apiMaxBody: 256 * 1024, apiKey: null,
+      maxPayload: 64 * 1024, backpressureLimit: 1024 * 1024, apiMaxBody: 128 * 1024, apiKey: null,
     });
   });
 
