@@ -23,6 +23,10 @@ export interface AttackClass {
 
 const FRAME = LIMITS.maxPayload;
 const BODY = LIMITS.apiMaxBody;
+/** The issue's 100,000 levels, or as deep as a body within the limit holds. */
+/** sendToUid calls to a 128-character sink uid (with some data) that one body holds, at most a batch. */
+const SINK_CALLS = Math.min(LIMITS.apiMaxBatch, Math.floor(BODY / 260));
+const DEEP = Math.min(100_000, Math.floor((BODY - 300) / 2));
 const BODY_LABEL = BODY >= 1024 * 1024 ? `${BODY / (1024 * 1024)} MiB` : `${Math.round(BODY / 1024)} KiB`;
 const OFFLINE = "offline-target";
 /** Levels of a value whose enclosing frame/body object makes it exactly the depth limit. */
@@ -312,12 +316,12 @@ const apiDeep: AttackClass = {
   name: "api-deep", server: "uid",
   what: `API bodies nested as deep as ${BODY_LABEL} allows (the issue's defect 2), in data, sessions, batch calls and unused members`,
   inputs: [
-    apiInput("sendToUid data: 100,000 nested arrays", "sendToUid", () => apiPrefix(OFFLINE) + deepArrays(100_000) + "}", 2, 2),
+    apiInput(`sendToUid data: ${DEEP.toLocaleString("en")} nested arrays`, "sendToUid", () => apiPrefix(OFFLINE) + deepArrays(DEEP) + "}", 2, 2),
     apiInput(`sendToUid data: nested arrays filling the largest body (${BODY_LABEL})`, "sendToUid", () => deepestArrays(apiPrefix(OFFLINE), "}", BODY), 2, 2),
-    apiInput("setSession session member 100,000 arrays deep", "setSession",
-      () => `{"clientId":"${sink(0).clientId}","session":{"a":${deepArrays(100_000)}}}`, 2, 2),
-    apiInput("batch [sendToUid to a sink, sendToUid with 100,000-deep data]", "batch",
-      () => `{"calls":[{"method":"sendToUid","params":{"uid":"${sink(0).uid}","data":"first"}},{"method":"sendToUid","params":${apiPrefix(OFFLINE)}${deepArrays(100_000)}}}]}`, 2, 1),
+    apiInput(`setSession session member ${DEEP.toLocaleString("en")} arrays deep`, "setSession",
+      () => `{"clientId":"${sink(0).clientId}","session":{"a":${deepArrays(DEEP)}}}`, 2, 2),
+    apiInput(`batch [sendToUid to a sink, sendToUid with ${DEEP.toLocaleString("en")}-deep data]`, "batch",
+      () => `{"calls":[{"method":"sendToUid","params":{"uid":"${sink(0).uid}","data":"first"}},{"method":"sendToUid","params":${apiPrefix(OFFLINE)}${deepArrays(DEEP)}}}]}`, 2, 1),
     apiInput(`sendToUid with an unused member arrays deep filling the largest body (${BODY_LABEL})`, "sendToUid",
       () => deepestArrays(`{"uid":"${OFFLINE}","data":1,"junk":`, "}", BODY), 3, 2),
     apiInput(`sendToUid data at the depth limit (${LIMITS.maxJsonDepth} with the body), ${BODY_LABEL} wide`, "sendToUid",
@@ -354,10 +358,13 @@ const apiMaxUids: AttackClass = {
       const uids = JSON.stringify(times(LIMITS.apiMaxTargets, offlineUid));
       return stringOf(`{"uid":${uids},"data":`, "}", BODY, "x");
     }, 3, 2),
-    apiInput(`${LIMITS.apiMaxTargets} targets: the ${SINKS} online sinks ×5, 512 B data`, "sendToUid",
-      () => JSON.stringify({ uid: times(LIMITS.apiMaxTargets, (i) => sink(i).uid), data: "o".repeat(512) }), 3, 2),
+    apiInput(`${LIMITS.apiMaxTargets} targets: the ${SINKS} online sinks ×5, up to 512 B data (what the body leaves)`, "sendToUid", () => {
+      const uid = times(LIMITS.apiMaxTargets, (i) => sink(i).uid);
+      const room = BODY - JSON.stringify({ uid, data: "" }).length;
+      return JSON.stringify({ uid, data: "o".repeat(Math.max(0, Math.min(512, room))) });
+    }, 3, 2),
     apiInput(`${LIMITS.apiMaxTargets + 1} uids (one over the target limit)`, "sendToUid",
-      () => JSON.stringify({ uid: times(LIMITS.apiMaxTargets + 1, offlineUid), data: "x" }), 2, 0),
+      () => JSON.stringify({ uid: times(LIMITS.apiMaxTargets + 1, (i) => `t${i}`), data: "x" }), 2, 0),
     apiInput(`short offline uids filling ${BODY_LABEL} (no list limit in older code)`, "sendToUid",
       () => wide('{"data":"x","uid":', "}", BODY, (i) => `"u${i.toString(36)}"`), 2, 1),
     apiInput(`the ${SINKS} online sinks once, the largest data that fits (${SINKS} × ${Math.round((BODY - 40_000) / 1000)} kB out)`, "sendToUid",
@@ -395,8 +402,8 @@ const apiMaxBatch: AttackClass = {
   name: "api-max-batch", server: "uid",
   what: `batch of ${LIMITS.apiMaxBatch} calls (the limit) of the costliest kinds, and one over`,
   inputs: [
-    apiInput(`${LIMITS.apiMaxBatch} × sendToUid to online sinks, ~850 B data`, "batch",
-      () => batchFilled(LIMITS.apiMaxBatch, (b, i) => stringOf(`{"method":"sendToUid","params":${apiPrefix(sink(i).uid)}`, "}}", b, "s")), 3, 2),
+    apiInput(`${SINK_CALLS} × sendToUid to online sinks (as many as the body holds), data filling it`, "batch",
+      () => batchFilled(SINK_CALLS, (b, i) => stringOf(`{"method":"sendToUid","params":${apiPrefix(sink(i).uid)}`, "}}", b, "s")), 3, 2),
     apiInput(`${LIMITS.apiMaxBatch} × sendToAll "x" (each to every connection)`, "batch",
       () => batchOf(LIMITS.apiMaxBatch, () => ({ method: "sendToAll", params: { data: "x" } })), 2, 1),
     apiInput(`${LIMITS.apiMaxBatch} × setSession ~1 KiB`, "batch",
@@ -417,18 +424,21 @@ const apiMaxBatch: AttackClass = {
 async function fullSessions(ctx: Ctx): Promise<void> {
   const session = { blob: "s".repeat(LIMITS.maxSessionBytes - 20) };
   // In batches that fit --api-max-body.
-  const per = Math.max(1, Math.floor(200_000 / LIMITS.maxSessionBytes));
+  const per = Math.max(1, Math.floor((BODY * 0.8) / (LIMITS.maxSessionBytes + 100)));
   for (let from = 0; from < SINKS; from += per) {
     const n = Math.min(per, SINKS - from);
     await ctx.apiOk("batch", { calls: times(n, (i) => ({ method: "setSession", params: { clientId: sink(from + i).clientId, session } })) });
   }
 }
 
+/** As many calls as a body holds, at most a batch. */
+const callsThatFit = (call: (i: number) => unknown) => Math.min(LIMITS.apiMaxBatch, Math.floor((BODY - 20) / (JSON.stringify(call(0)).length + 1)));
+
 const listBatch = (name: string, call: (i: number) => { method: string; params?: unknown }, before?: (ctx: Ctx) => Promise<void>): Input => ({
-  name: `${LIMITS.apiMaxBatch} × ${name}`,
+  name: `up to ${LIMITS.apiMaxBatch} (as many as the body holds) × ${name}`,
   async setup(ctx) {
     await before?.(ctx);
-    return apiPhases(ctx, "batch", batchOf(LIMITS.apiMaxBatch, call), 2, 2);
+    return apiPhases(ctx, "batch", batchOf(callsThatFit(call), call), 2, 2);
   },
 });
 
