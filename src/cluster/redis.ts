@@ -13,6 +13,7 @@ import { NODES_KEY, STREAM_CHANNEL_PREFIX, historyKey, metaKey, nodeChannel, ran
 import { Pending } from "./pending.ts";
 import { BEAT_SCRIPT, LIVE_SCRIPT, PUSH_SCRIPT } from "./push-script.ts";
 import { readStreams } from "./read.ts";
+import { NoAnswer, Responsiveness } from "./responsiveness.ts";
 import type { Cluster, LocalCall, RemoteDelivery, RemotePush, StreamHistory } from "./types.ts";
 
 export interface RedisClusterOptions {
@@ -27,9 +28,6 @@ export interface RedisClusterOptions {
 
 const ALL = "all";
 
-/** A Redis command that got no answer within --cluster-timeout (Redis may still run it later). */
-class NoAnswer extends Error {}
-
 export class RedisCluster implements Cluster {
   readonly nodeId: string;
   private readonly cmd: RedisClient;
@@ -41,15 +39,8 @@ export class RedisCluster implements Cluster {
   private heartbeat: Timer | null = null;
   private monitor: Timer | null = null;
   private lastUp = true;
-  /**
-   * When a command last went unanswered past --cluster-timeout (0: Redis answers). A stopped or
-   * blackholed Redis keeps its sockets open, so Bun still says `connected` and would queue every
-   * command, to run all at once if Redis wakes up. Until something answers again nothing more is
-   * sent: operations fail at once and honestly ("not reached", because not sent), and a probe
-   * PING from the monitor tells when Redis is back.
-   */
-  private stalledAt = 0;
-  private probing = false;
+  /** Whether Redis answers (responsiveness.ts): while it does not, nothing more is sent. */
+  private readonly answers: Responsiveness;
   private wasConnected = false;
   private stopped = false;
   deliver: RemoteDelivery = () => 0;
@@ -57,6 +48,14 @@ export class RedisCluster implements Cluster {
 
   constructor(private readonly opts: RedisClusterOptions) {
     this.nodeId = opts.nodeId;
+    this.answers = new Responsiveness(opts.timeoutMs, {
+      canMark: () => !this.stopped && this.linked,
+      stalled: () => opts.log.warn("redis_not_answering", { nodeId: this.nodeId, timeoutMs: opts.timeoutMs }),
+      answered: (afterMs) => {
+        opts.log.info("redis_answering", { nodeId: this.nodeId, afterMs });
+        void this.beat().catch(() => {}); // present again now, not at the next heartbeat
+      },
+    });
     this.historySize = String(opts.historySize);
     this.historyTtl = String(opts.historyTtlMs);
     // No offline queue: a command during an outage fails at once (reported), never runs later
@@ -74,7 +73,7 @@ export class RedisCluster implements Cluster {
 
   /** Both connections up and Redis answering. */
   get connected(): boolean {
-    return this.linked && this.stalledAt === 0;
+    return this.linked && this.answers.answering;
   }
 
   /** Both connections up (answering or not). */
@@ -91,7 +90,7 @@ export class RedisCluster implements Cluster {
     this.wasConnected = true;
     // Bun reconnects by itself and fires onconnect again, but no event marks the loss: watch it.
     this.monitor = setInterval(() => {
-      if (this.stalledAt !== 0) this.probe();
+      if (this.cmd.connected) this.answers.probe(() => this.cmd.send("PING", []));
       const up = this.linked;
       if (up === this.lastUp) return;
       this.lastUp = up;
@@ -203,7 +202,7 @@ export class RedisCluster implements Cluster {
   }
 
   unavailable(): Err {
-    if (this.linked && this.stalledAt !== 0) {
+    if (this.linked && !this.answers.answering) {
       return err("E_CLUSTER_UNAVAILABLE", `Redis is not answering (nothing within ${this.opts.timeoutMs} ms, --cluster-timeout): delivered on this node only; other nodes were not reached`);
     }
     return err("E_CLUSTER_UNAVAILABLE", "Redis is unreachable: delivered on this node only; other nodes were not reached");
@@ -225,49 +224,8 @@ export class RedisCluster implements Cluster {
     await this.bounded(this.cmd.send("EVAL", [BEAT_SCRIPT, "1", NODES_KEY, this.nodeId, String(2 * this.opts.presenceTtlMs)]));
   }
 
-  /**
-   * Rejects with NoAnswer when Redis stops answering (a stopped or blackholed server keeps
-   * `connected`), and (`marks`) marks Redis as not answering; any answer, even late, clears that.
-   */
   private bounded<T>(p: Promise<T>, marks = true): Promise<T> {
-    const { promise, resolve, reject } = Promise.withResolvers<T>();
-    const timer = setTimeout(() => {
-      if (marks) this.stalled();
-      reject(new NoAnswer("redis did not answer in time"));
-    }, this.opts.timeoutMs);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        this.answered();
-        resolve(v); // (a no-op after the timeout)
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-    return promise;
-  }
-
-  private stalled(): void {
-    if (this.stalledAt !== 0 || this.stopped || !this.linked) return;
-    this.stalledAt = performance.now();
-    this.opts.log.warn("redis_not_answering", { nodeId: this.nodeId, timeoutMs: this.opts.timeoutMs });
-  }
-
-  private answered(): void {
-    if (this.stalledAt === 0) return;
-    const ms = Math.round(performance.now() - this.stalledAt);
-    this.stalledAt = 0;
-    this.opts.log.info("redis_answering", { nodeId: this.nodeId, afterMs: ms });
-    void this.beat().catch(() => {}); // present again now, not at the next heartbeat
-  }
-
-  /** While Redis does not answer: one PING at a time, to learn when it does again. */
-  private probe(): void {
-    if (this.probing || !this.cmd.connected) return;
-    this.probing = true;
-    this.cmd.send("PING", []).then(() => this.answered(), () => {}).finally(() => { this.probing = false; });
+    return this.answers.bounded(p, marks);
   }
 
   /** Used by the script only when the stream has no epoch yet: unique without randomness per push. */
@@ -348,8 +306,7 @@ export class RedisCluster implements Cluster {
     if (!this.wasConnected || this.stopped) return;
     if (!subscriber) {
       // A new connection: what waited on the old one is gone (Bun rejected it).
-      this.stalledAt = 0;
-      this.probing = false;
+      this.answers.reset();
       // Redis may have restarted and lost the script cache; heartbeat at once.
       this.scriptSha = null;
       void this.beat().catch(() => {});
