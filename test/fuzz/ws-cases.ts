@@ -9,7 +9,9 @@ import {
   type AppMessage, type AppModel, type ModelOptions, closeMatches, jsonModel, matchAnswers, seedModel, wireString,
 } from "./app-model.ts";
 import { concat, sentinelPing, streamCase } from "./frame-gen.ts";
-import { type Tally, apiAnswerProblem, closeProblem } from "./oracle.ts";
+import { afterAll, beforeAll } from "bun:test";
+import type { Config } from "../../src/config/types.ts";
+import { Canary, type Tally, apiAnswerProblem, closeProblem, fuzzServer } from "./oracle.ts";
 import { type Rng, mutateBytes, nameString } from "./prng.ts";
 import { jsonFrame, loginUid, seedFrame } from "./proto-gen.ts";
 import { completeStream, modelWire } from "./wire-model.ts";
@@ -22,6 +24,30 @@ export interface Target {
 }
 
 /** Model options from a server's config (maxJsonDepth only where the server has it). */
+/**
+ * A WebSocket fuzz file's server (in-process, its error log watched), its Target, and the canary
+ * pair, started before the file's tests and stopped after them.
+ */
+export function wsFuzzFixture(overrides: Partial<Config> = {}) {
+  const { pg, log } = fuzzServer(overrides);
+  const target: Target = { port: pg.port, maxPayload: pg.hub.config.maxPayload, model: modelOptions(pg.hub.config) };
+  let canary: Canary | null = null;
+  beforeAll(async () => {
+    canary = await Canary.start(pg);
+  });
+  afterAll(async () => {
+    canary?.close();
+    await pg.shutdown();
+  });
+  return {
+    pg, serverLog: log, target,
+    get canary(): Canary {
+      if (!canary) throw new Error("the canary starts in beforeAll");
+      return canary;
+    },
+  };
+}
+
 export function modelOptions(config: { maxBadFrames: number }): ModelOptions {
   const c = config as unknown as Record<string, unknown>;
   return {

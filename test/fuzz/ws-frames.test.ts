@@ -12,24 +12,16 @@
 // Replay one case: PUSHGATE_FUZZ_SEED=<seed> PUSHGATE_FUZZ_CASE=<i> bun test --timeout 30000 \
 //   test/fuzz/ws-frames.test.ts -t '<title as a regex>'   (a failure prints this line)
 // More cases: PUSHGATE_FUZZ_CASES=20000 (per test) or PUSHGATE_FUZZ_CASES=10x.
-import { afterAll, beforeAll, expect } from "bun:test";
+import { expect } from "bun:test";
 import { waitFor } from "../helpers.ts";
 import { fuzzTest } from "./fuzz-env.ts";
-import { Canary, Tally, delta, fuzzServer, scrape } from "./oracle.ts";
-import { type Target, frameCase, modelOptions, upgradeCase } from "./ws-cases.ts";
+import { Tally, delta, scrape } from "./oracle.ts";
+import { frameCase, upgradeCase, wsFuzzFixture } from "./ws-cases.ts";
 
 const FILE = "test/fuzz/ws-frames.test.ts";
 // A small --max-payload keeps over-the-limit cases and filler cheap; the rules do not depend on it.
-const { pg, log: serverLog } = fuzzServer({ maxPayload: 8192 });
-const target: Target = { port: pg.port, maxPayload: pg.hub.config.maxPayload, model: modelOptions(pg.hub.config) };
-let canary: Canary;
-beforeAll(async () => {
-  canary = await Canary.start(pg);
-});
-afterAll(async () => {
-  canary?.close();
-  await pg.shutdown();
-});
+const fx = wsFuzzFixture({ maxPayload: 8192 });
+const { pg, serverLog, target } = fx;
 
 fuzzTest(FILE, "random and mutated frames: framing closes by Bun, exact answers by pushgate, canary routes", 2000, 30, async (run) => {
   const outcomes = new Tally();
@@ -37,12 +29,12 @@ fuzzTest(FILE, "random and mutated frames: framing closes by Bun, exact answers 
   const ran = await run(async (r, { index }) => {
     await frameCase(target, r, index, outcomes);
     serverLog.check();
-    await canary.check();
+    await fx.canary.check();
   });
   expect(ran).toBeGreaterThan(0);
-  await canary.check(3000, true);
+  await fx.canary.check(3000, true);
   // Print the mix so a run shows what it covered.
-  console.log(`[fuzz] frames: ${ran} cases, canary checks ${canary.checks}; outcomes ${outcomes}`);
+  console.log(`[fuzz] frames: ${ran} cases, canary checks ${fx.canary.checks}; outcomes ${outcomes}`);
   // The server counts the closes it made: 1009/1007 (Bun's, mapped from 1006) with their error
   // codes, 1003 with E_BINARY_UNSUPPORTED. (Bun's 1002 closes reach the server as 1006.)
   const n = (k: string) => outcomes.get(k);
@@ -63,7 +55,7 @@ fuzzTest(FILE, "garbage and mutated HTTP upgrade requests: a documented answer, 
   const ran = await run(async (r) => {
     await upgradeCase(target, r);
     serverLog.check();
-    await canary.check();
+    await fx.canary.check();
   });
   expect(ran).toBeGreaterThan(0);
 });

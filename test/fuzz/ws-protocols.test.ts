@@ -11,29 +11,21 @@
 //
 // Replay one case: PUSHGATE_FUZZ_SEED=<seed> PUSHGATE_FUZZ_CASE=<i> bun test --timeout 30000 \
 //   test/fuzz/ws-protocols.test.ts -t '<title as a regex>'   (a failure prints this line)
-import { afterAll, beforeAll, expect } from "bun:test";
+import { expect } from "bun:test";
 import { fuzzTest } from "./fuzz-env.ts";
-import { Canary, Tally, delta, fuzzServer, scrape } from "./oracle.ts";
-import { type Target, jsonCase, modelOptions, seedCase } from "./ws-cases.ts";
+import { Tally, delta, scrape } from "./oracle.ts";
+import { jsonCase, seedCase, wsFuzzFixture } from "./ws-cases.ts";
 
 const FILE = "test/fuzz/ws-protocols.test.ts";
-const { pg, log: serverLog } = fuzzServer();
-const target: Target = { port: pg.port, maxPayload: pg.hub.config.maxPayload, model: modelOptions(pg.hub.config) };
-let canary: Canary;
-beforeAll(async () => {
-  canary = await Canary.start(pg);
-});
-afterAll(async () => {
-  canary?.close();
-  await pg.shutdown();
-});
+const fx = wsFuzzFixture();
+const { pg, serverLog, target } = fx;
 
 fuzzTest(FILE, "seed frames before and after login: exact answers, bad-frame limit, canary routes", 500, 50, async (run) => {
   const closes = new Tally();
   const ran = await run(async (r, { index }) => {
     await seedCase(target, r, index, closes);
     serverLog.check();
-    await canary.check();
+    await fx.canary.check();
   });
   console.log(`[fuzz] seed: ${ran} cases, closes ${closes}`);
   expect(ran).toBeGreaterThan(0);
@@ -45,10 +37,10 @@ fuzzTest(FILE, "pushgate.v1 frames of every type, mutated: one answer per frame,
   const ran = await run(async (r, { index }) => {
     await jsonCase(target, r, index, closes);
     serverLog.check();
-    await canary.check();
+    await fx.canary.check();
   });
-  await canary.check(3000, true);
-  console.log(`[fuzz] pushgate.v1: ${ran} cases, canary checks ${canary.checks}; closes ${closes}`);
+  await fx.canary.check(3000, true);
+  console.log(`[fuzz] pushgate.v1: ${ran} cases, canary checks ${fx.canary.checks}; closes ${closes}`);
   expect(ran).toBeGreaterThan(0);
   // Depth refusals are counted as a limit too, where the server has one (the 10th bad frame
   // closes as E_BAD_FRAME but still passed the limit, hence ≥).
