@@ -1,7 +1,7 @@
 // The attacker's WebSocket client (adversarial scenario) over node:net: prebuilt frames written
 // as they are, every close code and reason, the status and body of a refused upgrade, and large
 // server frames (replays, broadcasts) joined once per frame rather than once per chunk.
-import { encodeMasked } from "./ws-client.ts";
+import { encodeMasked, upgraded } from "./ws-client.ts";
 import net from "node:net";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -94,16 +94,8 @@ export class AttackWs {
   /** Connects and upgrades; rejects with Refused for a non-101 answer, or an Error (timeout, reset). */
   static async open(t: AttackTarget, timeoutMs = 10_000): Promise<AttackWs> {
     const c = new AttackWs(t);
-    const timer = setTimeout(() => c.handshake.reject(new Error("upgrade timeout")), timeoutMs);
-    try {
-      await c.handshake.promise;
-      return c;
-    } catch (e) {
-      c.socket.destroy();
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+    await upgraded(c.handshake, c.socket, timeoutMs);
+    return c;
   }
 
   get open(): boolean {

@@ -59,16 +59,8 @@ export class WsConn {
   /** Connects and completes the upgrade, or rejects (and destroys the socket) after timeoutMs. */
   static async connect(uid: string, t: WsTarget, timeoutMs: number): Promise<WsConn> {
     const c = new WsConn(uid, t);
-    const timer = setTimeout(() => c.handshake.reject(new Error("upgrade timeout")), timeoutMs);
-    try {
-      await c.handshake.promise;
-      return c;
-    } catch (e) {
-      c.socket.destroy();
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+    await upgraded(c.handshake, c.socket, timeoutMs);
+    return c;
   }
 
   /** One allocation per frame: the text is written straight into the frame and masked in place. */
@@ -183,6 +175,19 @@ function checkUpgrade(head: string, key: string, json: boolean): string | null {
  * A client frame, FIN set, masked with `key` (random by default; a zero key leaves the payload as
  * it is, so a frame can be built once and written many times without masking cost).
  */
+/** Waits for a raw connection's upgrade, or rejects (and destroys the socket) after `timeoutMs`. */
+export async function upgraded(handshake: PromiseWithResolvers<void>, socket: { destroy(): void }, timeoutMs: number): Promise<void> {
+  const timer = setTimeout(() => handshake.reject(new Error("upgrade timeout")), timeoutMs);
+  try {
+    await handshake.promise;
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function encodeMasked(opcode: number, payload: Uint8Array, key = (Math.random() * 0x100000000) >>> 0): Buffer {
   const len = payload.length;
   const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
