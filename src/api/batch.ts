@@ -20,12 +20,12 @@ export async function runBatch(body: Record<string, unknown>, hub: Hub): Promise
   if (!refused.ok) return refused;
   // From here on every call is answered in its place, whatever happens to the others.
   const out: unknown[] = new Array(calls.length);
-  const lists = new RequestBudget(hub.config.apiMaxList, hub.config.apiMaxFanout);
+  const budget = new RequestBudget(hub.config.apiMaxList, hub.config.apiMaxFanout);
   for (let i = 0; i < calls.length; i++) {
     const before = hub.effects;
     let r: Result<unknown>;
     try {
-      r = await runOne(calls[i], i, hub, lists);
+      r = await runOne(calls[i], i, hub, budget);
     } catch (e) {
       r = fault(`batch[${i}]`, hub, e, hub.effects !== before || hub.cluster !== null);
     }
@@ -35,7 +35,7 @@ export async function runBatch(body: Record<string, unknown>, hub: Hub): Promise
   return ok(out);
 }
 
-function runOne(call: unknown, i: number, hub: Hub, lists: RequestBudget): Result<unknown> | Promise<Result<unknown>> {
+function runOne(call: unknown, i: number, hub: Hub, budget: RequestBudget): Result<unknown> | Promise<Result<unknown>> {
   if (call === null || typeof call !== "object" || Array.isArray(call)) {
     return err("E_BAD_PARAMS", `calls[${i}]: must be an object { method, params }`, `calls[${i}]`);
   }
@@ -44,7 +44,7 @@ function runOne(call: unknown, i: number, hub: Hub, lists: RequestBudget): Resul
   if (params !== undefined && (params === null || typeof params !== "object" || Array.isArray(params))) {
     return err("E_BAD_PARAMS", `calls[${i}].params: must be a JSON object`, `calls[${i}].params`);
   }
-  return dispatch(method, (params ?? {}) as Record<string, unknown>, hub, lists);
+  return dispatch(method, (params ?? {}) as Record<string, unknown>, hub, budget);
 }
 
 /** The JSON error object: code, message, the field at fault, and `outcome: "unknown"` after a fault mid-call. */

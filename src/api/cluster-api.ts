@@ -25,20 +25,20 @@ const MERGE: Record<string, Merge> = {
 };
 
 /**
- * `lists`: the request's --api-max-list budget. Each node builds its own part of a list (bounded
+ * `budget`: the request's --api-max-list budget. Each node builds its own part of a list (bounded
  * by its own population); the merged list is charged here, so a batch stops asking once spent.
  */
-export async function clustered(name: string, body: Body, hub: Hub, lists: RequestBudget | null): Promise<Result<unknown>> {
+export async function clustered(name: string, body: Body, hub: Hub, budget: RequestBudget | null): Promise<Result<unknown>> {
   const local = () => METHODS[name]!(new Params(body), hub);
   switch (name) {
     case "sendToUid": case "sendToGroup": case "sendToAll": return routePush(name, body, hub);
     case "sendToClient": return sendToClients(body, hub);
     case "getAllUidCount": {
       // A count that costs a full uid list from every node is charged as that list.
-      const spent = lists?.refuse("getAllUidList");
+      const spent = budget?.refuse("getAllUidList");
       if (spent) return spent;
       const r = await scatterMerge("getAllUidList", body, hub, () => METHODS.getAllUidList!(new Params(body), hub));
-      const charged = lists ? lists.chargeList("getAllUidCount", r) : r;
+      const charged = budget ? budget.chargeList("getAllUidCount", r) : r;
       return charged.ok ? ok((r as { value: unknown[] }).value.length) : charged;
     }
     case "joinGroup": case "leaveGroup":
@@ -47,7 +47,7 @@ export async function clustered(name: string, body: Body, hub: Hub, lists: Reque
   if (OWNED.has(name)) return onOwner(name, body, hub, local);
   if (MERGE[name]) {
     const r = await scatterMerge(name, body, hub, local);
-    return lists && LIST_METHODS.has(name) ? lists.chargeList(name, r) : r;
+    return budget && LIST_METHODS.has(name) ? budget.chargeList(name, r) : r;
   }
   return local();
 }

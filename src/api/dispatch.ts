@@ -19,11 +19,11 @@ export function dispatch(name: string, body: Record<string, unknown>, hub: Hub, 
   const refused = budget.refuse(name);
   if (refused) return overBudget(hub, refused);
   const r = SEND_METHODS.has(name) && body.idempotencyKey !== undefined ? idempotent(name, body, hub) : run(name, body, hub, budget);
-  return r instanceof Promise ? r.then((v) => settled(hub, budget, v)) : settled(hub, budget, r);
+  return r instanceof Promise ? r.then((v) => settled(name, hub, budget, v)) : settled(name, hub, budget, r);
 }
 
-function settled(hub: Hub, budget: RequestBudget, r: Result<unknown>): Result<unknown> {
-  budget.reached(r);
+function settled(name: string, hub: Hub, budget: RequestBudget, r: Result<unknown>): Result<unknown> {
+  budget.reached(name, r);
   return !r.ok && r.code === "E_LIST_TOO_LARGE" ? overBudget(hub, r) : r;
 }
 
@@ -33,10 +33,10 @@ function overBudget(hub: Hub, r: Result<unknown>): Result<unknown> {
 }
 
 /** A method that throws answers E_INTERNAL (guard.ts): a batch goes on, a request never crashes. */
-function run(name: string, body: Record<string, unknown>, hub: Hub, lists: RequestBudget | null): Result<unknown> | Promise<Result<unknown>> {
+function run(name: string, body: Record<string, unknown>, hub: Hub, budget: RequestBudget | null): Result<unknown> | Promise<Result<unknown>> {
   return hub.cluster
-    ? guardedAsync(name, hub, () => clustered(name, body, hub, lists))
-    : guarded(name, hub, () => METHODS[name]!(new Params(body, lists, name), hub));
+    ? guardedAsync(name, hub, () => clustered(name, body, hub, budget))
+    : guarded(name, hub, () => METHODS[name]!(new Params(body, budget, name), hub));
 }
 
 /** Same key within the window → the first answer, not a second delivery. Per node, in memory. */

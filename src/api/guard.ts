@@ -40,17 +40,18 @@ export async function guardedAsync(name: string, hub: Hub, run: () => Promise<Re
  * that did not answer in time may still run it. Keeps its code; answered 202 (see http.ts).
  */
 export function unknownOutcome(e: Err): CallFault {
-  const u: CallFault = err(e.code, `${e.message}; the call may have taken effect: its outcome is unknown (do not retry it blindly)`, e.field);
-  u.unknown = true;
-  return u;
+  return markUnknown(err(e.code, `${e.message}; the call may have taken effect: its outcome is unknown (do not retry it blindly)`, e.field));
+}
+
+/** The one place the flag is set (it also travels between nodes: cluster/redis.ts). */
+export function markUnknown(e: Err): CallFault {
+  return Object.assign(e, { unknown: true as const });
 }
 
 export function fault(name: string, hub: Hub, e: unknown, mayHaveActed: boolean): CallFault {
   hub.log.error("api_error", { method: name, error: String(e), outcome: mayHaveActed ? "unknown" : "none" });
   if (!mayHaveActed) return err("E_INTERNAL", "internal error; the call had no effect");
-  const f: CallFault = err("E_INTERNAL", "internal error after the call began to take effect: its outcome is unknown (do not retry it blindly)");
-  f.unknown = true;
-  return f;
+  return markUnknown(err("E_INTERNAL", "internal error after the call began to take effect: its outcome is unknown (do not retry it blindly)"));
 }
 
 export function isUnknownOutcome(r: Result<unknown>): boolean {

@@ -11,12 +11,12 @@ const MAX_CLIENT_ID = 64;
 
 export class Params {
   error: Err | null = null;
-  /** `lists`: the request's list budget (none for a call from another node: its caller keeps it). */
-  constructor(readonly body: Record<string, unknown>, private readonly lists: RequestBudget | null = null, private readonly method = "") {}
+  /** `budget`: the request's list budget (none for a call from another node: its caller keeps it). */
+  constructor(readonly body: Record<string, unknown>, private readonly budget: RequestBudget | null = null, private readonly method = "") {}
 
   /** Null when a list of `n` entries may be built for this request (and charges it), else the refusal. */
   listOf(n: number): Err | null {
-    return this.lists === null ? null : this.lists.take(this.method, n);
+    return this.budget === null ? null : this.budget.take(this.method, n);
   }
 
   has(field: string): boolean {

@@ -38,9 +38,10 @@ export class RequestBudget {
     return null;
   }
 
-  /** After a push ran: the connections it reached count toward --api-max-fanout. */
-  reached(r: Result<unknown>): void {
-    const n = r.ok ? (r.value as { reached?: unknown } | null)?.reached : undefined;
+  /** After a call ran: a push's `reached` counts toward --api-max-fanout. */
+  reached(method: string, r: Result<unknown>): void {
+    if (!r.ok || !SEND_METHODS.has(method)) return;
+    const n = (r.value as { reached?: unknown } | null)?.reached;
     if (typeof n === "number") this.deliveries += n;
   }
 

@@ -14,6 +14,7 @@ import { Pending } from "./pending.ts";
 import { BEAT_SCRIPT, LIVE_SCRIPT, PUSH_SCRIPT } from "./push-script.ts";
 import { readStreams } from "./read.ts";
 import { NoAnswer, Responsiveness } from "./responsiveness.ts";
+import { isUnknownOutcome, markUnknown } from "../api/guard.ts";
 import type { Cluster, LocalCall, RemoteDelivery, RemotePush, StreamHistory } from "./types.ts";
 
 export interface RedisClusterOptions {
@@ -289,14 +290,14 @@ export class RedisCluster implements Cluster {
       if (m.ok) this.calls.settle(m.id, ok(m.value));
       else {
         const e = err(m.code as Err["code"], String(m.message));
-        this.calls.settle(m.id, m.u === 1 ? Object.assign(e, { unknown: true as const }) : e);
+        this.calls.settle(m.id, m.u === 1 ? markUnknown(e) : e);
       }
       return;
     }
     if (m.k !== "rpc" || typeof m.method !== "string" || typeof m.from !== "string" || m.params === null || typeof m.params !== "object") return;
     void this.runLocal(m.method, m.params).then((r) => {
       const reply: NodeMessage = r.ok ? { k: "ret", id: m.id, ok: true, value: r.value }
-        : (r as { unknown?: true }).unknown ? { k: "ret", id: m.id, ok: false, code: r.code, message: r.message, u: 1 }
+        : isUnknownOutcome(r) ? { k: "ret", id: m.id, ok: false, code: r.code, message: r.message, u: 1 }
         : { k: "ret", id: m.id, ok: false, code: r.code, message: r.message };
       return this.cmd.send("PUBLISH", [nodeChannel(m.from), JSON.stringify(reply)]);
     }).catch(() => {});

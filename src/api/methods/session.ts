@@ -66,7 +66,9 @@ export const updateSession: ApiMethod = (p, hub) => {
     else if (k === "__proto__") Object.defineProperty(target, k, { value: v, writable: true, enumerable: true, configurable: true });
     else target[k] = v;
   }
-  d.session = { data: target, bytes, keys };
+  session.bytes = bytes;
+  session.keys = keys;
+  d.session = session;
   return ok(true);
 };
 
