@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // CLI entry: `bun run start [options]`. Parses flags/env, starts one node, drains on signals.
-// With --workers above 1 it supervises that many worker processes instead (src/cluster/workers.ts).
-import { isWorker, superviseWorkers, watchSupervisor } from "./cluster/workers.ts";
+// With --workers above 1 it supervises that many worker processes instead (src/process/workers.ts).
+import { isWorker, superviseWorkers, watchSupervisor } from "./process/workers.ts";
 import { helpText, parseConfig } from "./config/parse.ts";
 import { type Pushgate, createPushgate } from "./server.ts";
 

@@ -1,5 +1,6 @@
-// Composes one pushgate node: Bun.serve with the static WebSocket handler, the HTTP API,
-// /healthz and /metrics. `startPushgate` is the programmatic entry; src/main.ts is the CLI.
+// The composition root of one pushgate node: an engine (memory by default, Redis with --redis),
+// the hub over it, Bun.serve with the static WebSocket handler, the HTTP API, /healthz and
+// /metrics. `startPushgate` is the programmatic entry; src/main.ts is the CLI.
 import type { Server } from "bun";
 import { API_PREFIX, HttpApi } from "./api/http.ts";
 import { errorResponse } from "./api/respond.ts";
@@ -13,7 +14,11 @@ import { startHistorySweeper } from "./history/sweeper.ts";
 import { clientScript } from "./api/client-bundle.ts";
 import { drain } from "./ops/shutdown.ts";
 import { authenticatorFor } from "./auth/from-config.ts";
-import { attachCluster, joinCluster } from "./cluster/attach.ts";
+import { runForNode } from "./api/dispatch.ts";
+import { MemoryEngine } from "./engine/memory.ts";
+import { connectRedisEngine } from "./engine/redis/connect.ts";
+import type { Engine } from "./engine/types.ts";
+import type { HistoryStore } from "./history/types.ts";
 import { Hub } from "./core/hub.ts";
 import { healthz, metricsText } from "./ops/health.ts";
 import { type Logger, createLogger } from "./ops/log.ts";
@@ -27,6 +32,8 @@ export interface StartOptions {
   auth?: Authenticator;
   /** 8 lowercase hex characters (the clientId prefix); random when absent. */
   nodeId?: string;
+  /** The engine (started already) and the history store it uses; a MemoryEngine when absent. */
+  engine?: { engine: Engine; history: HistoryStore };
 }
 
 /** The node id to use: opts.nodeId (checked) or a random one. */
@@ -52,10 +59,15 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   if (conflict) throw new Error(conflict);
   if (config.auth !== "uid" && !opts.auth) throw new Error(`auth mode ${config.auth} needs createPushgate() or opts.auth`);
   const log = opts.logger ?? createLogger(config.logLevel);
-  const history = new MemoryHistoryStore({
-    size: config.historySize, ttlMs: config.historyTtlMs, maxBytes: config.historyMaxBytes,
+  const history = opts.engine?.history ?? memoryHistory(config);
+  const engine = opts.engine?.engine ?? new MemoryEngine(history);
+  const hub = new Hub(config, log, opts.auth ?? uidAuthenticator, history, nodeIdOf(opts), engine);
+  engine.register({
+    deliver: (stream, payload, at, excludeIds) => hub.deliver(stream, payload, at, excludeIds),
+    observed: (stream) => hub.observed(stream),
+    call: (method, params) => runForNode(hub, method, params),
   });
-  const hub = new Hub(config, log, opts.auth ?? uidAuthenticator, history, nodeIdOf(opts));
+  if (engine.distributed) hub.metrics.registry.add(hub.metrics.redisConnected(() => (engine.connected ? 1 : 0)));
   const api = new HttpApi(hub);
   const startedAt = Date.now();
   const server = Bun.serve<ConnData>({
@@ -123,10 +135,14 @@ export async function createPushgate(overrides: Partial<Config> = {}, opts: Star
   if (config.redisUrl === null) return startPushgate(overrides, { ...opts, auth });
   const nodeId = nodeIdOf(opts);
   const log = opts.logger ?? createLogger(config.logLevel);
-  const cluster = await joinCluster(config, nodeId, log);
-  const node = startPushgate(overrides, { ...opts, auth, nodeId, logger: log });
-  attachCluster(node.hub, cluster);
-  return node;
+  // This node's own history: Redis holds the cluster's; this one serves while Redis is unreachable.
+  const history = memoryHistory(config);
+  const engine = await connectRedisEngine(config, nodeId, log, history);
+  return startPushgate(overrides, { ...opts, auth, nodeId, logger: log, engine: { engine, history } });
+}
+
+function memoryHistory(config: Config): MemoryHistoryStore {
+  return new MemoryHistoryStore({ size: config.historySize, ttlMs: config.historyTtlMs, maxBytes: config.historyMaxBytes });
 }
 
 function pathOf(url: string): string {

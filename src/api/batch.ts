@@ -27,7 +27,7 @@ export async function runBatch(body: Record<string, unknown>, hub: Hub): Promise
     try {
       r = await runOne(calls[i], i, hub, budget);
     } catch (e) {
-      r = fault(`batch[${i}]`, hub, e, hub.effects !== before || hub.cluster !== null);
+      r = fault(`batch[${i}]`, hub, e, hub.effects !== before || hub.engine.distributed);
     }
     if (!r.ok) hub.metrics.errors.incL([r.code]);
     out[i] = r.ok ? { result: r.value } : { error: errorBody(r) };

@@ -7,32 +7,22 @@ import { type Err, type Result, err } from "../core/result.ts";
 /** E_INTERNAL for a call that threw (or a cluster error after acting); `unknown` when it may have changed something first. */
 export type CallFault = Err & { unknown?: true };
 
-/** The methods that change state or deliver; the others only read. */
-export const MUTATING: ReadonlySet<string> = new Set([
-  "sendToUid", "sendToClient", "sendToGroup", "sendToAll", "bindUid", "unbindUid", "joinGroup", "leaveGroup",
-  "ungroup", "setSession", "updateSession", "closeClient",
-]);
-
 /**
- * A synchronous local call: whether it took effect is exact, from hub.effects (nothing else runs
- * between the snapshot and the throw).
+ * Runs a method. A synchronous throw: whether it took effect is exact, from hub.effects (nothing
+ * else runs between the snapshot and the throw). A rejection: other requests interleave, so a
+ * mutating method is then unknown.
  */
-export function guarded(name: string, hub: Hub, run: () => Result<unknown>): Result<unknown> {
+export function guardedCall(
+  name: string, mutating: boolean, hub: Hub, run: () => Result<unknown> | Promise<Result<unknown>>,
+): Result<unknown> | Promise<Result<unknown>> {
   const before = hub.effects;
+  let r: Result<unknown> | Promise<Result<unknown>>;
   try {
-    return run();
+    r = run();
   } catch (e) {
     return fault(name, hub, e, hub.effects !== before);
   }
-}
-
-/** An asynchronous (cluster) call: other requests interleave, so a mutating method that throws is unknown. */
-export async function guardedAsync(name: string, hub: Hub, run: () => Promise<Result<unknown>>): Promise<Result<unknown>> {
-  try {
-    return await run();
-  } catch (e) {
-    return fault(name, hub, e, MUTATING.has(name));
-  }
+  return r instanceof Promise ? r.catch((e) => fault(name, hub, e, mutating)) : r;
 }
 
 /**
@@ -43,7 +33,7 @@ export function unknownOutcome(e: Err): CallFault {
   return markUnknown(err(e.code, `${e.message}; the call may have taken effect: its outcome is unknown (do not retry it blindly)`, e.field));
 }
 
-/** The one place the flag is set (it also travels between nodes: cluster/redis.ts). */
+/** The one place the flag is set (it also travels between nodes: engine/redis/engine.ts). */
 export function markUnknown(e: Err): CallFault {
   return Object.assign(e, { unknown: true as const });
 }

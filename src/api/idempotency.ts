@@ -7,8 +7,16 @@ interface Entry {
   at: number;
 }
 
+/** A first call still running: a retry with its key joins it. */
+interface Inflight {
+  method: string;
+  pending: Promise<unknown>;
+}
+
 export class IdempotencyCache {
   private readonly entries = new Map<string, Entry>();
+  // Per node (this instance): two nodes in one process never share a key's answer.
+  private readonly running = new Map<string, Inflight>();
 
   constructor(
     private readonly windowMs: number,
@@ -23,6 +31,16 @@ export class IdempotencyCache {
       return undefined;
     }
     return e;
+  }
+
+  inflight(key: string): Inflight | undefined {
+    return this.running.get(key);
+  }
+
+  /** The first call with `key` has started; call the returned function when it has finished. */
+  begin(key: string, method: string, pending: Promise<unknown>): () => void {
+    this.running.set(key, { method, pending });
+    return () => this.running.delete(key);
   }
 
   set(key: string, method: string, result: unknown): void {

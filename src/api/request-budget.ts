@@ -8,11 +8,11 @@
 //   first push of a request always runs: one broadcast to everyone is the product's job).
 import { type Err, type Result, err } from "../core/result.ts";
 
-export const LIST_METHODS: ReadonlySet<string> = new Set([
-  "getClientIdByUid", "getAllUidList", "getClientIdListByGroup", "getUidListByGroup", "getAllGroupIdList",
-]);
-
-export const SEND_METHODS: ReadonlySet<string> = new Set(["sendToUid", "sendToClient", "sendToGroup", "sendToAll"]);
+/** What the budget needs to know of a method (its entry in methods/index.ts). */
+export interface Budgeted {
+  list?: true;
+  send?: true;
+}
 
 export class RequestBudget {
   private listsLeft: number;
@@ -23,9 +23,9 @@ export class RequestBudget {
   }
 
   /** A list query once the list budget is overdrawn, or a push once the fan-out is spent: refused without running. */
-  refuse(method: string): Err | null {
-    if (this.listsLeft < 0 && LIST_METHODS.has(method)) return this.listTooLarge(method, null);
-    if (this.deliveries >= this.maxFanout && SEND_METHODS.has(method)) {
+  refuse(method: string, spec: Budgeted): Err | null {
+    if (this.listsLeft < 0 && spec.list) return this.listTooLarge(method, null);
+    if (this.deliveries >= this.maxFanout && spec.send) {
       return err("E_FANOUT_TOO_LARGE", `${method}: the request's earlier pushes reached ${this.deliveries} connections, the limit of ${this.maxFanout} per request (--api-max-fanout); send the rest in another request`);
     }
     return null;
@@ -39,8 +39,8 @@ export class RequestBudget {
   }
 
   /** After a call ran: a push's `reached` counts toward --api-max-fanout. */
-  reached(method: string, r: Result<unknown>): void {
-    if (!r.ok || !SEND_METHODS.has(method)) return;
+  reached(spec: Budgeted, r: Result<unknown>): void {
+    if (!r.ok || !spec.send) return;
     const n = (r.value as { reached?: unknown } | null)?.reached;
     if (typeof n === "number") this.deliveries += n;
   }

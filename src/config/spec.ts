@@ -73,6 +73,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   row("workers", "integer", "1", "Server processes on this machine sharing the port (reusePort); above 1 needs --redis. A crashed worker is restarted.", int(1, 64)),
   row("presenceTtlMs", "duration", "15s", "A node that stops heartbeating drops out of cluster presence after this long.", duration(1000, 600_000)),
   row("clusterTimeoutMs", "duration", "2s", "How long a cross-node call (presence query, remote client call) waits for answers.", duration(50, 60_000)),
+  row("redisBatch", "integer", "256", "Most pushes sent to Redis in one script call (pushes made in one event-loop turn travel together; a larger batch holds Redis longer per call).", int(1, 10_000)),
   row("drainTimeoutMs", "duration", "5s", "On SIGTERM/SIGINT: how long to wait for queued data to flush before closing every socket with 1001.", duration(0, 600_000)),
   row("logLevel", "choice", "info", "Log level: debug, info, warn, error, silent.", (r) => parseChoice(r, ["debug", "info", "warn", "error", "silent"] as const)),
 ];

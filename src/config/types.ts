@@ -48,4 +48,5 @@ export interface Config {
   workers: number;
   presenceTtlMs: number;
   clusterTimeoutMs: number;
+  redisBatch: number;
 }

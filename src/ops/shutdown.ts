@@ -21,7 +21,7 @@ export async function drain(server: Server<ConnData>, hub: Hub, timers: readonly
   hub.closeAll(CloseCode.GOING_AWAY, "server shutting down");
   await Bun.sleep(20);
   await server.stop(true);
-  await hub.cluster?.stop();
+  await hub.engine.stop();
   hub.log.info("shutdown_done", { closed: open, forced });
 }
 

@@ -44,9 +44,9 @@ export function onClientSend(ws: Conn, f: Frame): void {
   badFrame(ws, "E_BAD_FRAME", "to must be uid:<uid>, group:<name> or all", id);
 }
 
-/** Pushes and replies: at once on a single node, after Redis placed it on a cluster member. */
+/** Pushes and replies: at once on the memory engine, once the other nodes reported on Redis. */
 function deliver(ws: Conn, id: string | number, stream: string, payload: Payload, kind: "uid" | "group" | "all"): void {
-  const r = ws.data.hub.pushStream(stream, kind, payload, true);
+  const r = ws.data.hub.publish(stream, kind, payload, null, true);
   if (typeof r === "number") return answer(ws, id, kind, stream, r, null);
   void r.then(
     (routed) => {

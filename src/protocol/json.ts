@@ -9,8 +9,9 @@ import { admit } from "../transport/inbound.ts";
 import { badFrame, closeWithError, sendError } from "./frames.ts";
 import { type Frame, parseFrame, parseRecover } from "./json-frames.ts";
 import { authenticate, completeLogin } from "./login.ts";
-import { clusterLogin } from "./json-cluster-login.ts";
 import { sendWelcome } from "./json-welcome.ts";
+import type { LoginView } from "../engine/types.ts";
+import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
 import { onClientSend, replyError } from "./json-send.ts";
 import { clientIdOf } from "../core/client-table.ts";
 
@@ -87,10 +88,30 @@ function onAuth(ws: Conn, f: Frame): void {
   authenticate(ws, credential, recover.value, finishJsonLogin);
 }
 
+/**
+ * The engine gives the login its positions and recovery (at once from memory; from Redis after
+ * it holds the streams); subscribing, welcome, replay and recovery then happen in one
+ * synchronous step, so live messages follow with no gap and no duplicate.
+ */
 function finishJsonLogin(ws: Conn, result: Result<Identity>, recover: Map<string, StreamPosition> | null): void {
-  const hub = ws.data.hub;
-  if (hub.cluster && result.ok) return clusterLogin(ws, result.value, recover);
-  if (completeLogin(ws, result)) sendWelcome(ws, recover, hub.history);
+  if (!result.ok) return void completeLogin(ws, result);
+  const d = ws.data;
+  const id = result.value;
+  const view = d.hub.engine.login([uidTopic(id.uid), TOPIC_ALL, ...(id.groups ?? []).map(groupTopic)], recover);
+  if (!(view instanceof Promise)) return finishLogin(ws, id, recover, view);
+  d.authenticating = true;
+  view.then((v) => {
+    d.authenticating = false;
+    finishLogin(ws, id, recover, v);
+  }).catch((e) => d.hub.log.error("login_error", { clientId: clientIdOf(d), error: String(e) }));
+}
+
+function finishLogin(ws: Conn, id: Identity, recover: Map<string, StreamPosition> | null, view: LoginView): void {
+  try {
+    if (ws.readyState === 1 && completeLogin(ws, { ok: true, value: id })) sendWelcome(ws, recover, view.source);
+  } finally {
+    view.release();
+  }
 }
 
 function onRefresh(ws: Conn, f: Frame): void {

@@ -34,7 +34,7 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
   const target = message.slice(0, colon);
   const payload = { text: message.slice(colon + 1), isJson: false };
   if (target === BROADCAST_TARGET) {
-    void hub.pushStream(TOPIC_ALL, "all", payload, false);
+    void hub.publish(TOPIC_ALL, "all", payload, null, false);
     return;
   }
   const problem = uidProblem(target);
@@ -43,23 +43,24 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
     return;
   }
   // An offline target is dropped silently, as in the seed (counted in pushgate_drops_total).
-  void hub.pushStream(uidTopic(target), "uid", payload, false);
+  void hub.publish(uidTopic(target), "uid", payload, null, false);
 }
 
 /**
- * Also used at open when the upgrade URL carried a valid token. On a cluster member the reply
- * waits until this node is subscribed to the uid's (and groups') channels, so a push from
- * another node right after "login success" is not missed.
+ * Also used at open when the upgrade URL carried a valid token. When the engine must first hold
+ * the uid's (and groups') streams (Redis: this node subscribed to their channels), the reply
+ * waits for it, so a push from another node right after "login success" is not missed.
  */
 export function finishSeedLogin(ws: Conn, result: Result<Identity>): void {
   if (!completeLogin(ws, result)) return;
-  const cluster = ws.data.hub.cluster;
-  if (!cluster) return void ws.send(LOGIN_REPLY_PREFIX + result.value.uid);
+  const engine = ws.data.hub.engine;
+  const uid = result.value.uid;
+  const streams = [uidTopic(uid), ...(result.value.groups ?? []).map(groupTopic)];
+  const held = engine.hold(streams);
+  if (held === null) return void ws.send(LOGIN_REPLY_PREFIX + uid);
   // Logged in already (frames the client sends next are taken); only the reply waits.
-  const streams = [uidTopic(result.value.uid), ...(result.value.groups ?? []).map(groupTopic)];
-  const reply = () => {
-    if (ws.readyState === 1) ws.send(LOGIN_REPLY_PREFIX + result.value.uid);
-    cluster.release(streams);
-  };
-  cluster.hold(streams).then(reply, reply);
+  void held.then(() => {
+    if (ws.readyState === 1) ws.send(LOGIN_REPLY_PREFIX + uid);
+    engine.release(streams);
+  });
 }

@@ -82,10 +82,10 @@ describe("a fault inside a call: 5xx only when it had no effect", () => {
     using a = await TestClient.login(pg, "af3");
     // Fault injection into this node's own hub (not the runtime): deliver, then throw.
     const hub = pg.hub;
-    const real = hub.sendToUid;
-    hub.sendToUid = function (...args: Parameters<typeof real>) {
+    const real = hub.publish;
+    hub.publish = function (...args: Parameters<typeof real>) {
       const n = real.apply(this, args);
-      if (args[0] === "af3") throw new Error("injected fault after delivery");
+      if (args[0] === "uid:af3") throw new Error("injected fault after delivery");
       return n;
     };
     try {
@@ -101,7 +101,7 @@ describe("a fault inside a call: 5xx only when it had no effect", () => {
       expect(b).toEqual({ status: 200, body: { result: [{ error: unknown.body.error }, { result: true }] } });
       expect(await a.next()).toBe("in batch");
     } finally {
-      hub.sendToUid = real;
+      hub.publish = real;
     }
   });
 });

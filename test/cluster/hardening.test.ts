@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createPushgate, type Pushgate } from "../../src/server.ts";
 import { TestClient, api, waitFor } from "../helpers.ts";
+import { JsonClient } from "../json-client.ts";
 import { RedisServer, describeRedis } from "../redis-server.ts";
 
 describeRedis("cluster hardening", () => {
@@ -83,6 +84,10 @@ describeRedis("cluster hardening", () => {
     const h = "pushgate:h:uid:ttl-u";
     const m = "pushgate:m:uid:ttl-u";
     const pttl = async (k: string) => Number(await redis.command("PTTL", [k]));
+    // History is kept for streams a pushgate.v1 reader observed: one logs in (and stays).
+    using reader = await JsonClient.connect(short);
+    reader.send({ type: "auth", uid: "ttl-u" });
+    await reader.next("welcome");
     await api(short, "sendToUid", { uid: "ttl-u", data: "1" });
     const first = await pttl(h);
     expect(first).toBeGreaterThan(3500);

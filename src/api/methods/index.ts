@@ -1,35 +1,52 @@
-// The API's method table: names are GatewayWorker's Gateway:: static methods.
-import type { ApiMethod } from "./types.ts";
+// The API's method table: names are GatewayWorker's Gateway:: static methods. Each entry is the
+// method's node-local part plus how it is routed across nodes (types.ts), as data.
 import * as membership from "./membership.ts";
 import * as presence from "./presence.ts";
 import * as send from "./send.ts";
 import * as session from "./session.ts";
+import type { Merge, MethodSpec } from "./types.ts";
 
-export const METHODS: Readonly<Record<string, ApiMethod>> = {
-  sendToUid: send.sendToUid,
-  sendToClient: send.sendToClient,
-  sendToGroup: send.sendToGroup,
-  sendToAll: send.sendToAll,
-  bindUid: membership.bindUid,
-  unbindUid: membership.unbindUid,
-  joinGroup: membership.joinGroup,
-  leaveGroup: membership.leaveGroup,
-  ungroup: membership.ungroup,
-  isOnline: presence.isOnline,
-  isUidOnline: presence.isUidOnline,
-  getClientIdByUid: presence.getClientIdByUid,
-  getUidByClientId: presence.getUidByClientId,
-  getAllClientCount: presence.getAllClientCount,
-  getAllUidCount: presence.getAllUidCount,
-  getAllUidList: presence.getAllUidList,
-  getClientCountByGroup: presence.getClientCountByGroup,
-  getClientIdListByGroup: presence.getClientIdListByGroup,
-  getUidListByGroup: presence.getUidListByGroup,
-  getAllGroupIdList: presence.getAllGroupIdList,
-  setSession: session.setSession,
-  updateSession: session.updateSession,
-  getSession: session.getSession,
-  closeClient: session.closeClient,
+const sum: Merge = (v) => v.reduce((a: number, b) => a + (b as number), 0);
+const concat: Merge = (v) => v.flatMap((x) => x as unknown[]);
+const union: Merge = (v) => [...new Set(v.flatMap((x) => x as unknown[]))];
+const unionSize: Merge = (v) => (union(v) as unknown[]).length;
+const any: Merge = (v) => v.some(Boolean);
+
+const push = (run: MethodSpec["run"]): MethodSpec => ({ run, route: { via: "engine" }, mutating: true, send: true });
+const owned = (run: MethodSpec["run"], mutating: boolean, gone?: unknown): MethodSpec => ({ run, route: gone === undefined ? { via: "owner" } : { via: "owner", gone }, mutating });
+const merged = (run: MethodSpec["run"], merge: Merge, mutating = false): MethodSpec => ({ run, route: { via: "merge", merge }, mutating });
+const listed = (run: MethodSpec["run"], merge: Merge): MethodSpec => ({ run, route: { via: "merge", merge }, mutating: false, list: true });
+
+export const METHODS: Readonly<Record<string, MethodSpec>> = {
+  sendToUid: push(send.sendToUid),
+  sendToClient: { run: send.sendToClient, route: { via: "clients" }, mutating: true, send: true },
+  sendToGroup: push(send.sendToGroup),
+  sendToAll: push(send.sendToAll),
+  bindUid: owned(membership.bindUid, true),
+  unbindUid: owned(membership.unbindUid, true),
+  joinGroup: { run: membership.joinGroup, route: { via: "owner-or-merge", merge: sum }, mutating: true },
+  leaveGroup: { run: membership.leaveGroup, route: { via: "owner-or-merge", merge: sum }, mutating: true },
+  ungroup: merged(membership.ungroup, sum, true),
+  isOnline: owned(presence.isOnline, false, false),
+  isUidOnline: merged(presence.isUidOnline, any),
+  getClientIdByUid: listed(presence.getClientIdByUid, concat),
+  getUidByClientId: owned(presence.getUidByClientId, false, null),
+  getAllClientCount: merged(presence.getAllClientCount, sum),
+  // Counting distinct uids over nodes needs every node's list (charged as that list).
+  getAllUidCount: { run: presence.getAllUidCount, route: { via: "merge", merge: unionSize, part: "getAllUidList" }, mutating: false },
+  getAllUidList: listed(presence.getAllUidList, union),
+  getClientCountByGroup: merged(presence.getClientCountByGroup, sum),
+  getClientIdListByGroup: listed(presence.getClientIdListByGroup, concat),
+  getUidListByGroup: listed(presence.getUidListByGroup, union),
+  getAllGroupIdList: listed(presence.getAllGroupIdList, union),
+  setSession: owned(session.setSession, true),
+  updateSession: owned(session.updateSession, true),
+  getSession: owned(session.getSession, false),
+  closeClient: owned(session.closeClient, true, false),
 };
 
-export type { ApiMethod };
+export function methodSpec(name: string): MethodSpec | null {
+  return Object.hasOwn(METHODS, name) ? METHODS[name]! : null;
+}
+
+export type { ApiMethod, MethodSpec } from "./types.ts";

@@ -1,9 +1,11 @@
 // A login's view of cluster history: what Redis held when read, plus the pushes this node
 // delivered for those streams meanwhile (captured), merged by offset.
-import type { Capture } from "../core/hub.ts";
-import { type RecoverySource, recoverFrom } from "../history/recover.ts";
-import type { HistoryEntry, StreamPosition } from "../history/types.ts";
-import type { StreamHistory } from "./types.ts";
+import { type RecoverySource, recoverFrom } from "../../history/recover.ts";
+import type { HistoryEntry, StreamPosition } from "../../history/types.ts";
+import type { StreamHistory } from "./read.ts";
+
+/** Pushes delivered here per stream while a login reads Redis (engine.ts captures them). */
+export type Capture = Map<string, Array<HistoryEntry & { epoch: string }>>;
 
 export function clusterSource(histories: Map<string, StreamHistory>, capture: Capture): RecoverySource {
   const views = new Map<string, { position: StreamPosition; entries: HistoryEntry[] }>();
@@ -11,8 +13,11 @@ export function clusterSource(histories: Map<string, StreamHistory>, capture: Ca
     const entries = [...h.entries];
     let { epoch, offset } = h.position;
     for (const c of capture.get(stream) ?? []) {
+      // Unplaced (published before the login marked the stream observed: before its position),
+      // or of another epoch (Redis lost the stream meanwhile).
+      if (c.epoch === "") continue;
       if (epoch === "") epoch = c.epoch;
-      if (c.epoch !== epoch) continue; // pushes of another epoch (Redis lost the stream meanwhile)
+      if (c.epoch !== epoch) continue;
       if (c.offset > (entries.at(-1)?.offset ?? 0)) entries.push(c);
       if (c.offset > offset) offset = c.offset;
     }

@@ -8,11 +8,17 @@ type Listener = (message: string, channel: string) => void;
 export class Channels {
   private readonly refs = new Map<string, number>();
   private readonly subscribing = new Map<string, Promise<unknown>>();
+  private batch: { streams: Set<string>; promise: Promise<unknown>; resolve(v: unknown): void; reject(e: unknown): void } | null = null;
 
   constructor(private readonly sub: RedisClient, private readonly listener: Listener, private readonly fixed: readonly string[]) {}
 
   get size(): number {
     return this.refs.size;
+  }
+
+  /** The streams this node holds (subscribed or being subscribed). */
+  streams(): IterableIterator<string> {
+    return this.refs.keys();
   }
 
   watch(stream: string): void {
@@ -28,7 +34,8 @@ export class Channels {
     const n = this.refs.get(stream) ?? 0;
     if (n > 1) return void this.refs.set(stream, n - 1);
     this.refs.delete(stream);
-    if (n !== 1 || !this.sub.connected) return;
+    // Still in the batch not yet sent: it will not be subscribed at all.
+    if (n !== 1 || !this.sub.connected || this.batch?.streams.has(stream)) return;
     try {
       // (Throws synchronously when the client is not in subscriber mode.)
       void this.sub.unsubscribe(streamChannel(stream), this.listener).catch(() => {});
@@ -41,11 +48,40 @@ export class Channels {
     this.refs.set(stream, n + 1);
     if (!this.sub.connected) return Promise.reject(new Error("redis unavailable"));
     if (n > 0) return this.subscribing.get(stream) ?? Promise.resolve();
-    const p = this.sub.subscribe(streamChannel(stream), this.listener).finally(() => {
-      if (this.subscribing.get(stream) === p) this.subscribing.delete(stream);
-    });
+    const p = this.enqueue(stream);
     this.subscribing.set(stream, p);
     return p;
+  }
+
+  /**
+   * Subscriptions asked for in one event-loop turn go to Redis as one SUBSCRIBE (a login storm
+   * costs one command per turn, not one per connection).
+   */
+  private enqueue(stream: string): Promise<unknown> {
+    let b = this.batch;
+    if (b === null) {
+      b = this.batch = { streams: new Set(), ...Promise.withResolvers<unknown>() };
+      b.promise.catch(() => {});
+      setImmediate(() => this.flush());
+    }
+    b.streams.add(stream);
+    return b.promise;
+  }
+
+  private flush(): void {
+    const b = this.batch!;
+    this.batch = null;
+    // A stream released before its batch left needs no subscription.
+    const channels = [...b.streams].filter((s) => this.refs.has(s)).map(streamChannel);
+    const sent: Promise<unknown>[] = [];
+    try {
+      for (let i = 0; i < channels.length; i += 1000) sent.push(this.sub.subscribe(channels.slice(i, i + 1000), this.listener));
+    } catch (e) {
+      sent.push(Promise.reject(e)); // (throws synchronously when the connection is down)
+    }
+    Promise.all(sent).then(b.resolve, b.reject).finally(() => {
+      for (const s of b.streams) if (this.subscribing.get(s) === b.promise) this.subscribing.delete(s);
+    });
   }
 
   /**

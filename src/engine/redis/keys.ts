@@ -8,6 +8,8 @@ export const streamChannel = (stream: string) => `${P}c:${stream}`;
 export const nodeChannel = (node: string) => `${P}n:${node}`;
 /** Hash {e: epoch, o: last offset} of a stream. */
 export const metaKey = (stream: string) => `${P}m:${stream}`;
+/** Present while some pushgate.v1 reader observes the stream (pushes to it are then placed in history). */
+export const markerKey = (stream: string) => `${P}v:${stream}`;
 /** Redis Stream holding a stream's recent messages, entry IDs "<offset>-0". */
 export const historyKey = (stream: string) => `${P}h:${stream}`;
 /** Sorted set of live nodes scored by their last heartbeat (ms). */
