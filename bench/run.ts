@@ -1,25 +1,25 @@
 // `bun run bench [standalone|cluster ...] [--quick] [--clients N] [--rounds N]`: starts pushgate
 // and the bare Bun.serve control, drives each with the same load from a separate client process,
 // then (cluster.ts) two pushgate nodes over Redis vs one node; prints one table and saves
-// bench/results/<timestamp>.json + latest.json and one SVG chart per scenario group (svg.ts). See bench/README.md.
+// bench/results/latest.json (+ runs/<timestamp>.json) and one SVG chart per scenario group (report/svg.ts). See bench/README.md.
 import os from "node:os";
 import { join, relative } from "node:path";
-import type { ApiLoadConfig } from "./api-client.ts";
-import { runCapacity } from "./capacity.ts";
-import { CLUSTER_NAMES, type ClusterOutcome, runCluster } from "./cluster.ts";
-import { type Params, USAGE, parseParams } from "./params.ts";
-import { type ScaleOutcome, runScale } from "./scale.ts";
-import { runSoak } from "./soak.ts";
-import { runAdversarialScenario } from "./scenario-adversarial.ts";
-import { runLoadProcess } from "./load-results.ts";
-import { Interrupted, stopAll } from "./processes.ts";
+import type { ApiLoadConfig } from "./clients/api-client.ts";
+import { runCapacity } from "./scenarios/capacity.ts";
+import { CLUSTER_NAMES, type ClusterOutcome, runCluster } from "./scenarios/cluster.ts";
+import { type Params, USAGE, parseParams } from "./lib/params.ts";
+import { type ScaleOutcome, runScale } from "./scenarios/scale.ts";
+import { runSoak } from "./scenarios/soak.ts";
+import { runAdversarialScenario } from "./scenarios/adversarial.ts";
+import { runLoadProcess } from "./lib/load-results.ts";
+import { Interrupted, stopAll } from "./lib/processes.ts";
 import {
   API_METRICS, CAPACITY_METRICS, SCALE_METRICS, type RoundResult, type ServerName, type SummaryRow, machineInfo, notes, renderTable, save, summarize,
-} from "./report.ts";
-import { stopChild } from "./redis.ts";
-import { writeCharts } from "./svg.ts";
-import { HOST, type ServerUnderTest, startControl, startPushgate } from "./servers.ts";
-import type { LoadConfig, PhaseResult } from "./types.ts";
+} from "./report/report.ts";
+import { stopChild } from "./lib/redis.ts";
+import { writeCharts } from "./report/svg.ts";
+import { HOST, type ServerUnderTest, startControl, startPushgate } from "./lib/servers.ts";
+import type { LoadConfig, PhaseResult } from "./lib/types.ts";
 
 const ROOT = join(import.meta.dir, "..");
 
@@ -42,7 +42,7 @@ function hardTimeoutMs(c: LoadConfig): number {
 }
 
 function runLoad(c: LoadConfig, label: string): Promise<{ results: PhaseResult[]; error: string | null }> {
-  return runLoadProcess<PhaseResult>(ROOT, `load client (${label})`, "bench/load-client.ts", c, hardTimeoutMs(c), "load client");
+  return runLoadProcess<PhaseResult>(ROOT, `load client (${label})`, "bench/clients/load-client.ts", c, hardTimeoutMs(c), "load client");
 }
 
 function checkAlive(s: ServerUnderTest): string | null {
@@ -103,7 +103,7 @@ async function api(p: Params): Promise<RoundResult[]> {
     });
     const run = (c: ApiLoadConfig, label: string) => {
       const limit = c.connectTimeoutMs + (c.api.single.seconds * 1.5 + c.api.batch.seconds) * 1000 + c.api.single.drainMs * 2 + c.api.batch.drainMs + 15_000;
-      return runLoadProcess<PhaseResult>(ROOT, `api client (${label})`, "bench/api-client.ts", c, limit, "api client");
+      return runLoadProcess<PhaseResult>(ROOT, `api client (${label})`, "bench/clients/api-client.ts", c, limit, "api client");
     };
     console.log("api warm-up (results discarded)");
     for (const s of [control, pushgate]) await run(cfg(s, true), `${s.name} warm-up`);
@@ -181,7 +181,7 @@ async function main(p: Params): Promise<void> {
     const charts = writeCharts(file);
     if (charts.length) console.log(`charts: ${charts.map((f) => relative(ROOT, f)).join(", ")}`);
   } catch (e) {
-    console.error(`charts not written (the JSON is saved; retry with bun bench/svg.ts ${relative(ROOT, file)}): ${(e as Error).message}`);
+    console.error(`charts not written (the JSON is saved; retry with bun bench/report/svg.ts ${relative(ROOT, file)}): ${(e as Error).message}`);
   }
 }
 

@@ -1,0 +1,135 @@
+// The cluster scenario's orchestration (called by run.ts): its own redis-server, two pushgate
+// nodes A and B joined through it, and as the control one pushgate node without Redis. Each
+// round runs cluster-load-client.ts once against the cluster (senders on A, receivers on B) and
+// once against the single node (both on it), alternating which goes first. Every process it
+// starts is stopped by its pid at the end, also on error; on SIGINT run.ts stops them all.
+import { runLoadProcess } from "../lib/load-results.ts";
+import type { Params } from "../lib/params.ts";
+import { type Child, Interrupted } from "../lib/processes.ts";
+import { type PairName, type RoundResult, type SummaryRow, clusterMetrics, notes, summarize } from "../report/report.ts";
+import { REDIS_BIN, type RedisUnderTest, startRedis, stopChild } from "../lib/redis.ts";
+import type { ClusterLoadConfig, ClusterPhaseResult } from "./cluster-phases.ts";
+import { HOST, type ServerUnderTest, startPushgate } from "../lib/servers.ts";
+
+/** What the two columns mean in the cluster rows. */
+export const CLUSTER_NAMES: Record<PairName, string> = { pushgate: "cluster A+B", control: "single node" };
+
+export interface ClusterOutcome {
+  /** Why the scenario did not run (no redis-server), else null. */
+  skipped: string | null;
+  /** A failure that ended the scenario early (the rounds so far are kept), else null. */
+  error: string | null;
+  redis: { version: string | null; port: number; pid: number } | null;
+  nodes: Record<string, { port: number; pid: number }>;
+  /** The load of one round against the cluster (the single node gets the same, on one port). */
+  config: ClusterLoadConfig | null;
+  rounds: RoundResult[];
+  summary: SummaryRow[];
+  notes: string[];
+}
+
+interface Target { name: PairName; senderPort: number; receiverPort: number; servers: Child[]; redis: RedisUnderTest | null }
+
+function loadConfig(p: Params, t: Target, warmup: boolean): ClusterLoadConfig {
+  const clients = warmup ? Math.min(p.clients, 100) : p.clients;
+  const senders = Math.max(1, Math.floor(clients / 2));
+  return {
+    host: HOST, senderPort: t.senderPort, receiverPort: t.receiverPort,
+    serverPids: t.servers.map((c) => c.proc.pid), redisUrl: t.redis?.url ?? null,
+    senders, receivers: Math.max(1, clients - senders), sources: p.sources,
+    connectConcurrency: 64,
+    connectTimeoutMs: Math.min(120_000, 10_000 + clients * 5),
+    subscribeTimeoutMs: 10_000,
+    targeted: warmup ? { ...p.cluster.targeted, seconds: 0.5, drainMs: 1000 } : p.cluster.targeted,
+    throughput: warmup ? { ...p.cluster.throughput, messages: Math.min(p.cluster.throughput.messages, 1000) } : p.cluster.throughput,
+  };
+}
+
+/** Every bound inside the load client, plus a margin: past this it is killed. */
+function hardTimeoutMs(c: ClusterLoadConfig): number {
+  return c.connectTimeoutMs + c.subscribeTimeoutMs + c.targeted.seconds * 1500 + c.targeted.drainMs + c.throughput.timeoutMs + 15_000;
+}
+
+function runLoad(root: string, c: ClusterLoadConfig, label: string): Promise<{ results: ClusterPhaseResult[]; error: string | null }> {
+  return runLoadProcess<ClusterPhaseResult>(root, `cluster load client (${label})`, "bench/clients/cluster-load-client.ts", c, hardTimeoutMs(c), "load client");
+}
+
+function checkAlive(t: Target): string | null {
+  for (const c of [...t.servers, ...(t.redis ? [t.redis.child] : [])]) {
+    const p = c.proc;
+    if (p.exitCode !== null || p.signalCode !== null) return `${c.name} exited (${p.exitCode ?? p.signalCode}): ${c.tail().trim().slice(-500)}`;
+  }
+  return null;
+}
+
+/** A command absent from one phase's delta ran 0 times there: say so, so medians count it. */
+function fillRedisZeros(rounds: readonly RoundResult[]): void {
+  const phases = rounds.flatMap((r) => r.results.pushgate ?? []).filter((x) => typeof x.redisCalls === "string");
+  const keys = new Set(phases.flatMap((x) => Object.keys(x).filter((k) => k.startsWith("redis."))));
+  for (const x of phases) for (const k of keys) x[k] ??= 0;
+}
+
+export async function runCluster(p: Params, root: string): Promise<ClusterOutcome> {
+  const out: ClusterOutcome = { skipped: null, error: null, redis: null, nodes: {}, config: null, rounds: [], summary: [], notes: [] };
+  if (!REDIS_BIN) {
+    out.skipped = "redis-server is not on PATH (apt-get install redis-server)";
+    console.log(`cluster scenario skipped: ${out.skipped}`);
+    return out;
+  }
+  const started: Child[] = [];
+  try {
+    const redis = await startRedis(root);
+    started.push(redis.child);
+    out.redis = { version: redis.version, port: redis.port, pid: redis.child.proc.pid };
+    const track = async (s: Promise<ServerUnderTest>, key: string) => {
+      const srv = await s;
+      started.push(srv.child);
+      out.nodes[key] = { port: srv.port, pid: srv.child.proc.pid };
+      return srv;
+    };
+    const [a, b, single] = await Promise.all([
+      track(startPushgate(root, ["--redis", redis.url], "pushgate node A"), "A"),
+      track(startPushgate(root, ["--redis", redis.url], "pushgate node B"), "B"),
+      track(startPushgate(root, [], "pushgate single node"), "single"),
+    ]);
+    console.log(`cluster: redis ${redis.version ?? "?"} :${redis.port} (pid ${redis.child.proc.pid}), node A :${a.port} (pid ${a.child.proc.pid}), ` +
+      `node B :${b.port} (pid ${b.child.proc.pid}), single node :${single.port} (pid ${single.child.proc.pid})`);
+    const targets: Record<PairName, Target> = {
+      pushgate: { name: "pushgate", senderPort: a.port, receiverPort: b.port, servers: [a.child, b.child], redis },
+      control: { name: "control", senderPort: single.port, receiverPort: single.port, servers: [single.child], redis: null },
+    };
+    out.config = loadConfig(p, targets.pushgate, false);
+
+    console.log("cluster warm-up (results discarded)");
+    for (const name of ["control", "pushgate"] as const) {
+      await runLoad(root, loadConfig(p, targets[name], true), `${CLUSTER_NAMES[name]} warm-up`);
+      const dead = checkAlive(targets[name]);
+      if (dead) throw new Error(dead);
+    }
+    for (let r = 1; r <= p.rounds; r++) {
+      const order: PairName[] = r % 2 === 1 ? ["control", "pushgate"] : ["pushgate", "control"];
+      const round: RoundResult = { round: r, order, results: { pushgate: [], control: [] }, errors: { pushgate: null, control: null } };
+      for (const name of order) {
+        console.log(`cluster round ${r}/${p.rounds}: ${CLUSTER_NAMES[name]}`);
+        const res = await runLoad(root, loadConfig(p, targets[name], false), CLUSTER_NAMES[name]);
+        round.results[name] = res.results;
+        round.errors[name] = checkAlive(targets[name]) ?? res.error;
+      }
+      out.rounds.push(round);
+      const dead = checkAlive(targets.pushgate) ?? checkAlive(targets.control);
+      if (dead) throw new Error(dead);
+    }
+  } catch (e) {
+    if (e instanceof Interrupted) throw e;
+    out.error = (e as Error).message;
+  } finally {
+    // Nodes first, so they do not spend the shutdown reconnecting to a stopped Redis.
+    await Promise.all(started.filter((c) => c.name.startsWith("pushgate")).map(stopChild));
+    await Promise.all(started.map(stopChild));
+  }
+  fillRedisZeros(out.rounds);
+  out.summary = summarize(out.rounds, clusterMetrics(out.rounds));
+  out.notes = notes(out.rounds, "cluster ", CLUSTER_NAMES);
+  if (out.error) out.notes.unshift(`cluster scenario stopped early: ${out.error}`);
+  return out;
+}
