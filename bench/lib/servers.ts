@@ -23,7 +23,8 @@ function freePort(): number {
 export async function startPushgate(root: string, extraArgs: readonly string[] = [], label = "pushgate"): Promise<ServerUnderTest> {
   const port = freePort();
   const child = spawnChild(label, [
-    process.execPath, "src/main.ts", "--port", String(port), "--host", HOST,
+    // PUSHGATE_BENCH_BUN_ARGS: runtime flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    process.execPath, ...(process.env.PUSHGATE_BENCH_BUN_ARGS ? process.env.PUSHGATE_BENCH_BUN_ARGS.split(" ") : []), "src/main.ts", "--port", String(port), "--host", HOST,
     "--log-level", "warn", "--rate-limit", "0", "--max-connections-per-uid", "0", ...extraArgs, ...(process.env.PUSHGATE_BENCH_ARGS ? process.env.PUSHGATE_BENCH_ARGS.split(" ") : []),
   ], root);
   const deadline = performance.now() + READY_MS;
