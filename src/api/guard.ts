@@ -2,10 +2,10 @@
 // blind 500: E_INTERNAL, marked `unknown` when the call may already have taken effect (a caller
 // must not retry it as if nothing happened). See "Errors after a side effect" in docs/http-api.md.
 import type { Hub } from "../core/hub.ts";
+import { type CallFault, isUnknownOutcome, markUnknown } from "../core/outcome.ts";
 import { type Err, type Result, err } from "../core/result.ts";
 
-/** E_INTERNAL for a call that threw (or a cluster error after acting); `unknown` when it may have changed something first. */
-export type CallFault = Err & { unknown?: true };
+export { type CallFault, isUnknownOutcome, markUnknown };
 
 /**
  * Runs a method. A synchronous throw: whether it took effect is exact, from hub.effects (nothing
@@ -33,17 +33,8 @@ export function unknownOutcome(e: Err): CallFault {
   return markUnknown(err(e.code, `${e.message}; the call may have taken effect: its outcome is unknown (do not retry it blindly)`, e.field));
 }
 
-/** The one place the flag is set (it also travels between nodes: engine/redis/engine.ts). */
-export function markUnknown(e: Err): CallFault {
-  return Object.assign(e, { unknown: true as const });
-}
-
 export function fault(name: string, hub: Hub, e: unknown, mayHaveActed: boolean): CallFault {
   hub.log.error("api_error", { method: name, error: String(e), outcome: mayHaveActed ? "unknown" : "none" });
   if (!mayHaveActed) return err("E_INTERNAL", "internal error; the call had no effect");
   return markUnknown(err("E_INTERNAL", "internal error after the call began to take effect: its outcome is unknown (do not retry it blindly)"));
-}
-
-export function isUnknownOutcome(r: Result<unknown>): boolean {
-  return !r.ok && (r as CallFault).unknown === true;
 }

@@ -5,7 +5,7 @@
 // nodes holding that uid. Pushes made in one event-loop turn go to Redis as one script call;
 // a push to a stream no pushgate.v1 reader observed is only published (see push.lua).
 import { RedisClient } from "bun";
-import { isUnknownOutcome, markUnknown } from "../../api/guard.ts";
+import { isUnknownOutcome, markUnknown } from "../../core/outcome.ts";
 import { type Err, type Result, err, ok } from "../../core/result.ts";
 import type { HistoryStore, Payload, StreamPosition } from "../../history/types.ts";
 import type { Logger } from "../../ops/log.ts";
