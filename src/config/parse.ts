@@ -87,8 +87,13 @@ export function checkConflicts(c: Config): string | null {
   if (c.workers > 1 && c.redisUrl === null) {
     return "conflicting options: --workers above 1 needs --redis (PUSHGATE_REDIS_URL): workers are separate processes and only meet through Redis";
   }
-  if (c.redisUrl !== null && !/^rediss?:\/\//.test(c.redisUrl)) {
-    return "invalid value for --redis (PUSHGATE_REDIS_URL): must start with redis:// or rediss://";
+  if (c.redisUrl !== null) {
+    const urls = c.redisUrl.split(",").map((u) => u.trim());
+    if (urls.some((u) => !/^rediss?:\/\//.test(u))) {
+      return "invalid value for --redis (PUSHGATE_REDIS_URL): must be a redis:// or rediss:// URL, or several separated by commas (one per shard)";
+    }
+    if (new Set(urls).size !== urls.length) return "invalid value for --redis (PUSHGATE_REDIS_URL): a shard is listed twice";
+    if (urls.length > 64) return "invalid value for --redis (PUSHGATE_REDIS_URL): at most 64 shards";
   }
   if (c.maxPayload > c.backpressureLimit) {
     return "conflicting options: --max-payload (PUSHGATE_MAX_PAYLOAD) is above --backpressure-limit (PUSHGATE_BACKPRESSURE_LIMIT): one echoed frame would close its reader";

@@ -69,7 +69,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   row("historyMaxBytes", "size", "64MiB", "Memory cap of all histories; past it the least recently written streams are dropped (their epoch changes).", size(64 * KIB, 64 * 1024 * MIB)),
   row("idempotencyWindowMs", "duration", "5m", "How long an API idempotencyKey is remembered.", duration(1000, 86_400_000)),
   row("idempotencyMaxKeys", "integer", "100000", "Most idempotency keys remembered at once (oldest forgotten first).", int(1, 10_000_000)),
-  row("redisUrl", "string", "", "Redis URL (redis://host:port[/db]): makes this node a cluster member. Unset: one standalone node.", str, "--redis"),
+  row("redisUrl", "string", "", "Redis URL (redis://host:port[/db]): makes this node a cluster member. Several URLs separated by commas shard the streams over several Redis instances (the same list, in the same order, on every node; the first also carries node calls and presence). Unset: one standalone node.", str, "--redis"),
   row("workers", "integer", "1", "Server processes on this machine sharing the port (reusePort); above 1 needs --redis. A crashed worker is restarted.", int(1, 64)),
   row("presenceTtlMs", "duration", "15s", "A node that stops heartbeating drops out of cluster presence after this long.", duration(1000, 600_000)),
   row("clusterTimeoutMs", "duration", "2s", "How long a cross-node call (presence query, remote client call) waits for answers.", duration(50, 60_000)),

@@ -1,28 +1,28 @@
-// The Redis engine (Bun.RedisClient, no packages): nodes joined through one Redis. Two
-// connections: one for commands (the push script, login reads, heartbeats, node calls), one
-// subscribed (a subscribed connection can run nothing else). A stream's channel is subscribed
-// only while this node holds a local subscriber of it, so a push to a uid costs work only on the
-// nodes holding that uid. Pushes made in one event-loop turn go to Redis as one script call;
-// a push to a stream no pushgate.v1 reader observed is only published (see push.lua).
-import { RedisClient } from "bun";
+// The Redis engine (Bun.RedisClient, no packages): nodes joined through Redis. Streams are
+// placed on one or more Redis instances (shards, shard-of.ts); node channels (calls, replies,
+// counts) and presence live on the first. A stream's channel is subscribed only while this
+// node holds a local subscriber of it, so a push to a uid costs work only on the nodes holding
+// that uid. Pushes made in one event-loop turn go to their shard as one script call; a push to
+// a stream no pushgate.v1 reader observed is only published (see push.lua).
 import { isUnknownOutcome, markUnknown } from "../../core/outcome.ts";
 import { type Err, type Result, err, ok } from "../../core/result.ts";
 import type { HistoryStore, Payload, StreamPosition } from "../../history/types.ts";
 import type { Logger } from "../../ops/log.ts";
 import type { Engine, EngineHandlers, LoginView, Published } from "../types.ts";
 import { type NodeMessage, countMessage, parseCount, parseNodeMessage, parsePush, pushBody } from "./bus.ts";
-import { Channels } from "./channels.ts";
 import { type Counted, CountTallies } from "./counts.ts";
-import { NODES_KEY, STREAM_CHANNEL_PREFIX, historyKey, markerKey, metaKey, nodeChannel, randomEpoch, streamChannel } from "./keys.ts";
-import { ObservedMarks } from "./marks.ts";
+import { NODES_KEY, STREAM_CHANNEL_PREFIX, nodeChannel, streamChannel } from "./keys.ts";
 import { Pending } from "./pending.ts";
-import { type StreamHistory, readStreams } from "./read.ts";
+import type { StreamHistory } from "./read.ts";
 import { type Capture, clusterSource } from "./recovery-source.ts";
-import { NoAnswer, Responsiveness } from "./responsiveness.ts";
+import { NoAnswer } from "./responsiveness.ts";
 import { SCRIPTS, Script } from "./scripts.ts";
+import { Shard, type ShardPush } from "./shard.ts";
+import { shardOf } from "./shard-of.ts";
 
 export interface RedisEngineOptions {
-  url: string;
+  /** One URL per shard; the first also carries node channels and presence. */
+  urls: readonly string[];
   nodeId: string;
   historySize: number;
   historyTtlMs: number;
@@ -37,17 +37,6 @@ export interface RedisEngineOptions {
 
 const ALL = "all";
 
-interface QueuedPush {
-  stream: string;
-  payload: Payload;
-  excludeIds: readonly string[] | null;
-  body: string;
-  /** Count-reply id (0: no count wanted) and what the count comes to. */
-  tally: number;
-  counted: Promise<Counted> | null;
-  resolve(p: Published): void;
-}
-
 const NO_HANDLERS: EngineHandlers = {
   deliver: () => 0,
   observed: () => false,
@@ -59,121 +48,89 @@ export class RedisEngine implements Engine {
   readonly distributed = true;
   readonly nodeId: string;
   private h = NO_HANDLERS;
-  private readonly cmd: RedisClient;
-  private readonly sub: RedisClient;
-  private readonly channels: Channels;
+  private readonly shards: Shard[];
+  /** Node channels, presence and heartbeats. */
+  private readonly home: Shard;
   private readonly calls = new Pending<Result<unknown>>();
   private readonly tallies = new CountTallies();
-  private readonly pushScript = new Script(SCRIPTS.push);
-  private readonly loginScript = new Script(SCRIPTS.login);
   private readonly beatScript = new Script(SCRIPTS.beat);
   private readonly liveScript = new Script(SCRIPTS.live);
-  private readonly markScript = new Script(SCRIPTS.mark);
-  private readonly marks: ObservedMarks;
   private readonly captures = new Set<Capture>();
-  private queue: QueuedPush[] = [];
   private heartbeat: Timer | null = null;
-  private monitor: Timer | null = null;
-  private lastUp = true;
-  /** Whether Redis answers (responsiveness.ts): while it does not, nothing more is sent. */
-  private readonly answers: Responsiveness;
-  private wasConnected = false;
   private stopped = false;
-  private readonly historySize: string;
-  private readonly historyTtl: string;
-  private readonly epochBase = randomEpoch();
-  private epochSeq = 0;
 
   constructor(private readonly opts: RedisEngineOptions) {
     this.nodeId = opts.nodeId;
-    this.answers = new Responsiveness(opts.timeoutMs, {
-      canMark: () => !this.stopped && this.linked,
-      stalled: () => opts.log.warn("redis_not_answering", { nodeId: this.nodeId, timeoutMs: opts.timeoutMs }),
-      answered: (afterMs) => {
-        opts.log.info("redis_answering", { nodeId: this.nodeId, afterMs });
-        void this.beat().catch(() => {}); // present again now, not at the next heartbeat
-        this.marks.refresh();
+    const n = opts.urls.length;
+    const events = {
+      message: this.onMessage,
+      observed: (s: string) => this.h.observed(s),
+      reconnected: (shard: Shard) => {
+        // Heartbeat at once: Redis may have restarted and forgotten this node.
+        if (shard === this.home) {
+          for (const s of [this.beatScript, this.liveScript]) s.reset();
+          void this.beat().catch(() => {});
+        }
       },
-    });
-    this.historySize = String(opts.historySize);
-    this.historyTtl = String(opts.historyTtlMs);
-    // No offline queue: a command during an outage fails at once (reported), never runs later
-    // into the void. Bun reconnects by itself; subscriptions are restored in onconnect.
-    const o = { enableOfflineQueue: false, autoReconnect: true, maxRetries: 1_000_000_000, connectionTimeout: 2000 };
-    this.cmd = new RedisClient(opts.url, o);
-    this.sub = new RedisClient(opts.url, o);
-    this.channels = new Channels(this.sub, this.onMessage, [nodeChannel(this.nodeId), streamChannel(ALL)]);
-    this.marks = new ObservedMarks(opts.historyTtlMs, (keys, ttl) => {
-      if (!this.connected) return Promise.reject(new Error("redis unavailable"));
-      return this.bounded(this.markScript.run(this.cmd, keys.map(markerKey), [String(ttl)]));
-    });
-    this.cmd.onconnect = () => this.onConnect(false);
-    this.sub.onconnect = () => this.onConnect(true);
-    // onclose: Bun gave up reconnecting (or we closed); try again later rather than never.
-    this.cmd.onclose = () => this.retryLater(this.cmd);
-    this.sub.onclose = () => this.retryLater(this.sub);
+      answering: (shard: Shard) => {
+        if (shard === this.home) void this.beat().catch(() => {}); // present again now, not at the next heartbeat
+        shard.marks.refresh();
+      },
+    };
+    this.shards = opts.urls.map((url, i) => new Shard({
+      url, label: String(i), nodeId: opts.nodeId, log: opts.log,
+      historySize: opts.historySize, historyTtlMs: opts.historyTtlMs, timeoutMs: opts.timeoutMs, batchMax: opts.batchMax,
+      fixed: [...(i === 0 ? [nodeChannel(opts.nodeId)] : []), ...(shardOf(ALL, n) === i ? [streamChannel(ALL)] : [])],
+    }, events));
+    this.home = this.shards[0]!;
   }
 
   register(handlers: EngineHandlers): void {
     this.h = handlers;
   }
 
-  /** Both connections up and Redis answering. */
+  /** Every shard up and answering. */
   get connected(): boolean {
-    return this.linked && this.answers.answering;
+    return this.shards.every((s) => s.connected);
   }
 
-  /** Both connections up (answering or not). */
-  private get linked(): boolean {
-    return this.cmd.connected && this.sub.connected;
+  private shard(stream: string): Shard {
+    return this.shards.length === 1 ? this.home : this.shards[shardOf(stream, this.shards.length)]!;
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.cmd.connect(), this.sub.connect()]);
-    await this.channels.subscribeAll(false);
+    await Promise.all(this.shards.map((s) => s.start()));
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat().catch(() => {}), Math.max(200, Math.floor(this.opts.presenceTtlMs / 3)));
     this.heartbeat.unref();
-    this.wasConnected = true;
-    this.marks.start((s) => this.h.observed(s));
-    // Bun reconnects by itself and fires onconnect again, but no event marks the loss: watch it.
-    this.monitor = setInterval(() => {
-      if (this.cmd.connected) this.answers.probe(() => this.cmd.send("PING", []));
-      const up = this.linked;
-      if (up === this.lastUp) return;
-      this.lastUp = up;
-      if (!up) this.onDisconnect();
-    }, 250);
-    this.monitor.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    if (this.monitor) clearInterval(this.monitor);
-    this.marks.stop();
-    this.calls.flush(() => this.unavailable());
-    if (this.connected) await this.bounded(this.cmd.send("ZREM", [NODES_KEY, this.nodeId])).catch(() => {});
-    this.cmd.close();
-    this.sub.close();
+    this.calls.flush(() => this.unavailable(this.home));
+    if (this.home.connected) await this.home.bounded(this.home.cmd.send("ZREM", [NODES_KEY, this.nodeId])).catch(() => {});
+    for (const s of this.shards) s.stop();
   }
 
   watch(stream: string): void {
-    this.channels.watch(stream);
-    if (this.h.observed(stream)) this.marks.mark(stream);
+    const shard = this.shard(stream);
+    shard.channels.watch(stream);
+    if (this.h.observed(stream)) shard.marks.mark(stream);
   }
 
   unwatch(stream: string): void {
-    this.channels.unwatch(stream);
+    this.shard(stream).channels.unwatch(stream);
   }
 
-  // "all" is always subscribed (every node holds everyone), so holds skip it.
+  // "all" is always subscribed (every node holds everyone), so holds skip it. The holder always
+  // counts (its release() follows either way).
   hold(streams: readonly string[]): Promise<void> {
     return this.holdStreams(streams).catch(() => {});
   }
 
   release(streams: readonly string[]): void {
-    for (const s of streams) if (s !== ALL) this.channels.unwatch(s);
+    for (const s of streams) if (s !== ALL) this.shard(s).channels.unwatch(s);
   }
 
   /**
@@ -191,126 +148,102 @@ export class RedisEngine implements Engine {
     return this.holdStreams(streams)
       .then(() => this.read(streams, recover))
       .then(
-        (histories) => {
-          for (const s of streams) this.marks.noteMarked(s); // login.lua marked them
-          return { source: clusterSource(histories, capture), release };
-        },
-        // Redis unreachable: this node's own history (another epoch: recovery reports it).
+        (histories) => ({ source: clusterSource(histories, capture), release }),
+        // A shard unreachable: this node's own history (another epoch: recovery reports it).
         () => ({ source: this.opts.history, release }),
       );
   }
 
-  publish(stream: string, payload: Payload, excludeIds: readonly string[] | null, count: boolean): Promise<Published> {
-    // Nothing is sent while Redis is down or not answering: delivered here only, and said so.
-    if (!this.connected) return Promise.resolve(this.local(stream, payload, excludeIds));
-    const { promise, resolve } = Promise.withResolvers<Published>();
-    const tally = count ? this.tallies.open(this.opts.timeoutMs) : null;
-    const body = pushBody(this.nodeId, Date.now(), payload, excludeIds, tally?.id ?? 0);
-    if (this.queue.length === 0) setImmediate(this.flush);
-    this.queue.push({ stream, payload, excludeIds, body, tally: tally?.id ?? 0, counted: tally?.result ?? null, resolve });
-    return promise;
-  }
-
-  /** Sends the turn's pushes, in order, in script calls of at most --redis-batch. */
-  private readonly flush = (): void => {
-    const all = this.queue;
-    this.queue = [];
-    for (let i = 0; i < all.length; i += this.opts.batchMax) void this.send(all.slice(i, i + this.opts.batchMax));
-  };
-
-  private async send(batch: QueuedPush[]): Promise<void> {
-    if (!this.connected) {
-      for (const p of batch) this.fail(p, null);
-      return;
-    }
-    const keys: string[] = [];
-    // A new epoch per call, unique without randomness per call.
-    const args = [this.historySize, this.historyTtl, this.epochBase + (++this.epochSeq).toString(36)];
-    for (const p of batch) {
-      keys.push(markerKey(p.stream), metaKey(p.stream), historyKey(p.stream));
-      args.push(streamChannel(p.stream), p.body, p.tally === 0 ? "0" : "1");
-    }
-    let r: Array<string | number>;
-    try {
-      r = (await this.bounded(this.pushScript.run(this.cmd, keys, args))) as Array<string | number>;
-    } catch (e) {
-      for (const p of batch) this.fail(p, e);
-      return;
-    }
-    batch.forEach((p, i) => {
-      if (p.tally === 0) return p.resolve({ reached: 0, error: null });
-      // Every subscribed node reports a count, this one included (see onPush).
-      this.tallies.expect(p.tally, Number(r[3 * i + 2]));
-      void this.counted(p, Number(r[3 * i + 2]));
-    });
-  }
-
-  private async counted(p: QueuedPush, receivers: number): Promise<void> {
-    const c = await p.counted!;
-    // A node that received the push but did not report may have delivered it: `reached` is then
-    // a lower bound, and a uid not counted anywhere is unknown, not offline.
-    if (c.reports < receivers) {
-      return p.resolve({ reached: c.sum, error: err("E_CLUSTER_TIMEOUT", `${receivers - c.reports} of ${receivers} node(s) holding ${p.stream} did not report delivery within ${this.opts.timeoutMs} ms (--cluster-timeout): reached is a lower bound`) });
-    }
-    p.resolve({ reached: c.sum, error: null });
-  }
-
-  private fail(p: QueuedPush, e: unknown): void {
-    if (p.tally !== 0) this.tallies.finish(p.tally);
-    // Sent but unanswered: Redis may still run it (and then every node, this one too, delivers
-    // it once). Not delivered here now, and not "offline": the outcome is unknown.
-    if (e instanceof NoAnswer) return p.resolve({ reached: 0, error: this.noAnswer("the push") });
-    p.resolve(this.local(p.stream, p.payload, p.excludeIds));
-  }
-
-  /** Redis unreachable: delivered here from this node's own history (its epoch differs, so recovery reports the break). */
-  private local(stream: string, payload: Payload, excludeIds: readonly string[] | null): Published {
-    const at = this.opts.history.append(stream, payload, this.h.observed(stream));
-    return { reached: this.h.deliver(stream, payload, at, excludeIds), error: this.unavailable() };
-  }
-
   private holdStreams(streams: readonly string[]): Promise<void> {
-    // The holder always counts (its release() follows either way); the wait is bounded, so a
-    // login never hangs on a Redis that does not answer. (A slow confirmation on the subscriber
-    // connection, e.g. in a login storm, does not mark Redis as not answering.)
-    const held = this.channels.hold(streams.filter((s) => s !== ALL));
-    if (this.connected) return this.bounded(held, false);
-    held.catch(() => {});
-    return Promise.reject(new Error("redis unavailable"));
+    const parts = this.byShard(streams.filter((s) => s !== ALL));
+    return Promise.all([...parts].map(([shard, list]) => shard.hold(list))).then(() => {});
   }
 
   private read(streams: readonly string[], from: ReadonlyMap<string, StreamPosition> | null): Promise<Map<string, StreamHistory>> {
-    if (!this.connected) return Promise.reject(new Error("redis unavailable"));
-    const o = { markTtlMs: this.marks.ttlMs, historyTtlMs: this.opts.historyTtlMs, epoch: randomEpoch() };
-    return this.bounded(readStreams(this.cmd, this.loginScript, streams, from, o)).then(async (h) => {
-      // A push placed before the read may still be in flight on the subscriber connection: wait
-      // for it (PONG queues behind it) so it is captured now, not delivered live after the replay.
-      await this.bounded(this.sub.ping(), false);
-      return h;
+    const parts = this.byShard(streams);
+    return Promise.all([...parts].map(([shard, list]) => shard.read(list, from))).then((maps) => {
+      if (maps.length === 1) return maps[0]!;
+      const out = new Map<string, StreamHistory>();
+      for (const m of maps) for (const [k, v] of m) out.set(k, v);
+      return out;
     });
+  }
+
+  private byShard(streams: readonly string[]): Map<Shard, string[]> {
+    const out = new Map<Shard, string[]>();
+    for (const s of streams) {
+      const shard = this.shard(s);
+      const list = out.get(shard);
+      if (list) list.push(s);
+      else out.set(shard, [s]);
+    }
+    return out;
+  }
+
+  publish(stream: string, payload: Payload, excludeIds: readonly string[] | null, count: boolean): Promise<Published> {
+    const shard = this.shard(stream);
+    // Nothing is sent while its Redis is down or not answering: delivered here only, and said so.
+    if (!shard.connected) return Promise.resolve(this.local(shard, stream, payload, excludeIds));
+    const { promise, resolve } = Promise.withResolvers<Published>();
+    const tally = count ? this.tallies.open(this.opts.timeoutMs) : null;
+    const push: ShardPush = {
+      stream, body: pushBody(this.nodeId, Date.now(), payload, excludeIds, tally?.id ?? 0), counted: tally !== null,
+      done: (r, e) => {
+        if (r === null) {
+          if (tally) this.tallies.finish(tally.id);
+          // Sent but unanswered: Redis may still run it (and then every node, this one too,
+          // delivers it once). Not delivered here now, and not "offline": the outcome is unknown.
+          if (e instanceof NoAnswer) return resolve({ reached: 0, error: this.noAnswer("the push") });
+          return resolve(this.local(shard, stream, payload, excludeIds));
+        }
+        if (!tally) return resolve({ reached: 0, error: null });
+        // Every subscribed node reports a count, this one included (see onPush).
+        this.tallies.expect(tally.id, r[2]);
+        void this.counted(stream, tally.result, r[2]).then(resolve);
+      },
+    };
+    shard.push(push);
+    return promise;
+  }
+
+  private async counted(stream: string, counted: Promise<Counted>, receivers: number): Promise<Published> {
+    const c = await counted;
+    // A node that received the push but did not report may have delivered it: `reached` is then
+    // a lower bound, and a uid not counted anywhere is unknown, not offline.
+    if (c.reports < receivers) {
+      return { reached: c.sum, error: err("E_CLUSTER_TIMEOUT", `${receivers - c.reports} of ${receivers} node(s) holding ${stream} did not report delivery within ${this.opts.timeoutMs} ms (--cluster-timeout): reached is a lower bound`) };
+    }
+    return { reached: c.sum, error: null };
+  }
+
+  /** Redis unreachable: delivered here from this node's own history (its epoch differs, so recovery reports the break). */
+  private local(shard: Shard, stream: string, payload: Payload, excludeIds: readonly string[] | null): Published {
+    const at = this.opts.history.append(stream, payload, this.h.observed(stream));
+    return { reached: this.h.deliver(stream, payload, at, excludeIds), error: this.unavailable(shard) };
   }
 
   async call(node: string, method: string, params: Record<string, unknown>): Promise<Result<unknown>> {
     if (node === this.nodeId) return this.h.call(method, params);
-    if (!this.connected) return this.unavailable();
+    const home = this.home;
+    if (!home.connected) return this.unavailable(home);
     const { id, promise } = this.calls.open(this.opts.timeoutMs, () => err("E_CLUSTER_TIMEOUT", `node ${node} did not answer within ${this.opts.timeoutMs} ms (--cluster-timeout): the call may still run there`));
     const msg: NodeMessage = { k: "rpc", id, from: this.nodeId, method, params };
     // Not awaited: the call's own timer bounds it even when Redis does not answer the PUBLISH
     // (then Redis may still deliver it later, so that timer's E_CLUSTER_TIMEOUT is the answer).
-    this.bounded(this.cmd.send("PUBLISH", [nodeChannel(node), JSON.stringify(msg)])).then(
+    home.bounded(home.cmd.send("PUBLISH", [nodeChannel(node), JSON.stringify(msg)])).then(
       (receivers) => { if (receivers === 0) this.calls.settle(id, err("E_NO_SUCH_CLIENT", `node ${node} is not in the cluster`)); },
-      (e) => { if (!(e instanceof NoAnswer)) this.calls.settle(id, this.unavailable()); },
+      (e) => { if (!(e instanceof NoAnswer)) this.calls.settle(id, this.unavailable(home)); },
     );
     return promise;
   }
 
   async scatter(method: string, params: Record<string, unknown>): Promise<Result<unknown>[]> {
-    if (!this.connected) return [this.unavailable()];
+    if (!this.home.connected) return [this.unavailable(this.home)];
     let nodes: string[];
     try {
       nodes = (await this.liveNodes()).filter((n) => n !== this.nodeId);
     } catch {
-      return [this.unavailable()];
+      return [this.unavailable(this.home)];
     }
     const answers = await Promise.all(nodes.map((n) => this.call(n, method, params)));
     // A node that left (no subscriber on its channel) is missing from the merge. One that does
@@ -318,11 +251,12 @@ export class RedisEngine implements Engine {
     return answers.filter((a) => a.ok || a.code !== "E_NO_SUCH_CLIENT");
   }
 
-  unavailable(): Err {
-    if (this.linked && !this.answers.answering) {
-      return err("E_CLUSTER_UNAVAILABLE", `Redis is not answering (nothing within ${this.opts.timeoutMs} ms, --cluster-timeout): delivered on this node only; other nodes were not reached`);
+  private unavailable(shard: Shard): Err {
+    const which = this.shards.length > 1 ? ` (shard ${shard.opts.label})` : "";
+    if (shard.linked && !shard.answers.answering) {
+      return err("E_CLUSTER_UNAVAILABLE", `Redis${which} is not answering (nothing within ${this.opts.timeoutMs} ms, --cluster-timeout): delivered on this node only; other nodes were not reached`);
     }
-    return err("E_CLUSTER_UNAVAILABLE", "Redis is unreachable: delivered on this node only; other nodes were not reached");
+    return err("E_CLUSTER_UNAVAILABLE", `Redis${which} is unreachable: delivered on this node only; other nodes were not reached`);
   }
 
   /** The answer for a command Redis got but did not answer in time. */
@@ -332,17 +266,13 @@ export class RedisEngine implements Engine {
 
   /** Nodes that heartbeated within --presence-ttl, by Redis's clock (node clocks may disagree). */
   async liveNodes(): Promise<string[]> {
-    return (await this.bounded(this.liveScript.run(this.cmd, [NODES_KEY], [String(this.opts.presenceTtlMs)]))) as string[];
+    return (await this.home.bounded(this.liveScript.run(this.home.cmd, [NODES_KEY], [String(this.opts.presenceTtlMs)]))) as string[];
   }
 
   private async beat(): Promise<void> {
-    if (!this.connected) return;
+    if (!this.home.connected || this.stopped) return;
     // Nodes silent for two TTLs are gone: forgotten (queries already skip them after one).
-    await this.bounded(this.beatScript.run(this.cmd, [NODES_KEY], [this.nodeId, String(2 * this.opts.presenceTtlMs)]));
-  }
-
-  private bounded<T>(p: Promise<T>, marks = true): Promise<T> {
-    return this.answers.bounded(p, marks);
+    await this.home.bounded(this.beatScript.run(this.home.cmd, [NODES_KEY], [this.nodeId, String(2 * this.opts.presenceTtlMs)]));
   }
 
   /** The listener of every channel. Bus input is validated: a bad message is logged, not fatal. */
@@ -362,8 +292,8 @@ export class RedisEngine implements Engine {
     const p = parsePush(message);
     if (!p) return;
     // This node's own pushes are delivered here too, not from the script's reply: one
-    // connection, so a node's sockets get every stream in offset order, whoever pushed. The
-    // stream is the channel's, never the body's.
+    // connection per shard, so a node's sockets get every stream in offset order, whoever
+    // pushed. The stream is the channel's, never the body's.
     const at = { epoch: p.epoch, offset: p.offset, ts: p.ts };
     if (this.captures.size > 0) {
       for (const c of this.captures) c.get(stream)?.push({ ...at, text: p.payload.text, isJson: p.payload.isJson });
@@ -371,7 +301,7 @@ export class RedisEngine implements Engine {
     const n = this.h.deliver(stream, p.payload, at, p.excludeIds);
     if (p.q === 0) return;
     if (p.origin === this.nodeId) this.tallies.add(p.q, n);
-    else void this.cmd.send("PUBLISH", [nodeChannel(p.origin), countMessage(p.q, n)]).catch(() => {});
+    else void this.home.cmd.send("PUBLISH", [nodeChannel(p.origin), countMessage(p.q, n)]).catch(() => {});
   }
 
   private onNodeMessage(m: NodeMessage): void {
@@ -388,38 +318,7 @@ export class RedisEngine implements Engine {
       const reply: NodeMessage = r.ok ? { k: "ret", id: m.id, ok: true, value: r.value }
         : isUnknownOutcome(r) ? { k: "ret", id: m.id, ok: false, code: r.code, message: r.message, u: 1 }
         : { k: "ret", id: m.id, ok: false, code: r.code, message: r.message };
-      return this.cmd.send("PUBLISH", [nodeChannel(m.from), JSON.stringify(reply)]);
+      return this.home.cmd.send("PUBLISH", [nodeChannel(m.from), JSON.stringify(reply)]);
     }).catch(() => {});
-  }
-
-  private onConnect(subscriber: boolean): void {
-    if (!this.wasConnected || this.stopped) return;
-    if (!subscriber) {
-      // A new connection: what waited on the old one is gone (Bun rejected it).
-      this.answers.reset();
-      // Redis may have restarted and lost its scripts and markers: heartbeat and mark at once.
-      for (const s of [this.pushScript, this.loginScript, this.beatScript, this.liveScript, this.markScript]) s.reset();
-      void this.beat().catch(() => {});
-      this.marks.refresh();
-      return;
-    }
-    void this.channels.subscribeAll(true).then(
-      () => {
-        // Up again now, not at the monitor's next tick: a loss right after must still be logged.
-        this.lastUp = this.linked;
-        this.opts.log.info("redis_reconnected", { nodeId: this.nodeId, streams: this.channels.size });
-      },
-      (e) => this.opts.log.error("redis_resubscribe_failed", { error: String(e) }),
-    );
-  }
-
-  private retryLater(client: RedisClient): void {
-    if (this.stopped) return;
-    setTimeout(() => void client.connect().catch(() => this.retryLater(client)), 1000).unref();
-  }
-
-  private onDisconnect(): void {
-    if (this.stopped) return;
-    this.opts.log.warn("redis_disconnected", { nodeId: this.nodeId });
   }
 }

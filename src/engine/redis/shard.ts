@@ -1,0 +1,219 @@
+// One Redis instance of the engine tier: its two connections (commands; subscribed — a
+// subscribed connection can run nothing else), whether it answers, the stream channels this
+// node holds on it, the observed marks of its streams, and the turn's pushes to it, sent as one
+// script call (push.lua). Streams are placed on shards by engine.ts (shard-of.ts).
+import { RedisClient } from "bun";
+import type { StreamPosition } from "../../history/types.ts";
+import type { Logger } from "../../ops/log.ts";
+import { Channels } from "./channels.ts";
+import { historyKey, markerKey, metaKey, randomEpoch, streamChannel } from "./keys.ts";
+import { ObservedMarks } from "./marks.ts";
+import { type StreamHistory, readStreams } from "./read.ts";
+import { Responsiveness } from "./responsiveness.ts";
+import { SCRIPTS, Script } from "./scripts.ts";
+
+export interface ShardOptions {
+  url: string;
+  /** For logs: which shard ("0", "1", …) of which node. */
+  label: string;
+  nodeId: string;
+  historySize: number;
+  historyTtlMs: number;
+  timeoutMs: number;
+  batchMax: number;
+  /** Channels this shard's subscriber connection always holds (the node channel on shard 0, "all" where it lives). */
+  fixed: readonly string[];
+  log: Logger;
+}
+
+/** What the shard needs from its engine. */
+export interface ShardEvents {
+  message(message: string, channel: string): void;
+  observed(stream: string): boolean;
+  /** The command connection is (re)connected: what waited on the old one is gone. */
+  reconnected(shard: Shard): void;
+  answering(shard: Shard): void;
+}
+
+/** A push waiting for its turn's script call. */
+export interface ShardPush {
+  stream: string;
+  body: string;
+  counted: boolean;
+  /** epoch, offset, receivers — or the error that stopped the call. */
+  done(r: [string, number, number] | null, e: unknown): void;
+}
+
+export class Shard {
+  readonly cmd: RedisClient;
+  readonly sub: RedisClient;
+  readonly channels: Channels;
+  readonly answers: Responsiveness;
+  readonly marks: ObservedMarks;
+  private readonly pushScript = new Script(SCRIPTS.push);
+  private readonly loginScript = new Script(SCRIPTS.login);
+  private readonly markScript = new Script(SCRIPTS.mark);
+  readonly scripts: Script[];
+  private queue: ShardPush[] = [];
+  private monitor: Timer | null = null;
+  private lastUp = true;
+  private wasConnected = false;
+  private stopped = false;
+  private readonly historySize: string;
+  private readonly historyTtl: string;
+  private readonly epochBase = randomEpoch();
+  private epochSeq = 0;
+
+  constructor(readonly opts: ShardOptions, private readonly events: ShardEvents) {
+    const log = opts.log;
+    this.answers = new Responsiveness(opts.timeoutMs, {
+      canMark: () => !this.stopped && this.linked,
+      stalled: () => log.warn("redis_not_answering", { nodeId: opts.nodeId, shard: opts.label, timeoutMs: opts.timeoutMs }),
+      answered: (afterMs) => {
+        log.info("redis_answering", { nodeId: opts.nodeId, shard: opts.label, afterMs });
+        events.answering(this);
+      },
+    });
+    this.historySize = String(opts.historySize);
+    this.historyTtl = String(opts.historyTtlMs);
+    // No offline queue: a command during an outage fails at once (reported), never runs later
+    // into the void. Bun reconnects by itself; subscriptions are restored in onconnect.
+    const o = { enableOfflineQueue: false, autoReconnect: true, maxRetries: 1_000_000_000, connectionTimeout: 2000 };
+    this.cmd = new RedisClient(opts.url, o);
+    this.sub = new RedisClient(opts.url, o);
+    this.channels = new Channels(this.sub, events.message, opts.fixed);
+    this.marks = new ObservedMarks(opts.historyTtlMs, (streams, ttl) => {
+      if (!this.connected) return Promise.reject(new Error("redis unavailable"));
+      return this.bounded(this.markScript.run(this.cmd, streams.map(markerKey), [String(ttl)]));
+    });
+    this.scripts = [this.pushScript, this.loginScript, this.markScript];
+    this.cmd.onconnect = () => this.onConnect(false);
+    this.sub.onconnect = () => this.onConnect(true);
+    // onclose: Bun gave up reconnecting (or we closed); try again later rather than never.
+    this.cmd.onclose = () => this.retryLater(this.cmd);
+    this.sub.onclose = () => this.retryLater(this.sub);
+  }
+
+  /** Both connections up and Redis answering. */
+  get connected(): boolean {
+    return this.linked && this.answers.answering;
+  }
+
+  /** Both connections up (answering or not). */
+  get linked(): boolean {
+    return this.cmd.connected && this.sub.connected;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.cmd.connect(), this.sub.connect()]);
+    await this.channels.subscribeAll(false);
+    this.wasConnected = true;
+    this.marks.start(this.events.observed);
+    // Bun reconnects by itself and fires onconnect again, but no event marks the loss: watch it.
+    this.monitor = setInterval(() => {
+      if (this.cmd.connected) this.answers.probe(() => this.cmd.send("PING", []));
+      const up = this.linked;
+      if (up === this.lastUp) return;
+      this.lastUp = up;
+      if (!up && !this.stopped) this.opts.log.warn("redis_disconnected", { nodeId: this.opts.nodeId, shard: this.opts.label });
+    }, 250);
+    this.monitor.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.monitor) clearInterval(this.monitor);
+    this.marks.stop();
+    this.cmd.close();
+    this.sub.close();
+  }
+
+  bounded<T>(p: Promise<T>, marks = true): Promise<T> {
+    return this.answers.bounded(p, marks);
+  }
+
+  /** Queues a push for this turn's script call. */
+  push(p: ShardPush): void {
+    if (this.queue.length === 0) setImmediate(this.flush);
+    this.queue.push(p);
+  }
+
+  /** Sends the turn's pushes, in order, in script calls of at most --redis-batch. */
+  private readonly flush = (): void => {
+    const all = this.queue;
+    this.queue = [];
+    for (let i = 0; i < all.length; i += this.opts.batchMax) void this.send(all.slice(i, i + this.opts.batchMax));
+  };
+
+  private async send(batch: ShardPush[]): Promise<void> {
+    if (!this.connected) {
+      for (const p of batch) p.done(null, new Error("redis unavailable"));
+      return;
+    }
+    const keys: string[] = [];
+    // A new epoch per call, unique without randomness per call.
+    const args = [this.historySize, this.historyTtl, this.epochBase + (++this.epochSeq).toString(36)];
+    for (const p of batch) {
+      keys.push(markerKey(p.stream), metaKey(p.stream), historyKey(p.stream));
+      args.push(streamChannel(p.stream), p.body, p.counted ? "1" : "0");
+    }
+    let r: Array<string | number>;
+    try {
+      r = (await this.bounded(this.pushScript.run(this.cmd, keys, args))) as Array<string | number>;
+    } catch (e) {
+      for (const p of batch) p.done(null, e);
+      return;
+    }
+    batch.forEach((p, i) => p.done([String(r[3 * i]), Number(r[3 * i + 1]), Number(r[3 * i + 2])], null));
+  }
+
+  /** Holds `streams` (subscribes their channels); bounded, so a login never hangs on a Redis that does not answer. */
+  hold(streams: readonly string[]): Promise<void> {
+    const held = this.channels.hold(streams);
+    // (A slow confirmation on the subscriber connection, e.g. in a login storm, does not mark
+    // Redis as not answering: pushes and calls use the other connection.)
+    if (this.connected) return this.bounded(held, false);
+    held.catch(() => {});
+    return Promise.reject(new Error("redis unavailable"));
+  }
+
+  /** Positions and history of a login's streams on this shard (login.lua also marks them observed). */
+  read(streams: readonly string[], from: ReadonlyMap<string, StreamPosition> | null): Promise<Map<string, StreamHistory>> {
+    if (!this.connected) return Promise.reject(new Error("redis unavailable"));
+    const o = { markTtlMs: this.marks.ttlMs, historyTtlMs: this.opts.historyTtlMs, epoch: randomEpoch() };
+    return this.bounded(readStreams(this.cmd, this.loginScript, streams, from, o)).then(async (h) => {
+      for (const s of streams) this.marks.noteMarked(s);
+      // A push placed before the read may still be in flight on the subscriber connection: wait
+      // for it (PONG queues behind it) so it is captured now, not delivered live after the replay.
+      // A slow subscriber connection (a push backlog) does not mark Redis as not answering.
+      await this.bounded(this.sub.ping(), false);
+      return h;
+    });
+  }
+
+  private onConnect(subscriber: boolean): void {
+    if (!this.wasConnected || this.stopped) return;
+    if (!subscriber) {
+      // A new connection: what waited on the old one is gone (Bun rejected it). Redis may have
+      // restarted and lost its scripts and marks.
+      this.answers.reset();
+      for (const s of this.scripts) s.reset();
+      this.marks.refresh();
+      this.events.reconnected(this);
+      return;
+    }
+    void this.channels.subscribeAll(true).then(
+      () => {
+        // Up again now, not at the monitor's next tick: a loss right after must still be logged.
+        this.lastUp = this.linked;
+        this.opts.log.info("redis_reconnected", { nodeId: this.opts.nodeId, shard: this.opts.label, streams: this.channels.size });
+      },
+      (e) => this.opts.log.error("redis_resubscribe_failed", { shard: this.opts.label, error: String(e) }),
+    );
+  }
+
+  private retryLater(client: RedisClient): void {
+    if (this.stopped) return;
+    setTimeout(() => void client.connect().catch(() => this.retryLater(client)), 1000).unref();
+  }
+}
