@@ -1,6 +1,6 @@
 // `bun run bench [standalone|cluster ...] [--quick] [--clients N] [--rounds N]`: starts pushgate
 // and the bare Bun.serve control, drives each with the same load from a separate client process,
-// then (cluster.ts) two pushgate nodes over Redis vs one node; prints one table and saves
+// then (cluster.ts) two pushgate nodes over Redis vs one node and a bare Bun + Redis relay; prints one table and saves
 // bench/results/latest.json (+ runs/<timestamp>.json) and one SVG chart per scenario group (report/svg.ts). See bench/README.md.
 import os from "node:os";
 import { join, relative } from "node:path";
@@ -163,6 +163,7 @@ async function main(p: Params): Promise<void> {
     " better=zero wants 0 in both columns. Medians over rounds (worst value for correctness counters).");
   if (cluster?.summary.length) {
     console.log(`cluster-* rows: control = ${CLUSTER_NAMES.control} (one pushgate, no Redis, senders and receivers on it), ` +
+      `relay = ${CLUSTER_NAMES.relay} (two bare Bun.serve nodes relaying every push as one PUBLISH over their own Redis: the runtime's floor for this topology), ` +
       `pushgate = ${CLUSTER_NAMES.pushgate} (two pushgate nodes over Redis, senders on A, receivers on B); ` +
       "cluster-redis rows: Redis calls per message in the targeted phase (commandstats, scripts' inner calls included).");
   }

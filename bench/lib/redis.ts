@@ -22,11 +22,11 @@ function freePort(): number {
   return port;
 }
 
-/** Starts redis-server (REDIS_BIN must be set) and resolves once it answers PING. */
-export async function startRedis(root: string): Promise<RedisUnderTest> {
+/** Starts redis-server (REDIS_BIN must be set) and resolves once it answers INFO; `label` names it in errors. */
+export async function startRedis(root: string, label = "redis-server"): Promise<RedisUnderTest> {
   if (!REDIS_BIN) throw new Error("redis-server is not installed");
   const port = freePort();
-  const child = spawnChild("redis-server", [
+  const child = spawnChild(label, [
     REDIS_BIN, "--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no",
     "--protected-mode", "no", "--loglevel", "warning",
   ], root);
@@ -34,7 +34,7 @@ export async function startRedis(root: string): Promise<RedisUnderTest> {
   const deadline = performance.now() + READY_MS;
   for (;;) {
     if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
-      throw new Error(`redis-server exited at start: ${child.tail().trim()}`);
+      throw new Error(`${label} exited at start: ${child.tail().trim()}`);
     }
     try {
       const info = await redisCommand(url, "INFO", ["server"]);
@@ -45,7 +45,7 @@ export async function startRedis(root: string): Promise<RedisUnderTest> {
     }
     if (performance.now() > deadline) {
       await stopChild(child);
-      throw new Error(`redis-server not ready within ${READY_MS} ms: ${child.tail().trim()}`);
+      throw new Error(`${label} not ready within ${READY_MS} ms: ${child.tail().trim()}`);
     }
     await Bun.sleep(20);
   }

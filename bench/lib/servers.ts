@@ -1,9 +1,10 @@
 // The servers under test, each its own process on 127.0.0.1: pushgate (src/main.ts), the bare
-// Bun.serve topic control (control-seed-server.ts) and the Map control (control-map-server.ts).
+// Bun.serve topic control (control-seed-server.ts), the Map control (control-map-server.ts) and
+// the cluster scenario's relay over Redis (control-relay-server.ts).
 import { type Child, spawnChild } from "./processes.ts";
 
 export interface ServerUnderTest {
-  name: "pushgate" | "control" | "map";
+  name: "pushgate" | "control" | "map" | "relay";
   child: Child;
   port: number;
 }
@@ -53,8 +54,15 @@ export async function startControl(root: string, kind: "control" | "map" = "cont
   return { name: kind, child, port };
 }
 
-/** Starts one server of the given name. */
-export function startServer(root: string, name: ServerUnderTest["name"]): Promise<ServerUnderTest> {
+/** One relay node (bare Bun.serve + Bun's RedisClient) joined to the others through `redisUrl`. */
+export async function startRelay(root: string, redisUrl: string, label = "relay"): Promise<ServerUnderTest> {
+  const child = spawnChild(label, [process.execPath, "bench/controls/control-relay-server.ts", "--port", "0", "--host", HOST, "--redis", redisUrl], root);
+  const line = await child.waitLine((l) => l.startsWith('{"port":'), READY_MS);
+  return { name: "relay", child, port: (JSON.parse(line) as { port: number }).port };
+}
+
+/** Starts one standalone server of the given name. */
+export function startServer(root: string, name: "pushgate" | "control" | "map"): Promise<ServerUnderTest> {
   return name === "pushgate" ? startPushgate(root) : startControl(root, name);
 }
 

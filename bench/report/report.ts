@@ -11,16 +11,18 @@ export type AnyPhaseResult = { phase: string } & Record<string, number | string 
 
 /** control = bare Bun topic pub/sub, map = user-land Map uid → sockets (the seed's design). */
 export type ServerName = "pushgate" | "control" | "map";
-/** The two columns of the cluster rows (control = the single node, pushgate = the cluster). */
-export type PairName = "pushgate" | "control";
-export const SERVERS: readonly ServerName[] = ["pushgate", "control", "map"];
+/** The columns of the cluster rows (control = the single node, relay = bare Bun + Redis, pushgate = the cluster). */
+export type ClusterName = "pushgate" | "control" | "relay";
+/** Every column a summary row can have. */
+export type ColumnName = ServerName | "relay";
+export const SERVERS: readonly ColumnName[] = ["pushgate", "control", "map", "relay"];
 
 export interface RoundResult {
   round: number;
-  order: ServerName[];
-  /** Servers absent from a scenario (map in the cluster rows, both controls in api) have no entry. */
-  results: Partial<Record<ServerName, AnyPhaseResult[]>>;
-  errors: Partial<Record<ServerName, string | null>>;
+  order: ColumnName[];
+  /** Servers absent from a scenario (map in the cluster rows, relay outside them, both controls in api) have no entry. */
+  results: Partial<Record<ColumnName, AnyPhaseResult[]>>;
+  errors: Partial<Record<ColumnName, string | null>>;
 }
 
 type Better = "higher" | "lower" | "zero" | "info";
@@ -67,14 +69,15 @@ const METRICS: readonly MetricDef[] = [
 
 export interface SummaryRow {
   scenario: string; metric: string; better: Better;
-  control: number | null; map: number | null; pushgate: number | null;
-  /** pushgate / control and map / control. */
-  ratio: number | null; mapRatio: number | null;
+  /** relay: the cluster rows' bare Bun + Redis relay (null elsewhere). */
+  control: number | null; map: number | null; relay: number | null; pushgate: number | null;
+  /** pushgate / control, map / control, relay / control and pushgate / relay. */
+  ratio: number | null; mapRatio: number | null; relayRatio: number | null; pushgateRelayRatio: number | null;
   /** Every round's value, in round order, to judge the spread behind the aggregate. */
-  controlRounds: number[]; mapRounds: number[]; pushgateRounds: number[];
+  controlRounds: number[]; mapRounds: number[]; relayRounds: number[]; pushgateRounds: number[];
 }
 
-function values(rounds: readonly RoundResult[], s: ServerName, d: MetricDef): number[] {
+function values(rounds: readonly RoundResult[], s: ColumnName, d: MetricDef): number[] {
   const out: number[] = [];
   for (const r of rounds) {
     const v = r.results[s]?.find((p) => p.phase === d.phase)?.[d.key];
@@ -130,12 +133,13 @@ const CLUSTER_METRICS: readonly MetricDef[] = [
   ...rows("cluster-targeted", [["redisCmdsPerMsg", "info"], ["redisTotalCommandsPerMsg", "info"], ["redisCpuUsPerMsg", "info"]], "cluster-redis"),
 ];
 
-/** The cluster rows, plus one `redis.<command>` calls-per-message row for every command seen in phase (a). */
+/** The cluster rows, plus one `redis.<command>` calls-per-message row for every command seen in phase (a) (cluster or relay). */
 export function clusterMetrics(rounds: readonly RoundResult[]): MetricDef[] {
   const cmds = new Map<string, number>();
   for (const r of rounds) {
-    const t = r.results.pushgate?.find((p) => p.phase === "cluster-targeted");
-    for (const [k, v] of Object.entries(t ?? {})) if (k.startsWith("redis.") && typeof v === "number") cmds.set(k, Math.max(cmds.get(k) ?? 0, v));
+    for (const t of [r.results.pushgate, r.results.relay].map((x) => x?.find((p) => p.phase === "cluster-targeted"))) {
+      for (const [k, v] of Object.entries(t ?? {})) if (k.startsWith("redis.") && typeof v === "number") cmds.set(k, Math.max(cmds.get(k) ?? 0, v));
+    }
   }
   const perCommand = [...cmds].sort((a, b) => b[1] - a[1]).map(([k]) => m("cluster-targeted", k, "info", "median", "cluster-redis"));
   return [...CLUSTER_METRICS, ...perCommand];
@@ -146,30 +150,41 @@ export function summarize(rounds: readonly RoundResult[], metrics: readonly Metr
     const pushgateRounds = values(rounds, "pushgate", d);
     const controlRounds = values(rounds, "control", d);
     const mapRounds = values(rounds, "map", d);
+    const relayRounds = values(rounds, "relay", d);
     const pushgate = aggregate(pushgateRounds, d.agg);
     const control = aggregate(controlRounds, d.agg);
     const map = aggregate(mapRounds, d.agg);
-    const ratioOf = (x: number | null) => (x !== null && control !== null && control !== 0 ? x / control : null);
+    const relay = aggregate(relayRounds, d.agg);
+    const ratio = (x: number | null, to: number | null) => (x !== null && to !== null && to !== 0 ? x / to : null);
     return {
-      scenario: d.label ?? d.phase, metric: d.key, better: d.better, control, map, pushgate,
-      ratio: ratioOf(pushgate), mapRatio: ratioOf(map), controlRounds, mapRounds, pushgateRounds,
+      scenario: d.label ?? d.phase, metric: d.key, better: d.better, control, map, relay, pushgate,
+      ratio: ratio(pushgate, control), mapRatio: ratio(map, control), relayRatio: ratio(relay, control),
+      pushgateRelayRatio: ratio(pushgate, relay), controlRounds, mapRounds, relayRounds, pushgateRounds,
     };
   });
 }
 
-/** The map columns appear only when some row has a map value (not in a cluster-only run). */
+/** The map columns appear only when some row has a map value (not in a cluster-only run), the relay ones only with cluster rows. */
 export function renderTable(rows: readonly SummaryRow[]): string {
   const r2 = (x: number | null) => (x === null ? "-" : x.toFixed(2));
-  if (!rows.some((r) => r.map !== null)) {
-    const body = rows.map((r) => [r.scenario, r.metric, r.better, fmt(r.control), fmt(r.pushgate), r2(r.ratio)]);
-    return table(["scenario", "metric", "better", "control", "pushgate", "pushgate/control"], body, new Set([3, 4, 5]));
-  }
-  const body = rows.map((r) => [r.scenario, r.metric, r.better, fmt(r.control), fmt(r.map), fmt(r.pushgate), r2(r.ratio), r2(r.mapRatio)]);
-  return table(["scenario", "metric", "better", "control", "map", "pushgate", "pushgate/control", "map/control"], body, new Set([3, 4, 5, 6, 7]));
+  const hasMap = rows.some((r) => r.map !== null);
+  const hasRelay = rows.some((r) => r.relay !== null);
+  type Col = [header: string, cell: (r: SummaryRow) => string];
+  const cols: Col[] = [
+    ["control", (r) => fmt(r.control)],
+    ...(hasMap ? [["map", (r) => fmt(r.map)] satisfies Col] : []),
+    ...(hasRelay ? [["relay", (r) => fmt(r.relay)] satisfies Col] : []),
+    ["pushgate", (r) => fmt(r.pushgate)],
+    ["pushgate/control", (r) => r2(r.ratio)],
+    ...(hasMap ? [["map/control", (r) => r2(r.mapRatio)] satisfies Col] : []),
+    ...(hasRelay ? [["relay/control", (r) => r2(r.relayRatio)], ["pushgate/relay", (r) => r2(r.pushgateRelayRatio)]] satisfies Col[] : []),
+  ];
+  const body = rows.map((r) => [r.scenario, r.metric, r.better, ...cols.map(([, f]) => f(r))]);
+  return table(["scenario", "metric", "better", ...cols.map(([h]) => h)], body, new Set(cols.map((_, i) => i + 3)));
 }
 
 /** Timeouts, failed logins, closed sockets and client errors, one line each. */
-export function notes(rounds: readonly RoundResult[], prefix = "", names: Partial<Record<ServerName, string>> = {}): string[] {
+export function notes(rounds: readonly RoundResult[], prefix = "", names: Partial<Record<ColumnName, string>> = {}): string[] {
   const out: string[] = [];
   for (const r of rounds) {
     for (const s of SERVERS) {

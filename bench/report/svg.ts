@@ -8,8 +8,8 @@ import { basename, dirname, join } from "node:path";
 import { type SummaryRow, resultsDirOf } from "./report.ts";
 import { fmt } from "../lib/stats.ts";
 
-type Server = "control" | "map" | "pushgate";
-const ALL_SERVERS: readonly Server[] = ["control", "map", "pushgate"];
+type Server = "control" | "map" | "relay" | "pushgate";
+const ALL_SERVERS: readonly Server[] = ["control", "map", "relay", "pushgate"];
 
 /** The parts of a results JSON the charts read (everything else is ignored). */
 export interface SavedResults {
@@ -85,7 +85,7 @@ function unit(metric: string): string {
 
 const label = (v: number | null, metric: string) => (v === null ? "–" : `${fmt(v)}${unit(metric) ? " " + unit(metric) : ""}`);
 
-const COLORS: Record<Server, string> = { control: "#8c8c8c", map: "#e0a030", pushgate: "#2f6fd0" };
+const COLORS: Record<Server, string> = { control: "#8c8c8c", map: "#e0a030", relay: "#3a9a6a", pushgate: "#2f6fd0" };
 const FONT = "font-family=\"DejaVu Sans, Verdana, Arial, sans-serif\"";
 const W = 800;
 const LABEL_X = 16;
@@ -98,8 +98,8 @@ const NOISE = 0.15;
 
 function serverNames(group: string): Record<Server, string> {
   return group === "cluster"
-    ? { control: "single node", map: "map", pushgate: "cluster A+B" }
-    : { control: "control (bare Bun)", map: "map (seed design)", pushgate: "pushgate" };
+    ? { control: "single node", map: "map", relay: "relay A+B (bare Bun + Redis)", pushgate: "cluster A+B" }
+    : { control: "control (bare Bun)", map: "map (seed design)", relay: "relay", pushgate: "pushgate" };
 }
 
 /** The rows of one chart: the key metrics, then any other higher/lower row of the group's phases. */
@@ -125,7 +125,7 @@ function subtitle(g: Group, r: SavedResults): string {
     case "api": return `HTTP API (control: bare Bun.serve, same POSTs) · ${fmt(p.api?.receivers ?? null)} receivers · single at ${fmt(p.api?.single?.rate ?? null)} req/s · medians of ${p.capacity?.rounds ?? "?"} round(s)${q}`;
     case "targeted": return `${fmt(p.clients ?? null)} clients · ${fmt(p.targeted?.rate ?? null)} msgs/s for ${p.targeted?.seconds ?? "?"} s · medians of ${p.rounds ?? "?"} round(s)${q}`;
     case "scale": return `pushgate --workers 6 + Redis · ${fmt(p.scale?.clients ?? null)} clients · one round${q}`;
-    case "cluster": return `two pushgate nodes over Redis vs one node · ${fmt(p.clients ?? null)} clients · medians of ${p.rounds ?? "?"} round(s)${q}`;
+    case "cluster": return `two pushgate nodes over Redis vs one node and a bare relay over Redis · ${fmt(p.clients ?? null)} clients · medians of ${p.rounds ?? "?"} round(s)${q}`;
     default: return `${fmt(p.clients ?? null)} clients · medians of ${p.rounds ?? "?"} round(s)${q}`;
   }
 }
@@ -162,7 +162,8 @@ export function renderChart(g: Group, r: SavedResults): string | null {
   const correctness = r.summary.filter((x) => g.phases.includes(x.scenario) && x.better === "zero");
   if (rows.length === 0 && correctness.length === 0) return null;
   const groupRows = r.summary.filter((x) => g.phases.includes(x.scenario));
-  const servers = ALL_SERVERS.filter((s) => groupRows.some((x) => x[s] !== null));
+  // `!= null`: results saved before the relay column have no `relay` field.
+  const servers = ALL_SERVERS.filter((s) => groupRows.some((x) => x[s] != null));
   const names = serverNames(g.name);
   const hasControl = servers.includes("control");
   const ratioOf = (x: SummaryRow, s: Server): number | null => {

@@ -90,8 +90,9 @@ async function measure(root: string, p: Params, name: ServerName): Promise<{ res
 export async function runCapacity(p: Params, root: string, order: (r: number) => ServerName[]): Promise<RoundResult[]> {
   const rounds: RoundResult[] = [];
   for (let r = 1; r <= p.capacity.rounds; r++) {
-    const round: RoundResult = { round: r, order: order(r), results: {}, errors: {} };
-    for (const name of round.order) {
+    const names = order(r);
+    const round: RoundResult = { round: r, order: names, results: {}, errors: {} };
+    for (const name of names) {
       console.log(`capacity round ${r}/${p.capacity.rounds}: ${name}, ${p.capacity.clients} idle clients`);
       try {
         const { result: res, error } = await measure(root, p, name);

@@ -1,18 +1,21 @@
 // The cluster scenario's orchestration (called by run.ts): its own redis-server, two pushgate
-// nodes A and B joined through it, and as the control one pushgate node without Redis. Each
-// round runs cluster-load-client.ts once against the cluster (senders on A, receivers on B) and
-// once against the single node (both on it), alternating which goes first. Every process it
-// starts is stopped by its pid at the end, also on error; on SIGINT run.ts stops them all.
+// nodes A and B joined through it, and two controls: one pushgate node without Redis, and two
+// bare relay nodes (control-relay-server.ts) over a second redis-server of their own, so each
+// Redis's CPU counts one target only. Each round runs cluster-load-client.ts once against each
+// (senders on A, receivers on B; on the single node both), rotating which goes first. Every
+// process it starts is stopped by its pid at the end, also on error; on SIGINT run.ts stops them all.
 import { runLoadProcess } from "../lib/load-results.ts";
 import type { Params } from "../lib/params.ts";
 import { type Child, Interrupted } from "../lib/processes.ts";
-import { type PairName, type RoundResult, type SummaryRow, clusterMetrics, notes, summarize } from "../report/report.ts";
+import { type ClusterName, type RoundResult, type SummaryRow, clusterMetrics, notes, summarize } from "../report/report.ts";
 import { REDIS_BIN, type RedisUnderTest, startRedis, stopChild } from "../lib/redis.ts";
 import type { ClusterLoadConfig, ClusterPhaseResult } from "./cluster-phases.ts";
-import { HOST, type ServerUnderTest, startPushgate } from "../lib/servers.ts";
+import { HOST, type ServerUnderTest, startPushgate, startRelay } from "../lib/servers.ts";
 
-/** What the two columns mean in the cluster rows. */
-export const CLUSTER_NAMES: Record<PairName, string> = { pushgate: "cluster A+B", control: "single node" };
+/** What the three columns mean in the cluster rows. */
+export const CLUSTER_NAMES: Record<ClusterName, string> = { pushgate: "cluster A+B", control: "single node", relay: "relay A+B" };
+/** Round r runs them in this order rotated by r - 1, so none always goes first. */
+const ORDER: readonly ClusterName[] = ["control", "relay", "pushgate"];
 
 export interface ClusterOutcome {
   /** Why the scenario did not run (no redis-server), else null. */
@@ -20,6 +23,8 @@ export interface ClusterOutcome {
   /** A failure that ended the scenario early (the rounds so far are kept), else null. */
   error: string | null;
   redis: { version: string | null; port: number; pid: number } | null;
+  /** The relay control's own redis-server. */
+  relayRedis: { version: string | null; port: number; pid: number } | null;
   nodes: Record<string, { port: number; pid: number }>;
   /** The load of one round against the cluster (the single node gets the same, on one port). */
   config: ClusterLoadConfig | null;
@@ -28,7 +33,7 @@ export interface ClusterOutcome {
   notes: string[];
 }
 
-interface Target { name: PairName; senderPort: number; receiverPort: number; servers: Child[]; redis: RedisUnderTest | null }
+interface Target { name: ClusterName; senderPort: number; receiverPort: number; servers: Child[]; redis: RedisUnderTest | null }
 
 function loadConfig(p: Params, t: Target, warmup: boolean): ClusterLoadConfig {
   const clients = warmup ? Math.min(p.clients, 100) : p.clients;
@@ -62,15 +67,15 @@ function checkAlive(t: Target): string | null {
   return null;
 }
 
-/** A command absent from one phase's delta ran 0 times there: say so, so medians count it. */
+/** A command absent from one phase's delta ran 0 times there: say so, so medians count it (both Redis targets). */
 function fillRedisZeros(rounds: readonly RoundResult[]): void {
-  const phases = rounds.flatMap((r) => r.results.pushgate ?? []).filter((x) => typeof x.redisCalls === "string");
+  const phases = rounds.flatMap((r) => [...(r.results.pushgate ?? []), ...(r.results.relay ?? [])]).filter((x) => typeof x.redisCalls === "string");
   const keys = new Set(phases.flatMap((x) => Object.keys(x).filter((k) => k.startsWith("redis."))));
   for (const x of phases) for (const k of keys) x[k] ??= 0;
 }
 
 export async function runCluster(p: Params, root: string): Promise<ClusterOutcome> {
-  const out: ClusterOutcome = { skipped: null, error: null, redis: null, nodes: {}, config: null, rounds: [], summary: [], notes: [] };
+  const out: ClusterOutcome = { skipped: null, error: null, redis: null, relayRedis: null, nodes: {}, config: null, rounds: [], summary: [], notes: [] };
   if (!REDIS_BIN) {
     out.skipped = "redis-server is not on PATH (apt-get install redis-server)";
     console.log(`cluster scenario skipped: ${out.skipped}`);
@@ -78,37 +83,44 @@ export async function runCluster(p: Params, root: string): Promise<ClusterOutcom
   }
   const started: Child[] = [];
   try {
-    const redis = await startRedis(root);
-    started.push(redis.child);
+    const [redis, relayRedis] = await Promise.all([startRedis(root), startRedis(root, "redis-server (relay)")]);
+    started.push(redis.child, relayRedis.child);
     out.redis = { version: redis.version, port: redis.port, pid: redis.child.proc.pid };
+    out.relayRedis = { version: relayRedis.version, port: relayRedis.port, pid: relayRedis.child.proc.pid };
     const track = async (s: Promise<ServerUnderTest>, key: string) => {
       const srv = await s;
       started.push(srv.child);
       out.nodes[key] = { port: srv.port, pid: srv.child.proc.pid };
       return srv;
     };
-    const [a, b, single] = await Promise.all([
+    const [a, b, single, ra, rb] = await Promise.all([
       track(startPushgate(root, ["--redis", redis.url], "pushgate node A"), "A"),
       track(startPushgate(root, ["--redis", redis.url], "pushgate node B"), "B"),
       track(startPushgate(root, [], "pushgate single node"), "single"),
+      track(startRelay(root, relayRedis.url, "relay node A"), "relayA"),
+      track(startRelay(root, relayRedis.url, "relay node B"), "relayB"),
     ]);
     console.log(`cluster: redis ${redis.version ?? "?"} :${redis.port} (pid ${redis.child.proc.pid}), node A :${a.port} (pid ${a.child.proc.pid}), ` +
-      `node B :${b.port} (pid ${b.child.proc.pid}), single node :${single.port} (pid ${single.child.proc.pid})`);
-    const targets: Record<PairName, Target> = {
+      `node B :${b.port} (pid ${b.child.proc.pid}), single node :${single.port} (pid ${single.child.proc.pid}); ` +
+      `relay redis :${relayRedis.port} (pid ${relayRedis.child.proc.pid}), relay A :${ra.port} (pid ${ra.child.proc.pid}), relay B :${rb.port} (pid ${rb.child.proc.pid})`);
+    const targets: Record<ClusterName, Target> = {
       pushgate: { name: "pushgate", senderPort: a.port, receiverPort: b.port, servers: [a.child, b.child], redis },
       control: { name: "control", senderPort: single.port, receiverPort: single.port, servers: [single.child], redis: null },
+      relay: { name: "relay", senderPort: ra.port, receiverPort: rb.port, servers: [ra.child, rb.child], redis: relayRedis },
     };
     out.config = loadConfig(p, targets.pushgate, false);
 
     console.log("cluster warm-up (results discarded)");
-    for (const name of ["control", "pushgate"] as const) {
+    for (const name of ORDER) {
       await runLoad(root, loadConfig(p, targets[name], true), `${CLUSTER_NAMES[name]} warm-up`);
       const dead = checkAlive(targets[name]);
       if (dead) throw new Error(dead);
     }
     for (let r = 1; r <= p.rounds; r++) {
-      const order: PairName[] = r % 2 === 1 ? ["control", "pushgate"] : ["pushgate", "control"];
-      const round: RoundResult = { round: r, order, results: { pushgate: [], control: [] }, errors: { pushgate: null, control: null } };
+      const order = ORDER.map((_, i) => ORDER[(i + r - 1) % ORDER.length]!);
+      const round: RoundResult = {
+        round: r, order, results: { pushgate: [], control: [], relay: [] }, errors: { pushgate: null, control: null, relay: null },
+      };
       for (const name of order) {
         console.log(`cluster round ${r}/${p.rounds}: ${CLUSTER_NAMES[name]}`);
         const res = await runLoad(root, loadConfig(p, targets[name], false), CLUSTER_NAMES[name]);
@@ -116,7 +128,7 @@ export async function runCluster(p: Params, root: string): Promise<ClusterOutcom
         round.errors[name] = checkAlive(targets[name]) ?? res.error;
       }
       out.rounds.push(round);
-      const dead = checkAlive(targets.pushgate) ?? checkAlive(targets.control);
+      const dead = checkAlive(targets.pushgate) ?? checkAlive(targets.control) ?? checkAlive(targets.relay);
       if (dead) throw new Error(dead);
     }
   } catch (e) {
@@ -124,7 +136,7 @@ export async function runCluster(p: Params, root: string): Promise<ClusterOutcom
     out.error = (e as Error).message;
   } finally {
     // Nodes first, so they do not spend the shutdown reconnecting to a stopped Redis.
-    await Promise.all(started.filter((c) => c.name.startsWith("pushgate")).map(stopChild));
+    await Promise.all(started.filter((c) => !c.name.startsWith("redis-server")).map(stopChild));
     await Promise.all(started.map(stopChild));
   }
   fillRedisZeros(out.rounds);
