@@ -138,7 +138,8 @@ async function main(p: Params): Promise<void> {
       (p.protocol === "json" ? ", pushgate's clients on pushgate.v1 (the controls' on seed)" : "") : "") +
     (p.scenarios.includes("capacity") ? `, capacity ${p.capacity.clients} idle clients x ${p.capacity.rounds}` : "") +
     (p.scenarios.includes("scale") ? `, scale ${p.scale.clients} clients on --workers 6` : "") +
-    (p.scenarios.includes("cluster") ? `, cluster targeted ${c.targeted.rate}/s for ${c.targeted.seconds} s + ${c.throughput.messages} msgs throughput` : "") +
+    (p.scenarios.includes("cluster") ? `, cluster targeted ${c.targeted.rate}/s for ${c.targeted.seconds} s + ${c.throughput.messages} msgs throughput` +
+      (p.protocol === "json" ? " (pushgate on pushgate.v1, the relay on seed)" : "") + (c.redisShards > 1 ? `, ${c.redisShards} Redis shards` : "") : "") +
     `; nproc ${machine.nproc}, load ${(machine.loadAvg as number[]).map((x) => x.toFixed(2)).join(" ")}`);
   const rounds = p.scenarios.includes("standalone") ? await standalone(p) : [];
   const capacity = p.scenarios.includes("capacity") ? await runCapacity(p, ROOT, (r) => rotate(SERVER_ORDER, r - 1)) : [];

@@ -21,7 +21,7 @@ export interface Params {
   /** Which scenario groups run, in SCENARIOS order (default: all). */
   scenarios: Scenario[];
   quick: boolean;
-  /** Wire format of pushgate's clients in the standalone scenario (the controls always speak seed). */
+  /** Wire format of pushgate's clients in the standalone and cluster scenarios (the controls always speak seed). */
   protocol: "seed" | "json";
   clients: number;
   /** Each round runs the load once against each server, alternating which goes first. */
@@ -41,6 +41,8 @@ export interface Params {
   cluster: {
     targeted: RateOptions;
     throughput: BurstOptions;
+    /** redis-servers of the pushgate cluster's engine tier (--redis url1,url2,… on both nodes); the relay keeps one. */
+    redisShards: number;
   };
   /** `--workers 6` pushgate over Redis with N logged-in clients (--scale-clients), then reachability. */
   scale: { clients: number; connectTimeoutMs: number };
@@ -51,7 +53,7 @@ export interface Params {
 }
 
 export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scale|soak|adversarial ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N] [--scale-clients N]
-                     [--targeted-rate N] [--cluster-rate N] [--api-rate N] [--protocol seed|json] [--minutes N]
+                     [--targeted-rate N] [--cluster-rate N] [--redis-shards N] [--api-rate N] [--protocol seed|json] [--minutes N]
   standalone    pushgate vs the bare Bun.serve topic control and the Map control: setup, broadcast, targeted
   capacity      N idle logged-in clients per server (fresh server each): login rate, CPU, RSS per connection
   api           HTTP POST /api/sendToUid at a fixed rate, then /api/batch of 100 sendToUid (pushgate vs the bare control)
@@ -78,11 +80,16 @@ export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scal
   --capacity-clients N  idle clients in the capacity scenario (default 10000, quick 2000, at most ${MAX_CAPACITY_CLIENTS})
   --scale-clients N     clients in the scale scenario (default 100000, quick 5000, at most ${MAX_SCALE_CLIENTS})
   --cluster-rate N      messages/s of the cluster targeted phase (default 10000, the cluster target's load)
+  --redis-shards N      redis-servers under the pushgate cluster (1..4, default 1): both nodes get
+                        --redis url1,...,urlN; Redis CPU per message is reported per shard and in total
+                        (the relay control keeps one Redis)
   --targeted-rate N     messages/s of the standalone targeted phase (default 2000; the issue's target: 20000 with --clients 10000)
   --api-rate N          requests/s of api-single (default 2000; the issue's target: 5000)
-  --protocol json       pushgate's standalone clients speak pushgate.v1 (JSON envelopes, acknowledged
-                        sends, history) instead of seed; the controls still speak seed, so the ratios
-                        are the whole cost of the lossless protocol over the bare seed server`;
+  --protocol json       pushgate's clients speak pushgate.v1 (JSON envelopes, acknowledged sends,
+                        history) instead of seed, in the standalone and the cluster scenario (cluster
+                        A+B and the single node; every push then goes to history); the controls and
+                        the relay still speak seed, so the ratios are the whole cost of the lossless
+                        protocol over the bare seed server`;
 
 export function parseParams(argv: readonly string[]): Params | string {
   let values;
@@ -104,6 +111,7 @@ export function parseParams(argv: readonly string[]): Params | string {
         "targeted-rate": { type: "string" },
         "api-rate": { type: "string" },
         "cluster-rate": { type: "string" },
+        "redis-shards": { type: "string" },
         protocol: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -130,6 +138,8 @@ export function parseParams(argv: readonly string[]): Params | string {
   if (typeof apiRate === "string") return apiRate;
   const clusterRate = intOption("--cluster-rate", values["cluster-rate"], 10_000, 10, 100_000);
   if (typeof clusterRate === "string") return clusterRate;
+  const redisShards = intOption("--redis-shards", values["redis-shards"], 1, 1, 4);
+  if (typeof redisShards === "string") return redisShards;
   const minutes = values.minutes === undefined ? 2 : Number(values.minutes);
   if (!Number.isFinite(minutes) || minutes < 0.5 || minutes > 240) return `--minutes must be a number from 0.5 to 240, got ${JSON.stringify(values.minutes)}`;
   if (scenarios.includes("soak") && scenarios.length > 1) return "soak runs on its own: bun run bench soak --minutes N";
@@ -150,6 +160,7 @@ export function parseParams(argv: readonly string[]): Params | string {
     cluster: {
       targeted: { rate: clusterRate, seconds: quick ? 2 : 5, drainMs: 2000 },
       throughput: { messages: quick ? 5000 : 20_000, burst: 100, window: 1000, timeoutMs: quick ? 10_000 : 30_000, idleMs: 3000 },
+      redisShards,
     },
     scale: { clients: scaleClients, connectTimeoutMs: Math.min(300_000, 20_000 + scaleClients * 2) },
     soak: { minutes },

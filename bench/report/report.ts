@@ -123,18 +123,19 @@ export const SCALE_METRICS: readonly MetricDef[] = [
   ]),
 ];
 
-const CLUSTER_METRICS: readonly MetricDef[] = [
-  ...rows("cluster-setup", [["loggedIn", "info", "min"], ["subscribeWaitMs", "info"]]),
-  ...rows("cluster-targeted", TARGETED),
-  ...rows("cluster-throughput", [
-    ["pushesPerSec", "higher"], ["latencyP50Ms", "lower"], ["latencyP99Ms", "lower"], ...ROUTING,
-    ["serverCpuUsPerMsg", "lower"], ["redisCpuUsPerMsg", "info"], ["redisCmdsPerMsg", "info"], ["clientCpuUtil", "info"],
-  ]),
-  ...rows("cluster-targeted", [["redisCmdsPerMsg", "info"], ["redisTotalCommandsPerMsg", "info"], ["redisCpuUsPerMsg", "info"]], "cluster-redis"),
-];
-
-/** The cluster rows, plus one `redis.<command>` calls-per-message row for every command seen in phase (a) (cluster or relay). */
+/**
+ * The cluster rows. With --redis-shards N a `redisCpuUsPerMsg.shard<i>` row per shard follows the
+ * total; with --protocol json the v1 checks (replyErrors: a send refused; unplaced: a push not
+ * in history) follow the routing counters. Then one `redis.<command>` calls-per-message row for
+ * every command seen in phase (a) (cluster or relay).
+ */
 export function clusterMetrics(rounds: readonly RoundResult[]): MetricDef[] {
+  const phases = rounds.flatMap((r) => [r.results.pushgate, r.results.control, r.results.relay].flatMap((x) => x ?? []));
+  const has = (key: string) => phases.some((p) => typeof p[key] === "number");
+  const shardKeys = [...new Set(phases.flatMap((p) => Object.keys(p).filter((k) => k.startsWith("redisCpuUsPerMsg.shard"))))]
+    .sort((a, b) => Number(a.slice(22)) - Number(b.slice(22)));
+  const shardRows: Row[] = shardKeys.map((k) => [k, "info"]);
+  const v1Rows: Row[] = ["replyErrors", "unplaced"].filter(has).map((k) => [k, "zero"]);
   const cmds = new Map<string, number>();
   for (const r of rounds) {
     for (const t of [r.results.pushgate, r.results.relay].map((x) => x?.find((p) => p.phase === "cluster-targeted"))) {
@@ -142,7 +143,16 @@ export function clusterMetrics(rounds: readonly RoundResult[]): MetricDef[] {
     }
   }
   const perCommand = [...cmds].sort((a, b) => b[1] - a[1]).map(([k]) => m("cluster-targeted", k, "info", "median", "cluster-redis"));
-  return [...CLUSTER_METRICS, ...perCommand];
+  return [
+    ...rows("cluster-setup", [["loggedIn", "info", "min"], ["subscribeWaitMs", "info"]]),
+    ...rows("cluster-targeted", [...TARGETED.slice(0, 5), ...v1Rows, ...TARGETED.slice(5)]),
+    ...rows("cluster-throughput", [
+      ["pushesPerSec", "higher"], ["latencyP50Ms", "lower"], ["latencyP99Ms", "lower"], ...ROUTING, ...v1Rows,
+      ["serverCpuUsPerMsg", "lower"], ["redisCpuUsPerMsg", "info"], ...shardRows, ["redisCmdsPerMsg", "info"], ["clientCpuUtil", "info"],
+    ]),
+    ...rows("cluster-targeted", [["redisCmdsPerMsg", "info"], ["redisTotalCommandsPerMsg", "info"], ["redisCpuUsPerMsg", "info"], ...shardRows], "cluster-redis"),
+    ...perCommand,
+  ];
 }
 
 export function summarize(rounds: readonly RoundResult[], metrics: readonly MetricDef[] = METRICS): SummaryRow[] {
@@ -198,6 +208,8 @@ export function notes(rounds: readonly RoundResult[], prefix = "", names: Partia
         if (typeof p.connsClosed === "number" && p.connsClosed > 0) out.push(`${at} ${p.phase}: ${p.connsClosed} client sockets closed by the end of the phase`);
         if (typeof p.unexpectedFrames === "number" && p.unexpectedFrames > 0) out.push(`${at} ${p.phase}: ${p.unexpectedFrames} unexpected frames`);
         if (typeof p.malformed === "number" && p.malformed > 0) out.push(`${at} ${p.phase}: ${p.malformed} malformed payloads`);
+        if (typeof p.replyErrors === "number" && p.replyErrors > 0) out.push(`${at} ${p.phase}: ${p.replyErrors} pushgate.v1 sends answered with an error`);
+        if (typeof p.unplaced === "number" && p.unplaced > 0) out.push(`${at} ${p.phase}: ${p.unplaced} pushes without a history position (not placed)`);
         if (typeof p.clientCpuUtil === "number" && p.clientCpuUtil > 0.85) out.push(`${at} ${p.phase}: load client at ${Math.round(p.clientCpuUtil * 100)}% of a core — the generator may be the limit`);
       }
     }

@@ -17,7 +17,8 @@ export interface SavedResults {
   machine?: Record<string, unknown>;
   params?: { scenarios?: string[]; quick?: boolean; clients?: number; rounds?: number;
     capacity?: { clients?: number; rounds?: number }; api?: { receivers?: number; single?: { rate?: number } };
-    targeted?: { rate?: number; seconds?: number }; scale?: { clients?: number } };
+    targeted?: { rate?: number; seconds?: number }; scale?: { clients?: number };
+    protocol?: string; cluster?: { redisShards?: number } };
   summary: SummaryRow[];
   notes?: string[];
 }
@@ -125,7 +126,11 @@ function subtitle(g: Group, r: SavedResults): string {
     case "api": return `HTTP API (control: bare Bun.serve, same POSTs) · ${fmt(p.api?.receivers ?? null)} receivers · single at ${fmt(p.api?.single?.rate ?? null)} req/s · medians of ${p.capacity?.rounds ?? "?"} round(s)${q}`;
     case "targeted": return `${fmt(p.clients ?? null)} clients · ${fmt(p.targeted?.rate ?? null)} msgs/s for ${p.targeted?.seconds ?? "?"} s · medians of ${p.rounds ?? "?"} round(s)${q}`;
     case "scale": return `pushgate --workers 6 + Redis · ${fmt(p.scale?.clients ?? null)} clients · one round${q}`;
-    case "cluster": return `two pushgate nodes over Redis vs one node and a bare relay over Redis · ${fmt(p.clients ?? null)} clients · medians of ${p.rounds ?? "?"} round(s)${q}`;
+    case "cluster": {
+      const shards = p.cluster?.redisShards ?? 1;
+      const extra = (p.protocol === "json" ? " · pushgate on pushgate.v1" : "") + (shards > 1 ? ` · ${shards} Redis shards` : "");
+      return `two pushgate nodes over Redis vs one node and a bare relay over Redis · ${fmt(p.clients ?? null)} clients · medians of ${p.rounds ?? "?"} round(s)${extra}${q}`;
+    }
     default: return `${fmt(p.clients ?? null)} clients · medians of ${p.rounds ?? "?"} round(s)${q}`;
   }
 }

@@ -1,14 +1,17 @@
 // Cluster scenario phases, run inside cluster-load-client.ts. Senders and receivers are disjoint
 // sets of clients (in the cluster: senders on node A, receivers on node B; in the single-node
-// control: both on one node). A sender sends `u<j>:<seq>|<sendNs>|u<j>` to a receiver's uid; the
-// receiver checks the payload names its own uid (else misrouted), that the seq is new (else a
-// duplicate), and records one-way latency (one process, one clock). A frame reaching a sender is
-// misrouted too: no message is addressed to a sender's uid.
+// control: both on one node). A sender sends `u<j>:<seq>|<sendNs>|u<j>` to a receiver's uid (or,
+// on pushgate.v1, `{"type":"send",…,"data":"<seq>|<sendNs>|u<j>"}`); the receiver checks the
+// payload (the push envelope's `data` on v1) names its own uid (else misrouted), that the seq is
+// new (else a duplicate), and records one-way latency (one process, one clock). A push reaching a
+// sender is misrouted too: no message is addressed to a sender's uid. A v1 sender's `reply` to
+// its own send is expected and only counted (replyErrors when it carries an error).
 import { procCpuMs, selfCpuMs } from "../lib/proc-stats.ts";
 import { sendAtRate } from "../lib/rate-sender.ts";
 import { percentiles } from "../lib/stats.ts";
 import type { BurstOptions, RateOptions } from "../lib/types.ts";
 import type { WsConn } from "../lib/ws-client.ts";
+import { payloadEnd, payloadStart, sendFrame } from "../lib/wire.ts";
 import { MALFORMED, MISROUTED, parseTargeted, parsedTargeted } from "./targeted-phase.ts";
 
 export interface ClusterLoadConfig {
@@ -18,14 +21,19 @@ export interface ClusterLoadConfig {
   receiverPort: number;
   /** Every pushgate process serving the load (A and B, or the single node), for CPU time. */
   serverPids: number[];
-  /** The cluster's Redis (null for the single-node control): INFO counters and subscription checks. */
-  redisUrl: string | null;
+  /**
+   * The target's Redis servers, in the nodes' --redis order (empty for the single-node control):
+   * INFO counters per shard and subscription checks. The pushgate cluster may have several shards.
+   */
+  redisUrls: string[];
+  /** Wire format of every client of this target (pushgate.v1 only against pushgate). */
+  protocol: "seed" | "json";
   senders: number;
   receivers: number;
   sources: number;
   connectConcurrency: number;
   connectTimeoutMs: number;
-  /** How long to wait until node B has subscribed every receiver's channel in Redis. */
+  /** How long to wait until node B has subscribed every receiver's channel in Redis (on its shard). */
   subscribeTimeoutMs: number;
   targeted: RateOptions;
   throughput: BurstOptions;
@@ -33,6 +41,16 @@ export interface ClusterLoadConfig {
 
 export type ClusterPhase = "cluster-setup" | "cluster-targeted" | "cluster-throughput";
 export type ClusterPhaseResult = { phase: ClusterPhase } & Record<string, number | string | null>;
+
+const REPLY_PREFIX = Buffer.from('{"type":"reply"');
+/** What a successful reply to sendFrame()'s `"id":1` starts with (an error reply has `"error"` there). */
+const REPLY_OK_PREFIX = Buffer.from('{"type":"reply","id":1,"delivered":');
+const EPOCH_KEY = Buffer.from('"epoch":"');
+
+/** buf[start, end) begins with `prefix`. */
+function startsWith(buf: Buffer, start: number, end: number, prefix: Buffer): boolean {
+  return end - start >= prefix.length && prefix.compare(buf, start, start + prefix.length) === 0;
+}
 
 /** Checks and latencies of one phase; `seen` is indexed by seq. */
 class Receipts {
@@ -42,15 +60,25 @@ class Receipts {
   duplicates = 0;
   misrouted = 0;
   malformed = 0;
+  /** pushgate.v1 only: replies to the senders' sends, and those that carried an error. */
+  replies = 0;
+  replyErrors = 0;
+  /** pushgate.v1 only: pushes without a position (epoch/offset), i.e. not placed in history. */
+  unplaced = 0;
   lastNs = 0;
 
-  constructor(readonly total: number) {
+  constructor(readonly total: number, readonly json: boolean) {
     this.seen = new Uint8Array(total);
     this.latency = new Float64Array(total);
   }
 
-  readonly onReceiver = (c: WsConn, buf: Buffer, start: number, end: number, now: number): void => {
-    const seq = parseTargeted(buf, start, end, c.uid, this.total);
+  readonly onReceiver = (c: WsConn, buf: Buffer, frameStart: number, frameEnd: number, now: number): void => {
+    const start = payloadStart(c, buf, frameStart, frameEnd);
+    if (start < 0) { this.malformed++; return; } // a receiver sends nothing, so every v1 frame must be a push
+    // A placed push has `"epoch":"…"` before `"data"` (core/v1-envelope.ts); searched only there,
+    // since the chunk goes on with other frames.
+    if (c.json && buf.subarray(frameStart, start).indexOf(EPOCH_KEY) < 0) this.unplaced++;
+    const seq = parseTargeted(buf, start, payloadEnd(c, frameEnd), c.uid, this.total);
     if (seq === MALFORMED) { this.malformed++; return; }
     if (seq === MISROUTED) { this.misrouted++; return; } // lost to its uid: counted in loss too
     if (this.seen[seq]) { this.duplicates++; return; }
@@ -59,8 +87,15 @@ class Receipts {
     this.latency[this.delivered++] = (now - parsedTargeted.sentNs) / 1e6;
   };
 
-  /** Nothing is addressed to a sender. */
-  readonly onSender = (): void => { this.misrouted++; };
+  /** Nothing is addressed to a sender; a v1 sender gets only the replies to its own sends. */
+  readonly onSender = (c: WsConn, buf: Buffer, start: number, end: number): void => {
+    if (c.json && startsWith(buf, start, end, REPLY_PREFIX)) {
+      this.replies++;
+      if (!startsWith(buf, start, end, REPLY_OK_PREFIX)) this.replyErrors++;
+      return;
+    }
+    this.misrouted++;
+  };
 
   attach(senders: readonly WsConn[], receivers: readonly WsConn[]): void {
     for (const c of senders) c.handler = this.onSender;
@@ -72,6 +107,7 @@ class Receipts {
     return {
       sent, delivered: this.delivered, loss: sent - this.delivered,
       misrouted: this.misrouted, duplicates: this.duplicates, malformed: this.malformed,
+      ...(this.json ? { replies: this.replies, replyErrors: this.replyErrors, unplaced: this.unplaced } : {}),
       latencyP50Ms: p50 ?? null, latencyP99Ms: p99 ?? null, latencyMaxMs: max ?? null,
     };
   }
@@ -101,7 +137,7 @@ function serverCpu(before: number[] | null, after: number[] | null, sent: number
 function send(senders: readonly WsConn[], receivers: readonly WsConn[], seq: number): void {
   const from = senders[Math.floor(Math.random() * senders.length)]!;
   const to = receivers[Math.floor(Math.random() * receivers.length)]!.uid;
-  from.sendText(`${to}:${seq}|${Bun.nanoseconds()}|${to}`);
+  from.sendText(sendFrame(from, to, `${seq}|${Bun.nanoseconds()}|${to}`));
 }
 
 /** (a)/(b): a fixed total rate for a fixed time from random senders to random receivers. */
@@ -109,7 +145,7 @@ export async function runCrossTargeted(
   senders: readonly WsConn[], receivers: readonly WsConn[], o: ClusterLoadConfig["targeted"], serverPids: readonly number[],
 ): Promise<ClusterPhaseResult> {
   const total = Math.floor(o.rate * o.seconds);
-  const r = new Receipts(total);
+  const r = new Receipts(total, senders[0]?.json === true);
   r.attach(senders, receivers);
   const cpu0 = selfCpuMs();
   const srv0 = cpuOf(serverPids);
@@ -141,7 +177,7 @@ export async function runCrossThroughput(
   senders: readonly WsConn[], receivers: readonly WsConn[], o: ClusterLoadConfig["throughput"], serverPids: readonly number[],
 ): Promise<ClusterPhaseResult> {
   const M = o.messages;
-  const r = new Receipts(M);
+  const r = new Receipts(M, senders[0]?.json === true);
   r.attach(senders, receivers);
   const cpu0 = selfCpuMs();
   const srv0 = cpuOf(serverPids);

@@ -1,9 +1,10 @@
-// The cluster scenario's orchestration (called by run.ts): its own redis-server, two pushgate
-// nodes A and B joined through it, and two controls: one pushgate node without Redis, and two
-// bare relay nodes (control-relay-server.ts) over a second redis-server of their own, so each
-// Redis's CPU counts one target only. Each round runs cluster-load-client.ts once against each
-// (senders on A, receivers on B; on the single node both), rotating which goes first. Every
-// process it starts is stopped by its pid at the end, also on error; on SIGINT run.ts stops them all.
+// The cluster scenario's orchestration (called by run.ts): its own redis-server (--redis-shards N:
+// N of them, the engine's shards), two pushgate nodes A and B joined through it, and two controls:
+// one pushgate node without Redis, and two bare relay nodes (control-relay-server.ts) over a
+// redis-server of their own, so each Redis's CPU counts one target only. Each round runs
+// cluster-load-client.ts once against each (senders on A, receivers on B; on the single node
+// both), rotating which goes first; pushgate's clients speak --protocol, the relay's always seed.
+// Every process it starts is stopped by its pid at the end, also on error; on SIGINT run.ts stops them all.
 import { runLoadProcess } from "../lib/load-results.ts";
 import type { Params } from "../lib/params.ts";
 import { type Child, Interrupted } from "../lib/processes.ts";
@@ -22,7 +23,10 @@ export interface ClusterOutcome {
   skipped: string | null;
   /** A failure that ended the scenario early (the rounds so far are kept), else null. */
   error: string | null;
+  /** The pushgate cluster's Redis (its first shard with --redis-shards N). */
   redis: { version: string | null; port: number; pid: number } | null;
+  /** Every shard of the pushgate cluster's engine tier, in the nodes' --redis order. */
+  redisShards: { version: string | null; port: number; pid: number }[];
   /** The relay control's own redis-server. */
   relayRedis: { version: string | null; port: number; pid: number } | null;
   nodes: Record<string, { port: number; pid: number }>;
@@ -33,14 +37,17 @@ export interface ClusterOutcome {
   notes: string[];
 }
 
-interface Target { name: ClusterName; senderPort: number; receiverPort: number; servers: Child[]; redis: RedisUnderTest | null }
+/** `redis`: the target's Redis servers (the cluster's shards, the relay's one, none for the single node). */
+interface Target { name: ClusterName; senderPort: number; receiverPort: number; servers: Child[]; redis: RedisUnderTest[] }
 
 function loadConfig(p: Params, t: Target, warmup: boolean): ClusterLoadConfig {
   const clients = warmup ? Math.min(p.clients, 100) : p.clients;
   const senders = Math.max(1, Math.floor(clients / 2));
   return {
     host: HOST, senderPort: t.senderPort, receiverPort: t.receiverPort,
-    serverPids: t.servers.map((c) => c.proc.pid), redisUrl: t.redis?.url ?? null,
+    serverPids: t.servers.map((c) => c.proc.pid), redisUrls: t.redis.map((x) => x.url),
+    // The relay speaks only the seed protocol.
+    protocol: t.name === "relay" ? "seed" : p.protocol,
     senders, receivers: Math.max(1, clients - senders), sources: p.sources,
     connectConcurrency: 64,
     connectTimeoutMs: Math.min(120_000, 10_000 + clients * 5),
@@ -60,7 +67,7 @@ function runLoad(root: string, c: ClusterLoadConfig, label: string): Promise<{ r
 }
 
 function checkAlive(t: Target): string | null {
-  for (const c of [...t.servers, ...(t.redis ? [t.redis.child] : [])]) {
+  for (const c of [...t.servers, ...t.redis.map((x) => x.child)]) {
     const p = c.proc;
     if (p.exitCode !== null || p.signalCode !== null) return `${c.name} exited (${p.exitCode ?? p.signalCode}): ${c.tail().trim().slice(-500)}`;
   }
@@ -75,7 +82,9 @@ function fillRedisZeros(rounds: readonly RoundResult[]): void {
 }
 
 export async function runCluster(p: Params, root: string): Promise<ClusterOutcome> {
-  const out: ClusterOutcome = { skipped: null, error: null, redis: null, relayRedis: null, nodes: {}, config: null, rounds: [], summary: [], notes: [] };
+  const out: ClusterOutcome = {
+    skipped: null, error: null, redis: null, redisShards: [], relayRedis: null, nodes: {}, config: null, rounds: [], summary: [], notes: [],
+  };
   if (!REDIS_BIN) {
     out.skipped = "redis-server is not on PATH (apt-get install redis-server)";
     console.log(`cluster scenario skipped: ${out.skipped}`);
@@ -83,10 +92,23 @@ export async function runCluster(p: Params, root: string): Promise<ClusterOutcom
   }
   const started: Child[] = [];
   try {
-    const [redis, relayRedis] = await Promise.all([startRedis(root), startRedis(root, "redis-server (relay)")]);
-    started.push(redis.child, relayRedis.child);
-    out.redis = { version: redis.version, port: redis.port, pid: redis.child.proc.pid };
-    out.relayRedis = { version: relayRedis.version, port: relayRedis.port, pid: relayRedis.child.proc.pid };
+    const n = p.cluster.redisShards;
+    // Each one pushed as soon as it is up, so a failure to start another still stops it.
+    const startTracked = async (label: string) => {
+      const x = await startRedis(root, label);
+      started.push(x.child);
+      return x;
+    };
+    const [relayRedis, shards] = await Promise.all([
+      startTracked("redis-server (relay)"),
+      Promise.all(Array.from({ length: n }, (_, i) => startTracked(n === 1 ? "redis-server" : `redis-server (shard ${i})`))),
+    ]);
+    const redis = shards[0]!;
+    const info = (x: RedisUnderTest) => ({ version: x.version, port: x.port, pid: x.child.proc.pid });
+    out.redis = info(redis);
+    out.redisShards = shards.map(info);
+    out.relayRedis = info(relayRedis);
+    const redisArg = shards.map((x) => x.url).join(",");
     const track = async (s: Promise<ServerUnderTest>, key: string) => {
       const srv = await s;
       started.push(srv.child);
@@ -94,19 +116,20 @@ export async function runCluster(p: Params, root: string): Promise<ClusterOutcom
       return srv;
     };
     const [a, b, single, ra, rb] = await Promise.all([
-      track(startPushgate(root, ["--redis", redis.url], "pushgate node A"), "A"),
-      track(startPushgate(root, ["--redis", redis.url], "pushgate node B"), "B"),
+      track(startPushgate(root, ["--redis", redisArg], "pushgate node A"), "A"),
+      track(startPushgate(root, ["--redis", redisArg], "pushgate node B"), "B"),
       track(startPushgate(root, [], "pushgate single node"), "single"),
       track(startRelay(root, relayRedis.url, "relay node A"), "relayA"),
       track(startRelay(root, relayRedis.url, "relay node B"), "relayB"),
     ]);
-    console.log(`cluster: redis ${redis.version ?? "?"} :${redis.port} (pid ${redis.child.proc.pid}), node A :${a.port} (pid ${a.child.proc.pid}), ` +
+    console.log(`cluster: redis ${redis.version ?? "?"} ${shards.map((x) => `:${x.port} (pid ${x.child.proc.pid})`).join(", ")}` +
+      `${n > 1 ? ` (${n} shards)` : ""}${p.protocol === "json" ? ", pushgate's clients on pushgate.v1" : ""}, node A :${a.port} (pid ${a.child.proc.pid}), ` +
       `node B :${b.port} (pid ${b.child.proc.pid}), single node :${single.port} (pid ${single.child.proc.pid}); ` +
       `relay redis :${relayRedis.port} (pid ${relayRedis.child.proc.pid}), relay A :${ra.port} (pid ${ra.child.proc.pid}), relay B :${rb.port} (pid ${rb.child.proc.pid})`);
     const targets: Record<ClusterName, Target> = {
-      pushgate: { name: "pushgate", senderPort: a.port, receiverPort: b.port, servers: [a.child, b.child], redis },
-      control: { name: "control", senderPort: single.port, receiverPort: single.port, servers: [single.child], redis: null },
-      relay: { name: "relay", senderPort: ra.port, receiverPort: rb.port, servers: [ra.child, rb.child], redis: relayRedis },
+      pushgate: { name: "pushgate", senderPort: a.port, receiverPort: b.port, servers: [a.child, b.child], redis: shards },
+      control: { name: "control", senderPort: single.port, receiverPort: single.port, servers: [single.child], redis: [] },
+      relay: { name: "relay", senderPort: ra.port, receiverPort: rb.port, servers: [ra.child, rb.child], redis: [relayRedis] },
     };
     out.config = loadConfig(p, targets.pushgate, false);
 
@@ -141,7 +164,21 @@ export async function runCluster(p: Params, root: string): Promise<ClusterOutcom
   }
   fillRedisZeros(out.rounds);
   out.summary = summarize(out.rounds, clusterMetrics(out.rounds));
-  out.notes = notes(out.rounds, "cluster ", CLUSTER_NAMES);
+  out.notes = [...setupNotes(p), ...notes(out.rounds, "cluster ", CLUSTER_NAMES)];
   if (out.error) out.notes.unshift(`cluster scenario stopped early: ${out.error}`);
+  return out;
+}
+
+/** What differs from the default set-up, so a reader of the table knows what the columns ran. */
+function setupNotes(p: Params): string[] {
+  const out: string[] = [];
+  if (p.protocol === "json") {
+    out.push("cluster: pushgate's clients (cluster A+B and the single node) speak pushgate.v1 (auth/welcome, send with a reply, " +
+      "push envelopes; every push to a receiver is placed in history, as v1 readers observe their streams); the relay stays on seed");
+  }
+  if (p.cluster.redisShards > 1) {
+    out.push(`cluster: pushgate's engine tier is ${p.cluster.redisShards} redis-servers (--redis with ${p.cluster.redisShards} URLs on both nodes; ` +
+      "redisCpuUsPerMsg is their sum, redisCpuUsPerMsg.shard<i> each one's); the relay keeps one Redis");
+  }
   return out;
 }
