@@ -4,7 +4,8 @@
 // epoch|offset are prepended by the push script; j is 1 when data is JSON text; origin the node
 // that pushed; q its count-reply id ("" when no count is wanted); x, xlen characters long, the
 // excluded clientIds as a JSON array ("" when none); data, the payload, runs to the end as is.
-// A node's channel carries RPC requests and replies (JSON, rare) and counts ("c|<q>|<n>").
+// A node's channel carries RPC requests and replies (JSON, rare) and delivery counts, one
+// message per receiving node and turn: "c|<q>|<n>|<q>|<n>…".
 import type { Payload } from "../../history/types.ts";
 
 export interface PushMessage {
@@ -84,17 +85,21 @@ function parseIds(json: string): string[] | null {
   }
 }
 
-export function countMessage(q: number, n: number): string {
-  return `c|${q}|${n}`;
+/** Count replies: `pairs` is "<q>|<n>" entries. */
+export function countMessage(pairs: readonly string[]): string {
+  return "c|" + pairs.join("|");
 }
 
-/** A count reply, or null when `message` is not one. */
-export function parseCount(message: string): { q: number; n: number } | null {
-  if (!message.startsWith("c|")) return null;
-  const bar = message.indexOf("|", 2);
-  const q = Number(message.slice(2, bar));
-  const n = Number(message.slice(bar + 1));
-  return bar > 2 && Number.isSafeInteger(q) && Number.isSafeInteger(n) && n >= 0 ? { q, n } : null;
+/** Calls `each` for every (q, n) of a count message; false when `message` is not one. */
+export function parseCounts(message: string, each: (q: number, n: number) => void): boolean {
+  if (!message.startsWith("c|")) return false;
+  const f = message.slice(2).split("|");
+  for (let i = 0; i + 1 < f.length; i += 2) {
+    const q = Number(f[i]);
+    const n = Number(f[i + 1]);
+    if (Number.isSafeInteger(q) && Number.isSafeInteger(n) && n >= 0) each(q, n);
+  }
+  return true;
 }
 
 export function parseNodeMessage(message: string): NodeMessage | null {

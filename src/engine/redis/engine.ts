@@ -9,7 +9,7 @@ import { type Err, type Result, err, ok } from "../../core/result.ts";
 import type { HistoryStore, Payload, StreamPosition } from "../../history/types.ts";
 import type { Logger } from "../../ops/log.ts";
 import type { Engine, EngineHandlers, LoginView, Published } from "../types.ts";
-import { type NodeMessage, countMessage, parseCount, parseNodeMessage, parsePush, pushBody } from "./bus.ts";
+import { type NodeMessage, countMessage, parseCounts, parseNodeMessage, parsePush, pushBody } from "./bus.ts";
 import { type Counted, CountTallies } from "./counts.ts";
 import { NODES_KEY, STREAM_CHANNEL_PREFIX, nodeChannel, streamChannel } from "./keys.ts";
 import { Pending } from "./pending.ts";
@@ -56,6 +56,8 @@ export class RedisEngine implements Engine {
   private readonly beatScript = new Script(SCRIPTS.beat);
   private readonly liveScript = new Script(SCRIPTS.live);
   private readonly captures = new Set<Capture>();
+  /** Delivery counts owed to other nodes this turn: one message per origin node. */
+  private countsOut = new Map<string, string[]>();
   private heartbeat: Timer | null = null;
   private stopped = false;
 
@@ -279,8 +281,7 @@ export class RedisEngine implements Engine {
   private readonly onMessage = (message: string, channel: string): void => {
     try {
       if (channel.startsWith(STREAM_CHANNEL_PREFIX)) return this.onPush(message, channel.slice(STREAM_CHANNEL_PREFIX.length));
-      const c = parseCount(message);
-      if (c) return this.tallies.add(c.q, c.n);
+      if (parseCounts(message, this.addCount)) return;
       const m = parseNodeMessage(message);
       if (m) this.onNodeMessage(m);
     } catch (e) {
@@ -300,9 +301,20 @@ export class RedisEngine implements Engine {
     }
     const n = this.h.deliver(stream, p.payload, at, p.excludeIds);
     if (p.q === 0) return;
-    if (p.origin === this.nodeId) this.tallies.add(p.q, n);
-    else void this.home.cmd.send("PUBLISH", [nodeChannel(p.origin), countMessage(p.q, n)]).catch(() => {});
+    if (p.origin === this.nodeId) return this.tallies.add(p.q, n);
+    if (this.countsOut.size === 0) setImmediate(this.sendCounts);
+    const owed = this.countsOut.get(p.origin);
+    if (owed) owed.push(`${p.q}|${n}`);
+    else this.countsOut.set(p.origin, [`${p.q}|${n}`]);
   }
+
+  private readonly addCount = (q: number, n: number): void => this.tallies.add(q, n);
+
+  private readonly sendCounts = (): void => {
+    const all = this.countsOut;
+    this.countsOut = new Map();
+    for (const [origin, pairs] of all) void this.home.cmd.send("PUBLISH", [nodeChannel(origin), countMessage(pairs)]).catch(() => {});
+  };
 
   private onNodeMessage(m: NodeMessage): void {
     if (m.k === "ret") {
