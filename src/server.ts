@@ -1,31 +1,35 @@
 // The composition root of one pushgate node: an engine (memory by default, Redis with --redis),
-// the hub over it, Bun.serve with the static WebSocket handler, the HTTP API, /healthz and
-// /metrics. `startPushgate` is the programmatic entry; src/main.ts is the CLI.
+// the hub over it (with its metrics and token-expiry wheel), Bun.serve with the static WebSocket
+// handler, the HTTP API (with its idempotency cache), /healthz and /metrics, and the sweep
+// timers. `startPushgate` is the programmatic entry; src/main.ts is the CLI.
 import type { Server } from "bun";
+import { clientScript } from "./api/client-bundle.ts";
+import { runForNode } from "./api/dispatch.ts";
 import { API_PREFIX, HttpApi } from "./api/http.ts";
-import { errorResponse } from "./api/respond.ts";
-import { uidAuthenticator } from "./auth/uid-auth.ts";
+import { IdempotencyCache } from "./api/idempotency.ts";
+import { authenticatorFor } from "./auth/from-config.ts";
 import type { Authenticator } from "./auth/types.ts";
+import { uidAuthenticator } from "./auth/uid-auth.ts";
 import { checkConflicts, defaultConfig } from "./config/parse.ts";
 import type { Config } from "./config/types.ts";
 import { isNodeId, newNodeId } from "./core/client-id.ts";
-import { MemoryHistoryStore } from "./history/memory-store.ts";
-import { startHistorySweeper } from "./history/sweeper.ts";
-import { clientScript } from "./api/client-bundle.ts";
-import { drain } from "./ops/shutdown.ts";
-import { authenticatorFor } from "./auth/from-config.ts";
-import { runForNode } from "./api/dispatch.ts";
+import type { ConnData } from "./core/conn-data.ts";
+import { Hub } from "./core/hub.ts";
+import { errorResponse } from "./core/respond.ts";
 import { MemoryEngine } from "./engine/memory.ts";
 import { connectRedisEngine } from "./engine/redis/connect.ts";
 import type { Engine } from "./engine/types.ts";
+import { MemoryHistoryStore } from "./history/memory-store.ts";
+import { startHistorySweeper } from "./history/sweeper.ts";
 import type { HistoryStore } from "./history/types.ts";
-import { Hub } from "./core/hub.ts";
 import { healthz, metricsText } from "./ops/health.ts";
 import { type Logger, createLogger } from "./ops/log.ts";
-import type { ConnData } from "./transport/conn-data.ts";
-import { startLoginSweeper } from "./transport/login-timeout.ts";
-import { upgrade } from "./transport/upgrade.ts";
-import { websocketHandler } from "./transport/ws-handler.ts";
+import { createMetrics } from "./ops/metrics.ts";
+import { drain } from "./ops/shutdown.ts";
+import { ExpiryWheel } from "./ws/expiry.ts";
+import { websocketHandler } from "./ws/handler.ts";
+import { startLoginSweeper } from "./ws/login-timeout.ts";
+import { upgrade } from "./ws/upgrade.ts";
 
 export interface StartOptions {
   logger?: Logger;
@@ -61,14 +65,26 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   const log = opts.logger ?? createLogger(config.logLevel);
   const history = opts.engine?.history ?? memoryHistory(config);
   const engine = opts.engine?.engine ?? new MemoryEngine(history);
-  const hub = new Hub(config, log, opts.auth ?? uidAuthenticator, history, nodeIdOf(opts), engine);
+  // The gauges read the hub when scraped, after it exists.
+  const metrics = createMetrics({
+    connections: () => hub.clients.size,
+    loggedIn: () => hub.members.loggedIn,
+    uids: () => hub.members.uids.size,
+    groups: () => hub.members.groups.size,
+    history: () => history.stats(),
+  });
+  const hub = new Hub({
+    config, log, auth: opts.auth ?? uidAuthenticator, history, nodeId: nodeIdOf(opts), engine, metrics,
+    expiry: new ExpiryWheel(),
+  });
   engine.register({
     deliver: (stream, payload, at, excludeIds) => hub.deliver(stream, payload, at, excludeIds),
     observed: (stream) => hub.observed(stream),
     call: (method, params) => runForNode(hub, method, params),
   });
   if (engine.distributed) hub.metrics.registry.add(hub.metrics.redisConnected(() => (engine.connected ? 1 : 0)));
-  const api = new HttpApi(hub);
+  const idempotency = new IdempotencyCache(config.idempotencyWindowMs, config.idempotencyMaxKeys);
+  const api = new HttpApi(hub, idempotency);
   const startedAt = Date.now();
   const server = Bun.serve<ConnData>({
     port: config.port,
@@ -105,9 +121,10 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   });
   hub.server = server;
   hub.expiry.start();
-  const idempotencySweep = setInterval(() => hub.idempotency.sweep(), Math.min(60_000, config.idempotencyWindowMs));
+  const idempotencySweep = setInterval(() => idempotency.sweep(), Math.min(60_000, config.idempotencyWindowMs));
   idempotencySweep.unref();
-  const timers = [startLoginSweeper(hub), startHistorySweeper(hub), idempotencySweep];
+  const historySweep = startHistorySweeper(history, config.historyTtlMs, (stream) => hub.subscribed(stream));
+  const timers = [startLoginSweeper(hub), historySweep, idempotencySweep];
   const port = server.port ?? config.port;
   log.info("listening", { host: config.host, port, auth: hub.auth.mode, nodeId: hub.nodeId });
   if (hub.auth.insecure) {

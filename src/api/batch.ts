@@ -2,13 +2,15 @@
 // entry { "result": … } or { "error": { code, message } }. A failing call does not stop the rest,
 // and the request as a whole is refused only before its first call runs.
 import type { Hub } from "../core/hub.ts";
+import { isUnknownOutcome } from "../core/outcome.ts";
 import { type Err, type Result, err, ok } from "../core/result.ts";
 import { dispatch, isMethod } from "./dispatch.ts";
-import { fault, isUnknownOutcome } from "./guard.ts";
+import { fault } from "./guard.ts";
+import type { IdempotencyCache } from "./idempotency.ts";
 import { RequestBudget } from "./request-budget.ts";
 import { batchCounts, checkCounts } from "./targets.ts";
 
-export async function runBatch(body: Record<string, unknown>, hub: Hub): Promise<Result<unknown[]>> {
+export async function runBatch(body: Record<string, unknown>, hub: Hub, idempotency: IdempotencyCache): Promise<Result<unknown[]>> {
   const calls = body.calls;
   if (!Array.isArray(calls)) return err("E_BAD_PARAMS", "calls: must be an array of { method, params }", "calls");
   if (calls.length > hub.config.apiMaxBatch) {
@@ -25,7 +27,7 @@ export async function runBatch(body: Record<string, unknown>, hub: Hub): Promise
     const before = hub.effects;
     let r: Result<unknown>;
     try {
-      r = await runOne(calls[i], i, hub, budget);
+      r = await runOne(calls[i], i, hub, budget, idempotency);
     } catch (e) {
       r = fault(`batch[${i}]`, hub, e, hub.effects !== before || hub.engine.distributed);
     }
@@ -35,7 +37,7 @@ export async function runBatch(body: Record<string, unknown>, hub: Hub): Promise
   return ok(out);
 }
 
-function runOne(call: unknown, i: number, hub: Hub, budget: RequestBudget): Result<unknown> | Promise<Result<unknown>> {
+function runOne(call: unknown, i: number, hub: Hub, budget: RequestBudget, idempotency: IdempotencyCache): Result<unknown> | Promise<Result<unknown>> {
   if (call === null || typeof call !== "object" || Array.isArray(call)) {
     return err("E_BAD_PARAMS", `calls[${i}]: must be an object { method, params }`, `calls[${i}]`);
   }
@@ -44,7 +46,7 @@ function runOne(call: unknown, i: number, hub: Hub, budget: RequestBudget): Resu
   if (params !== undefined && (params === null || typeof params !== "object" || Array.isArray(params))) {
     return err("E_BAD_PARAMS", `calls[${i}].params: must be a JSON object`, `calls[${i}].params`);
   }
-  return dispatch(method, (params ?? {}) as Record<string, unknown>, hub, budget);
+  return dispatch(method, (params ?? {}) as Record<string, unknown>, hub, budget, idempotency);
 }
 
 /** The JSON error object: code, message, the field at fault, and `outcome: "unknown"` after a fault mid-call. */

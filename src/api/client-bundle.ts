@@ -1,7 +1,7 @@
 // GET /client.js: the client SDK (src/client/) bundled once with Bun.build into one ESM file,
 // so a plain web page can `import { PushgateClient } from "http://host:1234/client.js"`.
 import type { Logger } from "../ops/log.ts";
-import { errorResponse } from "./respond.ts";
+import { errorResponse } from "../core/respond.ts";
 
 const ENTRY = new URL("../client/index.ts", import.meta.url).pathname;
 let bundle: Promise<string | null> | null = null;

@@ -1,8 +1,10 @@
 // Runs one API method: idempotency keys for sends, the request's budget, then the method's
 // route (route.ts), guarded (guard.ts). Used by the HTTP handler and by batch.
 import type { Hub } from "../core/hub.ts";
+import { isUnknownOutcome } from "../core/outcome.ts";
 import { type Result, err } from "../core/result.ts";
-import { guardedCall, isUnknownOutcome } from "./guard.ts";
+import { guardedCall } from "./guard.ts";
+import type { IdempotencyCache } from "./idempotency.ts";
 import { type MethodSpec, methodSpec } from "./methods/index.ts";
 import { Params } from "./params.ts";
 import type { RequestBudget } from "./request-budget.ts";
@@ -15,12 +17,15 @@ export function isMethod(name: string): boolean {
   return methodSpec(name) !== null;
 }
 
-/** `budget` is the request's (one per HTTP request, shared by a batch's calls: request-budget.ts). */
-export function dispatch(name: string, body: Record<string, unknown>, hub: Hub, budget: RequestBudget): Answer {
+/**
+ * `budget` is the request's (one per HTTP request, shared by a batch's calls: request-budget.ts);
+ * `idempotency` the node's cache of send results.
+ */
+export function dispatch(name: string, body: Record<string, unknown>, hub: Hub, budget: RequestBudget, idempotency: IdempotencyCache): Answer {
   const spec = methodSpec(name)!;
   const refused = budget.refuse(name, spec);
   if (refused) return overBudget(hub, refused);
-  const r = spec.send && body.idempotencyKey !== undefined ? idempotent(name, spec, body, hub) : run(name, spec, body, hub, budget);
+  const r = spec.send && body.idempotencyKey !== undefined ? idempotent(name, spec, body, hub, idempotency) : run(name, spec, body, hub, budget);
   return r instanceof Promise ? r.then((v) => settled(spec, hub, budget, v)) : settled(spec, hub, budget, r);
 }
 
@@ -47,12 +52,11 @@ function run(name: string, spec: MethodSpec, body: Record<string, unknown>, hub:
 }
 
 /** Same key within the window → the first answer, not a second delivery. Per node, in memory. */
-async function idempotent(name: string, spec: MethodSpec, body: Record<string, unknown>, hub: Hub): Promise<Result<unknown>> {
+async function idempotent(name: string, spec: MethodSpec, body: Record<string, unknown>, hub: Hub, cache: IdempotencyCache): Promise<Result<unknown>> {
   const key = body.idempotencyKey;
   if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
     return err("E_BAD_PARAMS", `idempotencyKey: must be a string of 1..${MAX_KEY_LENGTH} characters`, "idempotencyKey");
   }
-  const cache = hub.idempotency;
   const seen = cache.get(key) ?? cache.inflight(key);
   if (seen) {
     if (seen.method !== name) return err("E_IDEMPOTENCY_CONFLICT", `idempotencyKey: already used by ${seen.method}`, "idempotencyKey");

@@ -2,10 +2,8 @@
 // blind 500: E_INTERNAL, marked `unknown` when the call may already have taken effect (a caller
 // must not retry it as if nothing happened). See "Errors after a side effect" in docs/http-api.md.
 import type { Hub } from "../core/hub.ts";
-import { type CallFault, isUnknownOutcome, markUnknown } from "../core/outcome.ts";
+import { type CallFault, markUnknown } from "../core/outcome.ts";
 import { type Err, type Result, err } from "../core/result.ts";
-
-export { type CallFault, isUnknownOutcome, markUnknown };
 
 /**
  * Runs a method. A synchronous throw: whether it took effect is exact, from hub.effects (nothing

@@ -1,23 +1,26 @@
 // POST /api/<method> with a JSON object body → { "result": … } or { "error": { code, message } }.
 import type { Server } from "bun";
+import { httpStatusFor } from "../core/errors.ts";
 import type { Hub } from "../core/hub.ts";
+import { isUnknownOutcome } from "../core/outcome.ts";
+import { jsonResponse } from "../core/respond.ts";
 import type { Err, Result } from "../core/result.ts";
 import { ApiAccess } from "./access.ts";
 import { errorBody, runBatch } from "./batch.ts";
 import { parseJsonObject, readBody } from "./body.ts";
 import { dispatch, isMethod } from "./dispatch.ts";
-import { fault, isUnknownOutcome } from "./guard.ts";
+import { fault } from "./guard.ts";
+import type { IdempotencyCache } from "./idempotency.ts";
 import { RequestBudget } from "./request-budget.ts";
 import { checkCounts, membershipsOf, targetsOf } from "./targets.ts";
-import { jsonResponse } from "./respond.ts";
-import { httpStatusFor } from "../core/errors.ts";
 
 export const API_PREFIX = "/api/";
 
 export class HttpApi {
   private readonly access: ApiAccess;
 
-  constructor(private readonly hub: Hub) {
+  /** `idempotency`: this node's send results by idempotencyKey (server.ts sweeps it). */
+  constructor(private readonly hub: Hub, private readonly idempotency: IdempotencyCache) {
     this.access = new ApiAccess(hub.config.apiKey, hub.config.host);
   }
 
@@ -57,10 +60,10 @@ export class HttpApi {
     if (!text.ok) return text.code === "E_BODY_TOO_LARGE" ? this.refuse(text, "api_max_body") : this.fail(text);
     const body = parseJsonObject(text.value, cfg.maxJsonDepth);
     if (!body.ok) return body.code === "E_TOO_DEEP" ? this.refuse(body, "max_json_depth") : this.fail(body);
-    if (name === "batch") return this.answer(name, await runBatch(body.value, this.hub));
+    if (name === "batch") return this.answer(name, await runBatch(body.value, this.hub, this.idempotency));
     const refused = checkCounts(targetsOf(body.value), membershipsOf(name, body.value, this.hub), this.hub, "params");
     if (!refused.ok) return this.fail(refused);
-    return this.answer(name, await dispatch(name, body.value, this.hub, new RequestBudget(cfg.apiMaxList, cfg.apiMaxFanout)));
+    return this.answer(name, await dispatch(name, body.value, this.hub, new RequestBudget(cfg.apiMaxList, cfg.apiMaxFanout), this.idempotency));
   }
 
   /**

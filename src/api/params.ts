@@ -1,10 +1,8 @@
 // Reads API parameters from a JSON object. Each getter validates one field; the first problem
 // is kept in `error` (naming the field) and the method answers it instead of a result.
-import type { Hub } from "../core/hub.ts";
+import { validateGroup, validateUid } from "../core/names.ts";
 import { type Err, err } from "../core/result.ts";
-import { validateGroup, validateUid } from "../protocol/names.ts";
 import type { Payload } from "../history/types.ts";
-import type { Conn } from "../transport/conn-data.ts";
 import type { RequestBudget } from "./request-budget.ts";
 
 const MAX_CLIENT_ID = 64;
@@ -114,11 +112,5 @@ export class Params {
       if (ok !== null) out.push(ok);
     });
     return out;
-  }
-
-  /** Optional `exclude` list of clientIds, resolved to the connections this node holds. */
-  exclude(hub: Hub, field = "exclude"): Conn[] | null {
-    const ids = this.excludeIds(field);
-    return ids === null ? null : hub.localConns(ids);
   }
 }

@@ -4,8 +4,9 @@
 // route is the local part, synchronously.
 import { nodeOfClientId } from "../core/client-id.ts";
 import type { Hub } from "../core/hub.ts";
+import { isUnknownOutcome } from "../core/outcome.ts";
 import { type Err, type Result, ok } from "../core/result.ts";
-import { isUnknownOutcome, unknownOutcome } from "./guard.ts";
+import { unknownOutcome } from "./guard.ts";
 import { METHODS } from "./methods/index.ts";
 import type { ApiMethod, MethodSpec, Route } from "./methods/types.ts";
 import { Params } from "./params.ts";

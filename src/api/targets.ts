@@ -18,10 +18,10 @@ export function targetsOf(params: Record<string, unknown>): number {
 
 /** Memberships one call may change on this node (other nodes bound their own part). */
 export function membershipsOf(method: string, params: Record<string, unknown>, hub: Hub): number {
-  if (method === "ungroup") return typeof params.group === "string" ? hub.groups.count(params.group) : 0;
+  if (method === "ungroup") return typeof params.group === "string" ? hub.members.groups.count(params.group) : 0;
   if (method !== "joinGroup" && method !== "leaveGroup") return 0;
   if (params.clientId !== undefined) return 1;
-  return typeof params.uid === "string" ? hub.uids.count(params.uid) : 0;
+  return typeof params.uid === "string" ? hub.members.uids.count(params.uid) : 0;
 }
 
 /** Both counts over a batch's calls (malformed calls count 0: they fail on their own). */

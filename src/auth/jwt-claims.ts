@@ -1,10 +1,10 @@
 // Claim checks on a payload whose signature already verified: time (exp, nbf), issuer,
 // audience, and the identity claims (sub is the uid, groups are joined at login).
 import { type Result, ok, err } from "../core/result.ts";
-import { validateGroup, validateUid } from "../protocol/names.ts";
+import { validateGroup, validateUid } from "../core/names.ts";
 import type { JwtClaims } from "./jwt.ts";
 
-export const MAX_GROUPS_CLAIM = 256;
+const MAX_GROUPS_CLAIM = 256;
 
 export interface ClaimRules {
   readonly issuer?: string;

@@ -5,8 +5,8 @@ import { pemToSpki } from "./pem.ts";
 import type { JwtAlg } from "./jwt.ts";
 
 /** RFC 7518 §3.2: an HS256 key must be at least as long as the hash output. */
-export const MIN_SECRET_BYTES = 32;
-export const MIN_RSA_BITS = 2048;
+const MIN_SECRET_BYTES = 32;
+const MIN_RSA_BITS = 2048;
 
 /** The algorithm argument of crypto.subtle.verify (no DOM lib, so no AlgorithmIdentifier name). */
 export type VerifyParams = Parameters<SubtleCrypto["verify"]>[0];

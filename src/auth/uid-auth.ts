@@ -1,6 +1,6 @@
 // Seed behaviour: the credential is the uid itself. For demos and trusted networks only.
 import { ok } from "../core/result.ts";
-import { validateUid } from "../protocol/names.ts";
+import { validateUid } from "../core/names.ts";
 import type { Authenticator } from "./types.ts";
 
 export const uidAuthenticator: Authenticator = {

@@ -1,8 +1,8 @@
 // This node's open connections by clientId: a dense slot array with a free list instead of a
 // Map<string, Conn> (a JSC Map entry costs ~170 B, a slot 8 B). A slot's use count is part of
 // the clientId, so a stale clientId never finds the connection that reused its slot.
-import type { Conn, ConnData } from "../transport/conn-data.ts";
 import { cidFor, cidOf, formatClientId, slotOf, SLOT_BITS } from "./client-id.ts";
+import type { Conn, ConnData } from "./conn-data.ts";
 
 export class ClientTable {
   private readonly slots: (Conn | null)[] = [];
@@ -46,6 +46,16 @@ export class ClientTable {
     if (cid < 0) return undefined;
     const ws = this.slots[slotOf(cid)];
     return ws && ws.data.cid === cid ? ws : undefined;
+  }
+
+  /** The open connections among `clientIds` (unknown ids are skipped). */
+  getAll(clientIds: readonly string[]): Conn[] {
+    const out: Conn[] = [];
+    for (const id of clientIds) {
+      const ws = this.get(id);
+      if (ws) out.push(ws);
+    }
+    return out;
   }
 
   has(clientId: string): boolean {

@@ -1,6 +1,6 @@
 // key → connections, for uids and groups. Most uids have one connection, so a single entry is
 // stored as the connection itself and becomes a Set only at the second one (a Set costs ~250 B).
-import type { Conn } from "../transport/conn-data.ts";
+import type { Conn } from "./conn-data.ts";
 
 export class ConnIndex {
   private readonly map = new Map<string, Conn | Set<Conn>>();

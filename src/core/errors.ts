@@ -52,6 +52,9 @@ export const CloseCode = {
   TOKEN_EXPIRED: 4001, // pushgate.v1: exp passed without a refresh
 } as const;
 
+/** RFC 6455: a control frame carries 125 bytes, 2 of them the close code. */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
 /** HTTP status for each API error code. */
 export function httpStatusFor(code: ErrorCode): number {
   switch (code) {

@@ -1,50 +1,77 @@
-// The hub: one node's state (membership, inherited from Registry) and its delivery. A push goes
-// to the engine (engine/types.ts), which places it in history and hands it back to deliver()
-// on every node holding the stream; deliver() sends it with one native publish per wire format
-// (seed text, pushgate.v1 envelope) — never a loop over connections.
+// The hub: one node's state and its delivery. Membership is its Registry (`hub.members`); a push
+// goes to the engine (engine/types.ts), which places it in history and hands it back to
+// deliver() on every node holding the stream; deliver() sends it with one native publish per
+// wire format (seed text, pushgate.v1 envelope) — never a loop over connections. Every socket's
+// ws.data points here, so the WebSocket side reaches its node's parts through it.
 import type { Server } from "bun";
-import { IdempotencyCache } from "../api/idempotency.ts";
 import type { Authenticator } from "../auth/types.ts";
 import type { Config } from "../config/types.ts";
 import type { Engine, Placed, Published } from "../engine/types.ts";
 import type { HistoryStore, Payload } from "../history/types.ts";
 import type { Logger } from "../ops/log.ts";
-import { createMetrics, type Metrics } from "../ops/metrics.ts";
+import type { Metrics } from "../ops/metrics.ts";
 import type { CounterSeries } from "../ops/prometheus.ts";
-import { directEnvelope, pushEnvelope } from "../protocol/envelope.ts";
-import type { Conn, ConnData } from "../transport/conn-data.ts";
-import { ExpiryWheel } from "../transport/expiry.ts";
+import type { ExpiryWheel } from "../ws/expiry.ts";
 import { ClientTable } from "./client-table.ts";
+import type { Conn, ConnData } from "./conn-data.ts";
 import { Registry } from "./registry.ts";
 import { JSON_TOPIC_PREFIX } from "./topics.ts";
+import { directEnvelope, pushEnvelope } from "./v1-envelope.ts";
 
 export type PublishKind = "uid" | "group" | "all" | "client";
 
-export class Hub extends Registry {
+/** What the composition root (server.ts) builds a hub from. */
+export interface HubParts {
+  config: Config;
+  log: Logger;
+  auth: Authenticator;
+  history: HistoryStore;
+  nodeId: string;
+  engine: Engine;
+  metrics: Metrics;
+  /** Token expiry of this node's sockets (scheduled at login and refresh, cancelled on close). */
+  expiry: ExpiryWheel;
+}
+
+export class Hub {
   server: Server<ConnData> | null = null;
-  readonly metrics: Metrics;
-  readonly clients: ClientTable;
   draining = false;
-  readonly expiry = new ExpiryWheel();
-  readonly idempotency: IdempotencyCache;
+  /**
+   * Bumped by every change an API call can make (membership, delivery, session, close), so a
+   * call that throws can tell whether it had already taken effect (see api/guard.ts).
+   */
+  effects = 0;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly auth: Authenticator;
+  readonly history: HistoryStore;
+  readonly nodeId: string;
+  readonly engine: Engine;
+  readonly metrics: Metrics;
+  readonly expiry: ExpiryWheel;
+  /** This node's open connections by clientId. */
+  readonly clients: ClientTable;
+  readonly members: Registry;
   // Pre-resolved metric series for the per-message path (no label lookup per publish).
   private readonly published: Record<PublishKind, CounterSeries>;
   private readonly droppedOffline: CounterSeries;
   private readonly droppedBackpressure: CounterSeries;
 
-  constructor(
-    readonly config: Config, readonly log: Logger, readonly auth: Authenticator,
-    readonly history: HistoryStore, readonly nodeId: string, readonly engine: Engine,
-  ) {
-    super();
-    this.clients = new ClientTable(nodeId);
-    this.idempotency = new IdempotencyCache(config.idempotencyWindowMs, config.idempotencyMaxKeys);
-    this.metrics = createMetrics({
-      connections: () => this.clients.size,
-      loggedIn: () => this.loggedIn,
-      uids: () => this.uids.size,
-      groups: () => this.groups.size,
-      history: () => this.history.stats(),
+  constructor(parts: HubParts) {
+    this.config = parts.config;
+    this.log = parts.log;
+    this.auth = parts.auth;
+    this.history = parts.history;
+    this.nodeId = parts.nodeId;
+    this.engine = parts.engine;
+    this.metrics = parts.metrics;
+    this.expiry = parts.expiry;
+    this.clients = new ClientTable(parts.nodeId);
+    const engine = parts.engine;
+    this.members = new Registry(parts.config, parts.metrics, this.clients, {
+      watch: (stream) => engine.watch(stream),
+      unwatch: (stream) => engine.unwatch(stream),
+      changed: () => void this.effects++,
     });
     const m = this.metrics;
     this.published = {
@@ -55,19 +82,14 @@ export class Hub extends Registry {
     this.droppedBackpressure = m.drops.series(["backpressure"]);
   }
 
-  newConnData(json: boolean): ConnData {
-    const now = performance.now();
-    return {
-      hub: this, cid: 0, json, uid: null, loggedIn: false,
-      loginDeadline: now + this.config.loginTimeoutMs, authenticating: false, preauth: null, expiresAt: 0,
-      groups: null, session: null, tokens: this.config.rateBurst, refilledAt: now,
-      rateDrops: 0, rateLimited: false, badFrames: 0,
-    };
+  // Shortcuts into the registry for code that holds only the node handle (`pushgate.hub.pending`;
+  // the tests read these two).
+  get uids(): Registry["uids"] {
+    return this.members.uids;
   }
 
-  override detach(ws: Conn, code: number): void {
-    this.expiry.cancel(ws);
-    super.detach(ws, code);
+  get pending(): Registry["pending"] {
+    return this.members.pending;
   }
 
   /** A direct push to one connection: no stream, so no history and no recovery. */
@@ -114,7 +136,13 @@ export class Hub extends Registry {
 
   /** Whether a pushgate.v1 reader here subscribes to `stream` (its pushes must be placed in history). */
   observed(stream: string): boolean {
-    return this.jsonConns > 0 && this.server !== null && this.server.subscriberCount(JSON_TOPIC_PREFIX + stream) > 0;
+    return this.members.jsonConns > 0 && this.server !== null && this.server.subscriberCount(JSON_TOPIC_PREFIX + stream) > 0;
+  }
+
+  /** Whether any socket here subscribes to `stream`, in either wire format (the history sweep keeps such streams). */
+  subscribed(stream: string): boolean {
+    const s = this.server;
+    return s !== null && (s.subscriberCount(stream) > 0 || s.subscriberCount(JSON_TOPIC_PREFIX + stream) > 0);
   }
 
   /**
@@ -128,7 +156,7 @@ export class Hub extends Registry {
     const jsonTopic = this.jsonTopic(stream);
     let removed: Conn[] | null = null;
     if (excludeIds) {
-      for (const ws of this.localConns(excludeIds)) {
+      for (const ws of this.clients.getAll(excludeIds)) {
         const topic = ws.data.json ? jsonTopic! : stream;
         if (ws.isSubscribed(topic)) {
           ws.unsubscribe(topic);
@@ -145,17 +173,9 @@ export class Hub extends Registry {
     return nSeed + nJson;
   }
 
-  /** The stream's pushgate.v1 topic, or null on a node without pushgate.v1 sockets (seed-only nodes, the common Workerman migration, pay nothing for the JSON family). */
+  /** The stream's pushgate.v1 topic, or null on a node without pushgate.v1 sockets (seed-only nodes, the common Workerman migration, pay nothing for the pushgate.v1 family). */
   private jsonTopic(stream: string): string | null {
-    return this.jsonConns > 0 ? JSON_TOPIC_PREFIX + stream : null;
-  }
-
-  protected override streamJoined(stream: string): void {
-    this.engine.watch(stream);
-  }
-
-  protected override streamLeft(stream: string): void {
-    this.engine.unwatch(stream);
+    return this.members.jsonConns > 0 ? JSON_TOPIC_PREFIX + stream : null;
   }
 
   private publishFrame(server: Server<ConnData>, topic: string, frame: string): void {
@@ -164,10 +184,5 @@ export class Hub extends Registry {
     // best read from closes_total{code="1006"}). Never retry: the healthy readers got it.
     // (0 also comes back for a delivered empty message.)
     if (server.publish(topic, frame) === 0 && frame.length > 0) this.droppedBackpressure.inc();
-  }
-
-  /** Close every connection (shutdown). */
-  closeAll(code: number, reason: string): void {
-    for (const ws of this.clients.values()) ws.close(code, reason);
   }
 }

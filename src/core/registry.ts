@@ -1,33 +1,36 @@
 // Connection membership: who is which uid, in which group, who has not logged in yet.
-// These maps serve presence queries, limits and sendToClient's single lookup; delivery
-// itself is native topic publish (hub.ts). Subscriptions change here with the maps.
+// These maps serve presence queries, limits and cleanup on close; delivery itself is native
+// topic publish (hub.ts). Subscriptions change here with the maps, and each one is reported to
+// the registry's owner (the hub passes it on to the engine).
 import type { Config } from "../config/types.ts";
 import type { Metrics } from "../ops/metrics.ts";
-import type { Conn } from "../transport/conn-data.ts";
-import { type Err, type Result, err, ok } from "./result.ts";
-import { ConnIndex } from "./conn-index.ts";
 import { type ClientTable, clientIdOf } from "./client-table.ts";
+import type { Conn } from "./conn-data.ts";
+import { ConnIndex } from "./conn-index.ts";
+import { type Err, type Result, err, ok } from "./result.ts";
 import { TOPIC_ALL, groupTopic, uidTopic, wireTopic } from "./topics.ts";
 
-export abstract class Registry {
-  abstract readonly clients: ClientTable;
+/** What the registry tells its owner, given to its constructor. */
+export interface RegistryEvents {
+  /** A connection here now subscribes to `stream` / no longer does (once per connection: the engine refcounts). */
+  watch(stream: string): void;
+  unwatch(stream: string): void;
+  /** Membership changed: an API call that throws after this had taken effect (api/guard.ts). */
+  changed(): void;
+}
+
+export class Registry {
   readonly pending = new Set<Conn>();
   readonly uids = new ConnIndex();
   readonly groups = new ConnIndex();
   loggedIn = 0;
-  /** Open pushgate.v1 sockets: with none, a push skips the JSON topic family entirely. */
+  /** Open pushgate.v1 sockets: with none, a push skips the pushgate.v1 topic family entirely. */
   jsonConns = 0;
-  /**
-   * Bumped by every change an API call can make (membership, delivery, session, close), so a
-   * call that throws can tell whether it had already taken effect (see api/guard.ts).
-   */
-  effects = 0;
-  abstract readonly config: Config;
-  abstract readonly metrics: Metrics;
 
-  /** This connection now subscribes to `stream` / no longer does (cluster channel refcounts). */
-  protected streamJoined(_stream: string): void {}
-  protected streamLeft(_stream: string): void {}
+  constructor(
+    private readonly config: Config, private readonly metrics: Metrics,
+    private readonly clients: ClientTable, private readonly events: RegistryEvents,
+  ) {}
 
   attach(ws: Conn): void {
     this.clients.add(ws);
@@ -42,14 +45,14 @@ export abstract class Registry {
     if (d.json) this.jsonConns--;
     this.pending.delete(ws);
     if (d.uid !== null) {
-      this.dropFromUid(ws, d.uid);
-      this.streamLeft(uidTopic(d.uid));
+      this.uids.delete(d.uid, ws);
+      this.events.unwatch(uidTopic(d.uid));
     }
     if (d.loggedIn) this.loggedIn--;
     if (d.groups) {
       for (const g of d.groups) {
-        this.dropFromGroup(ws, g);
-        this.streamLeft(groupTopic(g));
+        this.groups.delete(g, ws);
+        this.events.unwatch(groupTopic(g));
       }
     }
     this.metrics.closes.incL([closeLabel(code)]);
@@ -64,11 +67,11 @@ export abstract class Registry {
       return err("E_UID_CONNECTION_LIMIT", `uid already has ${max} connections (--max-connections-per-uid)`);
     }
     if (d.uid !== null) this.unbindUid(ws);
-    this.effects++;
+    this.events.changed();
     this.uids.add(uid, ws);
     d.uid = uid;
     ws.subscribe(wireTopic(d.json, uidTopic(uid)));
-    this.streamJoined(uidTopic(uid));
+    this.events.watch(uidTopic(uid));
     if (!d.loggedIn) {
       d.loggedIn = true;
       this.loggedIn++;
@@ -83,10 +86,10 @@ export abstract class Registry {
   unbindUid(ws: Conn): void {
     const uid = ws.data.uid;
     if (uid === null) return;
-    this.effects++;
-    this.dropFromUid(ws, uid);
+    this.events.changed();
+    this.uids.delete(uid, ws);
     ws.unsubscribe(wireTopic(ws.data.json, uidTopic(uid)));
-    this.streamLeft(uidTopic(uid));
+    this.events.unwatch(uidTopic(uid));
     ws.data.uid = null;
   }
 
@@ -103,32 +106,22 @@ export abstract class Registry {
     if (refused) return refused;
     const d = ws.data;
     if (d.groups?.has(group)) return ok(false);
-    this.effects++;
+    this.events.changed();
     (d.groups ??= new Set()).add(group);
     this.groups.add(group, ws);
     ws.subscribe(wireTopic(d.json, groupTopic(group)));
-    this.streamJoined(groupTopic(group));
+    this.events.watch(groupTopic(group));
     return ok(true);
   }
 
   leaveGroup(ws: Conn, group: string): void {
     const d = ws.data;
     if (!d.groups?.delete(group)) return;
-    this.effects++;
+    this.events.changed();
     if (d.groups.size === 0) d.groups = null;
-    this.dropFromGroup(ws, group);
+    this.groups.delete(group, ws);
     ws.unsubscribe(wireTopic(d.json, groupTopic(group)));
-    this.streamLeft(groupTopic(group));
-  }
-
-  /** The connections this node holds among `ids` (unknown ids are skipped). */
-  localConns(ids: readonly string[]): Conn[] {
-    const out: Conn[] = [];
-    for (const id of ids) {
-      const ws = this.clients.get(id);
-      if (ws) out.push(ws);
-    }
-    return out;
+    this.events.unwatch(groupTopic(group));
   }
 
   /** Dissolve a group: every member leaves it. Returns how many connections left. */
@@ -136,14 +129,6 @@ export abstract class Registry {
     const members = this.groups.conns(group);
     for (const ws of members) this.leaveGroup(ws, group);
     return members.length;
-  }
-
-  private dropFromUid(ws: Conn, uid: string): void {
-    this.uids.delete(uid, ws);
-  }
-
-  private dropFromGroup(ws: Conn, group: string): void {
-    this.groups.delete(group, ws);
   }
 }
 

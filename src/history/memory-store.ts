@@ -27,7 +27,7 @@ const ENTRY_OVERHEAD = 48; // ring slots (pointer, timestamp, flag) and the stri
 const STREAM_OVERHEAD = 160;
 const FIRST_CAPACITY = 4;
 /** The epoch append reports for a stream nobody observes (no position is handed out for it). */
-export const UNOBSERVED = "";
+const UNOBSERVED = "";
 
 export interface MemoryStoreOptions {
   size: number;

@@ -1,14 +1,10 @@
-// Periodic history sweep: expired messages go, and idle streams nobody is subscribed to.
-import type { Hub } from "../core/hub.ts";
-import { JSON_TOPIC_PREFIX } from "../core/topics.ts";
+// Periodic history sweep: expired messages go, and idle streams for which `keep` is false (the
+// node passes "nobody here subscribes to it").
+import type { HistoryStore, StreamName } from "./types.ts";
 
-export function startHistorySweeper(hub: Hub): Timer {
-  const every = Math.min(10_000, Math.max(250, Math.floor(hub.config.historyTtlMs / 4)));
-  const keep = (stream: string) => {
-    const s = hub.server;
-    return s !== null && (s.subscriberCount(stream) > 0 || s.subscriberCount(JSON_TOPIC_PREFIX + stream) > 0);
-  };
-  const timer = setInterval(() => hub.history.sweep(keep), every);
+export function startHistorySweeper(history: HistoryStore, ttlMs: number, keep: (stream: StreamName) => boolean): Timer {
+  const every = Math.min(10_000, Math.max(250, Math.floor(ttlMs / 4)));
+  const timer = setInterval(() => history.sweep(keep), every);
   timer.unref();
   return timer;
 }

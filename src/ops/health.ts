@@ -1,14 +1,14 @@
 // GET /healthz and GET /metrics.
-import { jsonResponse } from "../api/respond.ts";
 import type { Hub } from "../core/hub.ts";
+import { jsonResponse } from "../core/respond.ts";
 
 export function healthz(hub: Hub, startedAt: number): Response {
   return jsonResponse({
     status: hub.draining ? "draining" : "ok",
     uptime: (Date.now() - startedAt) / 1000,
     connections: hub.clients.size,
-    loggedIn: hub.loggedIn,
-    uids: hub.uids.size,
+    loggedIn: hub.members.loggedIn,
+    uids: hub.members.uids.size,
     nodeId: hub.nodeId,
   }, hub.draining ? 503 : 200);
 }

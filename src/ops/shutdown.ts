@@ -1,8 +1,8 @@
 // Graceful stop: refuse new sockets, close every open one with 1001, wait a bounded time.
 import type { Server } from "bun";
+import type { Conn, ConnData } from "../core/conn-data.ts";
 import { CloseCode } from "../core/errors.ts";
 import type { Hub } from "../core/hub.ts";
-import type { Conn, ConnData } from "../transport/conn-data.ts";
 
 export async function drain(server: Server<ConnData>, hub: Hub, timers: readonly Timer[]): Promise<void> {
   hub.draining = true;
@@ -18,7 +18,7 @@ export async function drain(server: Server<ConnData>, hub: Hub, timers: readonly
   const deadline = performance.now() + hub.config.drainTimeoutMs;
   while (performance.now() < deadline && conns.some(backlogged)) await Bun.sleep(10);
   const forced = conns.filter(backlogged).length;
-  hub.closeAll(CloseCode.GOING_AWAY, "server shutting down");
+  for (const ws of hub.clients.values()) ws.close(CloseCode.GOING_AWAY, "server shutting down");
   await Bun.sleep(20);
   await server.stop(true);
   await hub.engine.stop();

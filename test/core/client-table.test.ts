@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { cidOf, formatClientId, nodeOfClientId } from "../../src/core/client-id.ts";
 import { ClientTable } from "../../src/core/client-table.ts";
-import type { Conn } from "../../src/transport/conn-data.ts";
+import type { Conn } from "../../src/core/conn-data.ts";
 
 const NODE = "0a1b2c3d";
 const conn = () => ({ data: { cid: 0 } }) as unknown as Conn;

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { ConnIndex } from "../../src/core/conn-index.ts";
-import type { Conn } from "../../src/transport/conn-data.ts";
+import type { Conn } from "../../src/core/conn-data.ts";
 
 const conn = (id: string) => ({ data: { clientId: id } }) as unknown as Conn;
 

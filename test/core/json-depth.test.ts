@@ -1,7 +1,7 @@
 // exceedsJsonDepth against JSON.parse's own reading of the same text, and peekFrameId.
 import { expect, test } from "bun:test";
 import { exceedsJsonDepth } from "../../src/core/json-depth.ts";
-import { peekFrameId } from "../../src/protocol/json-frames.ts";
+import { peekFrameId } from "../../src/ws/v1-frames.ts";
 
 /** Depth as a recursive walk of the parsed value counts it (the outermost container is 1). */
 function depthOf(v: unknown): number {

@@ -1,7 +1,7 @@
 // Gateway::bindUid / unbindUid / joinGroup / leaveGroup / ungroup.
+import type { Conn } from "../../core/conn-data.ts";
 import type { Hub } from "../../core/hub.ts";
 import { type Result, err, ok } from "../../core/result.ts";
-import type { Conn } from "../../transport/conn-data.ts";
 import type { Params } from "../params.ts";
 import type { ApiMethod } from "./types.ts";
 
@@ -23,7 +23,7 @@ function targets(p: Params, hub: Hub): Result<Conn[]> {
   }
   const uid = p.uid();
   if (p.error) return p.error;
-  return ok(hub.uids.conns(uid));
+  return ok(hub.members.uids.conns(uid));
 }
 
 export const bindUid: ApiMethod = (p, hub) => {
@@ -32,7 +32,7 @@ export const bindUid: ApiMethod = (p, hub) => {
   if (p.error) return p.error;
   const ws = connOf(hub, id);
   if (!ws.ok) return ws;
-  const bound = hub.bindUid(ws.value, uid);
+  const bound = hub.members.bindUid(ws.value, uid);
   return bound.ok ? ok(true) : bound;
 };
 
@@ -44,7 +44,7 @@ export const unbindUid: ApiMethod = (p, hub) => {
   if (!ws.ok) return ws;
   const current = ws.value.data.uid;
   if (current === null || (uid !== null && uid !== current)) return ok(false);
-  hub.unbindUid(ws.value);
+  hub.members.unbindUid(ws.value);
   return ok(true);
 };
 
@@ -55,11 +55,11 @@ export const joinGroup: ApiMethod = (p, hub) => {
   if (!conns.ok) return conns;
   // Check every target first: an error answer must leave membership unchanged.
   for (const ws of conns.value) {
-    const refused = hub.checkJoin(ws, group);
+    const refused = hub.members.checkJoin(ws, group);
     if (refused) return refused;
   }
   let joined = 0;
-  for (const ws of conns.value) if (hub.joinGroup(ws, group).ok) joined++;
+  for (const ws of conns.value) if (hub.members.joinGroup(ws, group).ok) joined++;
   return ok(joined);
 };
 
@@ -71,7 +71,7 @@ export const leaveGroup: ApiMethod = (p, hub) => {
   let left = 0;
   for (const ws of conns.value) {
     if (ws.data.groups?.has(group)) left++;
-    hub.leaveGroup(ws, group);
+    hub.members.leaveGroup(ws, group);
   }
   return ok(left);
 };
@@ -79,5 +79,5 @@ export const leaveGroup: ApiMethod = (p, hub) => {
 export const ungroup: ApiMethod = (p, hub) => {
   const group = p.group();
   if (p.error) return p.error;
-  return ok(hub.ungroup(group));
+  return ok(hub.members.ungroup(group));
 };

@@ -1,9 +1,9 @@
 // Gateway::setSession / updateSession / getSession and closeClient.
+import { MAX_CLOSE_REASON_BYTES } from "../../core/errors.ts";
 import type { Hub } from "../../core/hub.ts";
 import { type Err, err, ok } from "../../core/result.ts";
-import type { ApiMethod } from "./types.ts";
 import { connOf } from "./membership.ts";
-import { MAX_CLOSE_REASON_BYTES } from "../../protocol/frames.ts";
+import type { ApiMethod } from "./types.ts";
 
 function tooLarge(hub: Hub, bytes: number | string): Err {
   hub.metrics.limitsExceeded.incL(["max_session_bytes"]);

@@ -1,5 +1,6 @@
-// JSON responses shared by the HTTP API, /healthz and upgrade refusals.
-import { type ErrorCode, httpStatusFor } from "../core/errors.ts";
+// JSON responses, and the API's error shape, shared by the HTTP API, /healthz, upgrade refusals
+// and the server's 404s.
+import { type ErrorCode, httpStatusFor } from "./errors.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 

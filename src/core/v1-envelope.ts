@@ -1,8 +1,9 @@
-// pushgate.v1 push frames, built once per push (not per receiver) as strings.
+// pushgate.v1 push frames, built once per push (not per receiver) as strings. Here, below the
+// hub that sends them, so that delivery and the login replay (ws/v1-welcome.ts) build the same.
 import type { Payload } from "../history/types.ts";
 
 /** The `data` member: JSON text as-is, a plain string quoted. */
-export function dataJson(p: Payload): string {
+function dataJson(p: Payload): string {
   return p.isJson ? p.text : JSON.stringify(p.text);
 }
 

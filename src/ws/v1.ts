@@ -1,21 +1,22 @@
-// The pushgate.v1 JSON protocol (docs/protocol.md): auth → welcome (+ recovery), send → reply,
-// ping → pong, refresh → refreshed. Garbage gets an error frame; repeated garbage a 1008 close.
+// The pushgate.v1 dispatcher (JSON frames, docs/protocol.md): auth → welcome (+ recovery),
+// send → reply, ping → pong, refresh → refreshed. Garbage gets an error frame; repeated garbage
+// a 1008 close.
 import type { Identity } from "../auth/types.ts";
+import { clientIdOf } from "../core/client-table.ts";
+import type { Conn } from "../core/conn-data.ts";
 import { CloseCode } from "../core/errors.ts";
 import type { Result } from "../core/result.ts";
-import type { StreamPosition } from "../history/types.ts";
-import type { Conn } from "../transport/conn-data.ts";
-import { admit } from "../transport/inbound.ts";
-import { badFrame, closeWithError, sendError } from "./frames.ts";
-import { type Frame, parseFrame, parseRecover } from "./json-frames.ts";
-import { authenticate, completeLogin } from "./login.ts";
-import { sendWelcome } from "./json-welcome.ts";
-import type { LoginView } from "../engine/types.ts";
 import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
-import { onClientSend, replyError } from "./json-send.ts";
-import { clientIdOf } from "../core/client-table.ts";
+import type { LoginView } from "../engine/types.ts";
+import type { StreamPosition } from "../history/types.ts";
+import { admit } from "./admit.ts";
+import { badFrame, closeWithError, sendError } from "./error-frames.ts";
+import { authenticate, completeLogin } from "./login.ts";
+import { type Frame, parseFrame, parseRecover } from "./v1-frames.ts";
+import { onClientSend, replyError } from "./v1-send.ts";
+import { sendWelcome } from "./v1-welcome.ts";
 
-export function onJsonMessage(ws: Conn, message: string | Buffer): void {
+export function onV1Message(ws: Conn, message: string | Buffer): void {
   if (!admit(ws, message)) return;
   const d = ws.data;
   const parsed = parseFrame(message, d.hub.config.maxJsonDepth);
@@ -78,14 +79,14 @@ function onAuth(ws: Conn, f: Frame): void {
   const field = d.hub.auth.credential;
   const credential = f[field];
   if (credential === undefined && d.preauth) {
-    finishJsonLogin(ws, { ok: true, value: d.preauth }, recover.value);
+    finishV1Login(ws, { ok: true, value: d.preauth }, recover.value);
     return;
   }
   if (typeof credential !== "string") {
     closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_AUTH_FAILED", `auth needs a string \`${field}\``);
     return;
   }
-  authenticate(ws, credential, recover.value, finishJsonLogin);
+  authenticate(ws, credential, recover.value, finishV1Login);
 }
 
 /**
@@ -93,7 +94,7 @@ function onAuth(ws: Conn, f: Frame): void {
  * it holds the streams); subscribing, welcome, replay and recovery then happen in one
  * synchronous step, so live messages follow with no gap and no duplicate.
  */
-function finishJsonLogin(ws: Conn, result: Result<Identity>, recover: Map<string, StreamPosition> | null): void {
+function finishV1Login(ws: Conn, result: Result<Identity>, recover: Map<string, StreamPosition> | null): void {
   if (!result.ok) return void completeLogin(ws, result);
   const d = ws.data;
   const id = result.value;

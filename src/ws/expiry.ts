@@ -1,8 +1,9 @@
-// Token expiry: connections bucketed by the second their token expires, swept once a second,
+// Token expiry: connections bucketed by the second their token expires, swept every 250 ms,
 // so the cost is O(expiring connections), not O(all connections), and no timer per socket.
+// One wheel per node (server.ts makes it, the hub holds it); an expired socket closes with 4001.
+import type { Conn } from "../core/conn-data.ts";
 import { CloseCode } from "../core/errors.ts";
-import { closeWithError } from "../protocol/frames.ts";
-import type { Conn } from "./conn-data.ts";
+import { closeWithError } from "./error-frames.ts";
 
 export class ExpiryWheel {
   private readonly buckets = new Map<number, Set<Conn>>();

@@ -1,28 +1,30 @@
 // The one static WebSocket handler. Per-connection state is ws.data; the hub is reached through
-// it, so no closure is created per connection.
+// it, so no closure is created per connection. Every frame goes through admit.ts, then to its
+// wire format: seed.ts or the pushgate.v1 dispatcher (v1.ts).
 import type { WebSocketHandler } from "bun";
-import type { Hub } from "../core/hub.ts";
-import { onJsonMessage } from "../protocol/json.ts";
-import { finishSeedLogin, onSeedMessage } from "../protocol/seed.ts";
-import type { ConnData } from "./conn-data.ts";
 import { clientIdOf } from "../core/client-table.ts";
+import type { ConnData } from "../core/conn-data.ts";
+import type { Hub } from "../core/hub.ts";
+import { finishSeedLogin, onSeedMessage } from "./seed.ts";
+import { onV1Message } from "./v1.ts";
 
 export const websocketHandler: WebSocketHandler<ConnData> = {
   open(ws) {
     const d = ws.data;
-    d.hub.attach(ws);
+    d.hub.members.attach(ws);
     // A token on the upgrade URL logs a seed socket in at once; pushgate.v1 still waits for
     // `auth`, which carries the recovery positions.
     if (d.preauth && !d.json) finishSeedLogin(ws, { ok: true, value: d.preauth });
   },
   message(ws, message) {
-    if (ws.data.json) onJsonMessage(ws, message);
+    if (ws.data.json) onV1Message(ws, message);
     else onSeedMessage(ws, message);
   },
   close(ws, rawCode, reason) {
     const hub = ws.data.hub;
     const code = effectiveCloseCode(hub, rawCode, reason);
-    hub.detach(ws, code);
+    hub.expiry.cancel(ws);
+    hub.members.detach(ws, code);
     if (code !== 1000 && code !== 1001 && code !== 1005) {
       hub.log.debug("ws_closed", { clientId: clientIdOf(ws.data), uid: ws.data.uid, code, reason });
     }

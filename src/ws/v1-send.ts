@@ -1,10 +1,10 @@
 // pushgate.v1 `send`: a client pushes to "uid:<uid>", "group:<name>" (members only) or "all".
-import type { Payload } from "../history/types.ts";
-import type { Conn } from "../transport/conn-data.ts";
-import { badFrame } from "./frames.ts";
-import type { Frame } from "./json-frames.ts";
-import { validateGroup, validateUid } from "./names.ts";
+import type { Conn } from "../core/conn-data.ts";
+import { validateGroup, validateUid } from "../core/names.ts";
 import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
+import type { Payload } from "../history/types.ts";
+import { badFrame } from "./error-frames.ts";
+import type { Frame } from "./v1-frames.ts";
 
 function reply(ws: Conn, id: string | number, delivered: number): void {
   ws.send(`{"type":"reply","id":${JSON.stringify(id)},"delivered":${delivered}}`);

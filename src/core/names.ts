@@ -1,7 +1,7 @@
 // Validation of uids and group names at the trust boundary: both become topic suffixes.
-import { type Result, ok, err } from "../core/result.ts";
+import { type Result, ok, err } from "./result.ts";
 
-export const MAX_NAME_LENGTH = 128;
+const MAX_NAME_LENGTH = 128;
 
 // C0 controls, DEL and C1 controls.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;

@@ -1,11 +1,12 @@
-// Checks every inbound frame passes before a protocol sees it: text only, within the rate.
+// Checks every inbound frame passes before a wire format (seed.ts, v1.ts) sees it: text only,
+// within the rate limit.
+import type { Conn } from "../core/conn-data.ts";
 import { CloseCode } from "../core/errors.ts";
-import { closeWithError, sendError } from "../protocol/frames.ts";
-import { peekFrameId } from "../protocol/json-frames.ts";
-import type { Conn } from "./conn-data.ts";
+import { closeWithError, sendError } from "./error-frames.ts";
 import { frameCost, takeToken } from "./rate-limit.ts";
+import { peekFrameId } from "./v1-frames.ts";
 
-/** True when the protocol should handle `message` (a string); otherwise it was dealt with. */
+/** True when the wire format should handle `message` (a string); otherwise it was dealt with. */
 export function admit(ws: Conn, message: string | Buffer): message is string {
   const d = ws.data;
   const hub = d.hub;

@@ -1,12 +1,12 @@
 // Login shared by both wire formats: run the authenticator (sync or async), then bind the uid,
-// join the identity's groups and schedule token expiry.
+// join the identity's groups and schedule token expiry (expiry.ts).
 import type { Identity } from "../auth/types.ts";
-import { CloseCode } from "../core/errors.ts";
-import type { Result } from "../core/result.ts";
-import type { Conn } from "../transport/conn-data.ts";
-import { closeWithError } from "./frames.ts";
-import { validateGroup, validateUid } from "./names.ts";
 import { clientIdOf } from "../core/client-table.ts";
+import type { Conn } from "../core/conn-data.ts";
+import { CloseCode } from "../core/errors.ts";
+import { validateGroup, validateUid } from "../core/names.ts";
+import type { Result } from "../core/result.ts";
+import { closeWithError } from "./error-frames.ts";
 
 /**
  * Authenticates `credential` and calls `then` with the result — synchronously when the
@@ -72,13 +72,13 @@ export function completeLogin(ws: Conn, result: Result<Identity>): result is { o
     closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_TOKEN_EXPIRED", "token expired");
     return false;
   }
-  const bound = hub.bindUid(ws, id.uid);
+  const bound = hub.members.bindUid(ws, id.uid);
   if (!bound.ok) {
     closeWithError(ws, CloseCode.POLICY_VIOLATION, bound.code, bound.message);
     return false;
   }
   for (const g of id.groups ?? []) {
-    const joined = hub.joinGroup(ws, g);
+    const joined = hub.members.joinGroup(ws, g);
     if (!joined.ok) {
       hub.metrics.errors.incL([joined.code]);
       hub.log.warn("identity_groups_skipped", { clientId: clientIdOf(ws.data), uid: id.uid, group: g, reason: joined.message });
@@ -88,7 +88,6 @@ export function completeLogin(ws: Conn, result: Result<Identity>): result is { o
   hub.expiry.schedule(ws, id.expiresAt ?? 0);
   return true;
 }
-
 
 function identityProblem(id: Identity): string | null {
   if (!validateUid(id.uid).ok) return "identity has an invalid uid";

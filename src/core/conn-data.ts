@@ -2,7 +2,7 @@
 // and few: this object is most of pushgate's memory per idle connection.
 import type { ServerWebSocket } from "bun";
 import type { Identity } from "../auth/types.ts";
-import type { Hub } from "../core/hub.ts";
+import type { Hub } from "./hub.ts";
 
 export interface ConnData {
   readonly hub: Hub;
@@ -24,7 +24,7 @@ export interface ConnData {
   groups: Set<string> | null;
   /** Allocated by the first setSession/updateSession only; `bytes`/`keys` size its JSON without stringifying it. */
   session: Session | null;
-  /** Token bucket state (see rate-limit.ts). */
+  /** Token bucket state (see ws/rate-limit.ts). */
   tokens: number;
   refilledAt: number;
   rateDrops: number;
@@ -40,3 +40,14 @@ export interface Session {
 }
 
 export type Conn = ServerWebSocket<ConnData>;
+
+/** The state of a socket being accepted (at upgrade): not logged in, a full rate bucket. */
+export function newConnData(hub: Hub, json: boolean): ConnData {
+  const now = performance.now();
+  return {
+    hub, cid: 0, json, uid: null, loggedIn: false,
+    loginDeadline: now + hub.config.loginTimeoutMs, authenticating: false, preauth: null, expiresAt: 0,
+    groups: null, session: null, tokens: hub.config.rateBurst, refilledAt: now,
+    rateDrops: 0, rateLimited: false, badFrames: 0,
+  };
+}

@@ -1,18 +1,18 @@
 // WebSocket upgrade: refuse with JSON when draining, full or (jwt) the URL token is bad; pick
 // the wire format from the offered subprotocols; hand over to Bun.
 import type { Server } from "bun";
-import { errorResponse } from "../api/respond.ts";
 import type { Identity } from "../auth/types.ts";
+import { type ConnData, newConnData } from "../core/conn-data.ts";
 import type { ErrorCode } from "../core/errors.ts";
 import type { Hub } from "../core/hub.ts";
+import { errorResponse } from "../core/respond.ts";
 import type { Result } from "../core/result.ts";
-import type { ConnData } from "./conn-data.ts";
 
-export const JSON_SUBPROTOCOL = "pushgate.v1";
+const V1_SUBPROTOCOL = "pushgate.v1";
 // An empty Sec-WebSocket-Protocol stops Bun echoing a subprotocol the client offered: the seed
 // protocol is not one, and claiming another would mislead the client.
 const SEED_HEADERS = { "Sec-WebSocket-Protocol": "" };
-const JSON_HEADERS = { "Sec-WebSocket-Protocol": JSON_SUBPROTOCOL };
+const V1_HEADERS = { "Sec-WebSocket-Protocol": V1_SUBPROTOCOL };
 
 type Upgraded = Response | undefined;
 
@@ -22,7 +22,7 @@ export function upgrade(req: Request, server: Server<ConnData>, hub: Hub): Upgra
     return refuse(hub, "max_connections", "E_TOO_MANY_CONNECTIONS", `server holds its maximum of ${hub.config.maxConnections} connections`);
   }
   const offered = req.headers.get("sec-websocket-protocol");
-  const json = offersJson(offered);
+  const json = offersV1(offered);
   const token = hub.auth.credential === "token" ? tokenParam(req.url) : null;
   if (token === null) return accept(req, server, hub, json, null, offered !== null);
   const result = hub.auth.authenticate(token);
@@ -36,17 +36,17 @@ function acceptWith(req: Request, server: Server<ConnData>, hub: Hub, json: bool
 }
 
 function accept(req: Request, server: Server<ConnData>, hub: Hub, json: boolean, preauth: Identity | null, offered = true): Upgraded {
-  const data = hub.newConnData(json);
+  const data = newConnData(hub, json);
   data.preauth = preauth;
   // Without an offered subprotocol there is nothing to answer (or to refuse): no headers to pass.
-  const ok = offered ? server.upgrade(req, { data, headers: json ? JSON_HEADERS : SEED_HEADERS }) : server.upgrade(req, { data });
+  const ok = offered ? server.upgrade(req, { data, headers: json ? V1_HEADERS : SEED_HEADERS }) : server.upgrade(req, { data });
   if (ok) return undefined;
   return refuse(hub, "bad_request", "E_BAD_FRAME", "not a valid WebSocket upgrade request");
 }
 
-function offersJson(header: string | null): boolean {
+function offersV1(header: string | null): boolean {
   if (header === null) return false;
-  return header.split(",").some((p) => p.trim() === JSON_SUBPROTOCOL);
+  return header.split(",").some((p) => p.trim() === V1_SUBPROTOCOL);
 }
 
 function tokenParam(url: string): string | null {

@@ -1,16 +1,16 @@
 // The seed text protocol (Workerman "send data to a specific client"): first frame = login,
 // then `X:payload` to uid X or `all:payload` to everyone. Split at the first colon only.
 import type { Identity } from "../auth/types.ts";
+import type { Conn } from "../core/conn-data.ts";
+import { RESERVED_UID, uidProblem } from "../core/names.ts";
 import type { Result } from "../core/result.ts";
 import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
-import type { Conn } from "../transport/conn-data.ts";
-import { admit } from "../transport/inbound.ts";
-import { badFrame, sendError } from "./frames.ts";
+import { admit } from "./admit.ts";
+import { badFrame, sendError } from "./error-frames.ts";
 import { authenticate, completeLogin } from "./login.ts";
-import { RESERVED_UID, uidProblem } from "./names.ts";
 
 export const LOGIN_REPLY_PREFIX = "login success, your uid is ";
-export const BROADCAST_TARGET = RESERVED_UID;
+const BROADCAST_TARGET = RESERVED_UID;
 
 export function onSeedMessage(ws: Conn, message: string | Buffer): void {
   if (!admit(ws, message)) return;

@@ -1,15 +1,15 @@
 // welcome, replay and recovery, sent in one synchronous step right after the subscriptions are
 // made: no publish can come in between, so live messages follow the replay with no gap and no
 // duplicate.
+import { clientIdOf } from "../core/client-table.ts";
+import type { Conn } from "../core/conn-data.ts";
 import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
+import { pushEnvelope } from "../core/v1-envelope.ts";
 import type { RecoverySource } from "../history/recover.ts";
 import type { StreamPosition } from "../history/types.ts";
-import type { Conn } from "../transport/conn-data.ts";
-import { pushEnvelope } from "./envelope.ts";
-import { clientIdOf } from "../core/client-table.ts";
 
 /** The streams a logged-in connection is subscribed to. */
-export function streamsOf(ws: Conn): string[] {
+function streamsOf(ws: Conn): string[] {
   const d = ws.data;
   const streams: string[] = [];
   if (d.uid !== null) streams.push(uidTopic(d.uid));

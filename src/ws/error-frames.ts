@@ -1,6 +1,6 @@
-// Error frames and closes with a stable code, counted in pushgate_errors_total.
-import { CloseCode, type ErrorCode } from "../core/errors.ts";
-import type { Conn } from "../transport/conn-data.ts";
+// Error frames and closes with a stable code, counted in pushgate_errors_total (both wire formats).
+import type { Conn } from "../core/conn-data.ts";
+import { CloseCode, type ErrorCode, MAX_CLOSE_REASON_BYTES } from "../core/errors.ts";
 
 /** Sends {"type":"error","code":…,"message":…[,"id":…]} as a text frame. */
 export function sendError(ws: Conn, code: ErrorCode, message: string, id?: string | number): void {
@@ -19,16 +19,13 @@ export function badFrame(ws: Conn, code: ErrorCode, message: string, id?: string
   sendError(ws, code, message, id);
 }
 
-/** RFC 6455: a control frame carries 125 bytes, 2 of them the close code. */
-export const MAX_CLOSE_REASON_BYTES = 123;
-
 /** Closes with `closeCode` and the reason "<E_CODE>: <message>" (cut to 123 bytes). */
 export function closeWithError(ws: Conn, closeCode: number, code: ErrorCode, message: string): void {
   ws.data.hub.metrics.errors.incL([code]);
   ws.close(closeCode, truncateUtf8(`${code}: ${message}`, MAX_CLOSE_REASON_BYTES));
 }
 
-export function truncateUtf8(text: string, maxBytes: number): string {
+function truncateUtf8(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
   let out = text.slice(0, maxBytes);
   while (Buffer.byteLength(out) > maxBytes) out = out.slice(0, -1);

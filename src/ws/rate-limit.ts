@@ -1,7 +1,7 @@
 // Per-connection inbound token bucket: `rate` tokens/s refill, `burst` capacity. State lives in
 // ws.data so the check allocates nothing. A frame costs one token per started --rate-frame-bytes
 // (at least one, at most a full bucket), so a burst of large frames is bounded in bytes too.
-import type { ConnData } from "./conn-data.ts";
+import type { ConnData } from "../core/conn-data.ts";
 
 /** Tokens a frame of `length` characters costs. */
 export function frameCost(length: number, frameBytes: number, burst: number): number {
