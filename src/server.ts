@@ -81,6 +81,8 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     deliver: (stream, payload, at, excludeIds) => hub.deliver(stream, payload, at, excludeIds),
     observed: (stream) => hub.observed(stream),
     call: (method, params) => runForNode(hub, method, params),
+    connections: (uid) => hub.members.uids.count(uid),
+    uids: () => hub.members.uids.keys(),
   });
   if (engine.distributed) hub.metrics.registry.add(hub.metrics.redisConnected(() => (engine.connected ? 1 : 0)));
   const idempotency = new IdempotencyCache(config.idempotencyWindowMs, config.idempotencyMaxKeys);

@@ -54,7 +54,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   row("rateLimitCloseAfter", "integer", "100", "Dropped (rate-limited) frames after which the socket is closed with 1008.", int(1, 1_000_000)),
   row("maxBadFrames", "integer", "10", "Bad frames (unparseable, unknown type, no target, invalid target uid) a connection may send before it is closed with 1008.", int(1, 1_000_000)),
   row("maxConnections", "integer", "100000", "Open WebSocket connections per process; further upgrades get HTTP 503.", int(1, 10_000_000)),
-  row("maxConnectionsPerUid", "integer", "100", "Connections one uid may hold at once; a further login is closed with 1008 (0 = unlimited).", int(0, 1_000_000)),
+  row("maxConnectionsPerUid", "integer", "100", "Connections one uid may hold at once, on every node together (a cluster counts them in Redis); a further login is closed with 1008 E_UID_CONNECTION_LIMIT (0 = unlimited).", int(0, 1_000_000)),
   row("maxGroupsPerConnection", "integer", "256", "Groups one connection may join.", int(1, 1_000_000)),
   row("maxSessionBytes", "size", "4KiB", "Largest per-connection session (as JSON text).", size(2, 1 * MIB)),
   row("apiKey", "string", "", "Bearer key for the HTTP API. Unset: the API answers loopback callers only. Prefer the env var: flags show in `ps`.", str),

@@ -11,6 +11,8 @@ const NO_HANDLERS: EngineHandlers = {
   deliver: () => 0,
   observed: () => false,
   call: async () => err("E_INTERNAL", "the node is not started"),
+  connections: () => 0,
+  uids: () => [],
 };
 
 export class MemoryEngine implements Engine {
@@ -44,6 +46,12 @@ export class MemoryEngine implements Engine {
   }
 
   release(_streams: readonly string[]): void {}
+
+  admitUid(): null {
+    return null;
+  }
+
+  admitted(): void {}
 
   login(): LoginView {
     return this.view;

@@ -47,6 +47,9 @@ export interface EngineHandlers {
   observed(stream: string): boolean;
   /** Runs an API method on this node for a call that came from another node. */
   call(method: string, params: Record<string, unknown>): Promise<Result<unknown>>;
+  /** This node's connections bound to `uid`, and every uid it holds (--max-connections-per-uid). */
+  connections(uid: string): number;
+  uids(): Iterable<string>;
 }
 
 /** A login's view while it is being completed: positions and recovery, then release(). */
@@ -81,6 +84,14 @@ export interface Engine {
    */
   hold(streams: readonly string[]): Promise<void> | null;
   release(streams: readonly string[]): void;
+  /**
+   * Reserves a place for one more connection of `uid` under --max-connections-per-uid on every
+   * node together: true when admitted, false when the uid holds that many already. null when
+   * there is nothing beyond this node to ask (the registry's own check is the whole check).
+   * After a promise, admitted(uid) MUST follow once the login has bound the uid or failed.
+   */
+  admitUid(uid: string): Promise<boolean> | null;
+  admitted(uid: string): void;
   /** A pushgate.v1 login's positions and recovery (holding its streams until release()). */
   login(streams: readonly string[], recover: ReadonlyMap<string, StreamPosition> | null): LoginView | Promise<LoginView>;
   /** Runs an API method on `node` (the owner of a clientId). */

@@ -54,6 +54,44 @@ function authFailed(ws: Conn, e: unknown): void {
   if (ws.readyState === 1) closeWithError(ws, CloseCode.INTERNAL_ERROR, "E_INTERNAL", "authentication failed");
 }
 
+/**
+ * --max-connections-per-uid across the nodes: when the engine must first reserve the uid a place
+ * (Redis), the login waits for it (authenticating set) and is closed with 1008 at the limit.
+ * `then` gets `done`, to call once it has bound the uid or failed (the reservation then becomes
+ * the bound connection, or is returned).
+ */
+export function admitLogin(ws: Conn, result: Result<Identity>, then: (done: () => void) => void): void {
+  const engine = ws.data.hub.engine;
+  const admitting = result.ok ? engine.admitUid(result.value.uid) : null;
+  if (admitting === null) return then(noop);
+  const uid = result.ok ? result.value.uid : "";
+  const d = ws.data;
+  let once = false;
+  const done = () => {
+    if (once) return;
+    once = true;
+    engine.admitted(uid);
+  };
+  d.authenticating = true;
+  void admitting.then((admitted) => {
+    d.authenticating = false;
+    if (ws.readyState !== 1) return done();
+    if (!admitted) {
+      done();
+      d.hub.metrics.limitsExceeded.incL(["max_connections_per_uid"]);
+      return closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_UID_CONNECTION_LIMIT", `uid already has ${d.hub.config.maxConnectionsPerUid} connections across the cluster (--max-connections-per-uid)`);
+    }
+    try {
+      then(done);
+    } catch (e) {
+      done();
+      authFailed(ws, e);
+    }
+  });
+}
+
+const noop = () => {};
+
 /** Binds the identity to the connection; on failure the socket is closed with 1008. */
 export function completeLogin(ws: Conn, result: Result<Identity>): result is { ok: true; value: Identity } {
   const hub = ws.data.hub;

@@ -7,7 +7,7 @@ import type { Result } from "../core/result.ts";
 import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
 import { admit } from "./admit.ts";
 import { badFrame, sendError } from "./error-frames.ts";
-import { authenticate, completeLogin } from "./login.ts";
+import { admitLogin, authenticate, completeLogin } from "./login.ts";
 
 export const LOGIN_REPLY_PREFIX = "login success, your uid is ";
 const BROADCAST_TARGET = RESERVED_UID;
@@ -52,10 +52,17 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
  * waits for it, so a push from another node right after "login success" is not missed.
  */
 export function finishSeedLogin(ws: Conn, result: Result<Identity>): void {
-  if (!completeLogin(ws, result)) return;
+  admitLogin(ws, result, (done) => {
+    const bound = completeLogin(ws, result);
+    done();
+    if (bound) replyWhenHeld(ws, result.value);
+  });
+}
+
+function replyWhenHeld(ws: Conn, id: Identity): void {
   const engine = ws.data.hub.engine;
-  const uid = result.value.uid;
-  const streams = [uidTopic(uid), ...(result.value.groups ?? []).map(groupTopic)];
+  const uid = id.uid;
+  const streams = [uidTopic(uid), ...(id.groups ?? []).map(groupTopic)];
   const held = engine.hold(streams);
   if (held === null) return void ws.send(LOGIN_REPLY_PREFIX + uid);
   // Logged in already (frames the client sends next are taken); only the reply waits.

@@ -11,7 +11,7 @@ import type { LoginView } from "../engine/types.ts";
 import type { StreamPosition } from "../history/types.ts";
 import { admit } from "./admit.ts";
 import { badFrame, closeWithError, sendError } from "./error-frames.ts";
-import { authenticate, completeLogin } from "./login.ts";
+import { admitLogin, authenticate, completeLogin } from "./login.ts";
 import { type Frame, parseFrame, parseRecover } from "./v1-frames.ts";
 import { onClientSend, replyError } from "./v1-send.ts";
 import { sendWelcome } from "./v1-welcome.ts";
@@ -96,21 +96,29 @@ function onAuth(ws: Conn, f: Frame): void {
  */
 function finishV1Login(ws: Conn, result: Result<Identity>, recover: Map<string, StreamPosition> | null): void {
   if (!result.ok) return void completeLogin(ws, result);
-  const d = ws.data;
   const id = result.value;
-  const view = d.hub.engine.login([uidTopic(id.uid), TOPIC_ALL, ...(id.groups ?? []).map(groupTopic)], recover);
-  if (!(view instanceof Promise)) return finishLogin(ws, id, recover, view);
-  d.authenticating = true;
-  view.then((v) => {
-    d.authenticating = false;
-    finishLogin(ws, id, recover, v);
-  }).catch((e) => d.hub.log.error("login_error", { clientId: clientIdOf(d), error: String(e) }));
+  admitLogin(ws, result, (done) => {
+    const d = ws.data;
+    const view = d.hub.engine.login([uidTopic(id.uid), TOPIC_ALL, ...(id.groups ?? []).map(groupTopic)], recover);
+    if (!(view instanceof Promise)) return finishLogin(ws, id, recover, view, done);
+    d.authenticating = true;
+    view.then((v) => {
+      d.authenticating = false;
+      finishLogin(ws, id, recover, v, done);
+    }).catch((e) => {
+      done();
+      d.hub.log.error("login_error", { clientId: clientIdOf(d), error: String(e) });
+    });
+  });
 }
 
-function finishLogin(ws: Conn, id: Identity, recover: Map<string, StreamPosition> | null, view: LoginView): void {
+function finishLogin(ws: Conn, id: Identity, recover: Map<string, StreamPosition> | null, view: LoginView, done: () => void): void {
   try {
-    if (ws.readyState === 1 && completeLogin(ws, { ok: true, value: id })) sendWelcome(ws, recover, view.source);
+    const bound = ws.readyState === 1 && completeLogin(ws, { ok: true, value: id });
+    done();
+    if (bound) sendWelcome(ws, recover, view.source);
   } finally {
+    done();
     view.release();
   }
 }

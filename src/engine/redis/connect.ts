@@ -11,6 +11,7 @@ export async function connectRedisEngine(config: Config, nodeId: string, log: Lo
     urls, nodeId, log, history,
     historySize: config.historySize, historyTtlMs: config.historyTtlMs,
     presenceTtlMs: config.presenceTtlMs, timeoutMs: config.clusterTimeoutMs, batchMax: config.redisBatch,
+    maxPerUid: config.maxConnectionsPerUid,
   });
   try {
     await engine.start();

@@ -19,6 +19,7 @@ import { NoAnswer } from "./responsiveness.ts";
 import { SCRIPTS, Script } from "./scripts.ts";
 import { Shard, type ShardPush } from "./shard.ts";
 import { shardOf } from "./shard-of.ts";
+import { UidLimit } from "./uid-limit.ts";
 
 export interface RedisEngineOptions {
   /** One URL per shard; the first also carries node channels and presence. */
@@ -30,17 +31,22 @@ export interface RedisEngineOptions {
   timeoutMs: number;
   /** Most pushes in one script call (--redis-batch). */
   batchMax: number;
+  /** --max-connections-per-uid (0: unlimited), enforced across the nodes. */
+  maxPerUid: number;
   /** This node's own history: what a push and a login fall back on while Redis is unreachable. */
   history: HistoryStore;
   log: Logger;
 }
 
 const ALL = "all";
+const UID_PREFIX = "uid:";
 
 const NO_HANDLERS: EngineHandlers = {
   deliver: () => 0,
   observed: () => false,
   call: async () => err("E_CLUSTER_UNAVAILABLE", "the node is starting"),
+  connections: () => 0,
+  uids: () => [],
 };
 
 export class RedisEngine implements Engine {
@@ -56,6 +62,7 @@ export class RedisEngine implements Engine {
   private readonly beatScript = new Script(SCRIPTS.beat);
   private readonly liveScript = new Script(SCRIPTS.live);
   private readonly captures = new Set<Capture>();
+  private readonly uidLimit: UidLimit | null;
   /** Delivery counts owed to other nodes this turn: one message per origin node. */
   private countsOut = new Map<string, string[]>();
   private heartbeat: Timer | null = null;
@@ -68,6 +75,7 @@ export class RedisEngine implements Engine {
       message: this.onMessage,
       observed: (s: string) => this.h.observed(s),
       reconnected: (shard: Shard) => {
+        this.rewriteUidCounts(shard);
         // Heartbeat at once: Redis may have restarted and forgotten this node.
         if (shard === this.home) {
           for (const s of [this.beatScript, this.liveScript]) s.reset();
@@ -75,6 +83,7 @@ export class RedisEngine implements Engine {
         }
       },
       answering: (shard: Shard) => {
+        this.rewriteUidCounts(shard);
         if (shard === this.home) void this.beat().catch(() => {}); // present again now, not at the next heartbeat
         shard.marks.refresh();
       },
@@ -85,6 +94,22 @@ export class RedisEngine implements Engine {
       fixed: [...(i === 0 ? [nodeChannel(opts.nodeId)] : []), ...(shardOf(ALL, n) === i ? [streamChannel(ALL)] : [])],
     }, events));
     this.home = this.shards[0]!;
+    this.uidLimit = opts.maxPerUid > 0
+      ? new UidLimit(opts.maxPerUid, opts.nodeId, opts.presenceTtlMs, this.home, (uid) => this.h.connections(uid), opts.log)
+      : null;
+  }
+
+  admitUid(uid: string): Promise<boolean> | null {
+    return this.uidLimit?.admit(uid) ?? null;
+  }
+
+  admitted(uid: string): void {
+    this.uidLimit?.admitted(uid);
+  }
+
+  /** The first shard (re)connected or answers again: it may have lost this node's uid counts. */
+  private rewriteUidCounts(shard: Shard): void {
+    if (this.uidLimit && shard === this.home) this.uidLimit.rewrite(this.h.uids());
   }
 
   register(handlers: EngineHandlers): void {
@@ -117,12 +142,14 @@ export class RedisEngine implements Engine {
 
   watch(stream: string): void {
     const shard = this.shard(stream);
+    if (this.uidLimit && stream.startsWith(UID_PREFIX)) this.uidLimit.changed(stream.slice(UID_PREFIX.length));
     shard.channels.watch(stream);
     if (this.h.observed(stream)) shard.marks.mark(stream);
   }
 
   unwatch(stream: string): void {
     this.shard(stream).channels.unwatch(stream);
+    if (this.uidLimit && stream.startsWith(UID_PREFIX)) this.uidLimit.changed(stream.slice(UID_PREFIX.length));
   }
 
   // "all" is always subscribed (every node holds everyone), so holds skip it. The holder always

@@ -12,6 +12,8 @@ export const metaKey = (stream: string) => `${P}m:${stream}`;
 export const markerKey = (stream: string) => `${P}v:${stream}`;
 /** Redis Stream holding a stream's recent messages, entry IDs "<offset>-0". */
 export const historyKey = (stream: string) => `${P}h:${stream}`;
+/** Hash node → that node's connections of a uid (cluster-wide --max-connections-per-uid; on the first shard). */
+export const uidCountKey = (uid: string) => `${P}u:${uid}`;
 /** Sorted set of live nodes scored by their last heartbeat (ms). */
 export const NODES_KEY = `${P}nodes`;
 

@@ -1,13 +1,15 @@
 // The Lua scripts, kept in .lua files and embedded as text (so a compiled binary carries them).
 // Script loads a script once per Redis connection lifetime, however many calls wait for it.
 import type { RedisClient } from "bun";
+import ADMIT from "./admit.lua" with { type: "text" };
 import BEAT from "./beat.lua" with { type: "text" };
 import LIVE from "./live.lua" with { type: "text" };
 import LOGIN from "./login.lua" with { type: "text" };
 import MARK from "./mark.lua" with { type: "text" };
 import PUSH from "./push.lua" with { type: "text" };
+import UID_COUNTS from "./uid-counts.lua" with { type: "text" };
 
-export const SCRIPTS = { push: PUSH, login: LOGIN, mark: MARK, beat: BEAT, live: LIVE } as const;
+export const SCRIPTS = { push: PUSH, login: LOGIN, mark: MARK, beat: BEAT, live: LIVE, admit: ADMIT, uidCounts: UID_COUNTS } as const;
 
 export class Script {
   private sha: Promise<string> | null = null;

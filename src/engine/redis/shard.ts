@@ -53,6 +53,8 @@ export class Shard {
   private readonly pushScript = new Script(SCRIPTS.push);
   private readonly loginScript = new Script(SCRIPTS.login);
   private readonly markScript = new Script(SCRIPTS.mark);
+  readonly admitScript = new Script(SCRIPTS.admit);
+  readonly uidCountsScript = new Script(SCRIPTS.uidCounts);
   readonly scripts: Script[];
   private queue: ShardPush[] = [];
   private monitor: Timer | null = null;
@@ -86,7 +88,7 @@ export class Shard {
       if (!this.connected) return Promise.reject(new Error("redis unavailable"));
       return this.bounded(this.markScript.run(this.cmd, streams.map(markerKey), [String(ttl)]));
     });
-    this.scripts = [this.pushScript, this.loginScript, this.markScript];
+    this.scripts = [this.pushScript, this.loginScript, this.markScript, this.admitScript, this.uidCountsScript];
     this.cmd.onconnect = () => this.onConnect(false);
     this.sub.onconnect = () => this.onConnect(true);
     // onclose: Bun gave up reconnecting (or we closed); try again later rather than never.
