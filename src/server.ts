@@ -7,7 +7,6 @@ import { clientScript } from "./api/client-bundle.ts";
 import { runForNode } from "./api/dispatch.ts";
 import { API_PREFIX, HttpApi } from "./api/http.ts";
 import { IdempotencyCache } from "./api/idempotency.ts";
-import { authenticatorFor } from "./auth/from-config.ts";
 import type { Authenticator } from "./auth/types.ts";
 import { uidAuthenticator } from "./auth/uid-auth.ts";
 import { checkConflicts, defaultConfig } from "./config/parse.ts";
@@ -17,7 +16,6 @@ import type { ConnData } from "./core/conn-data.ts";
 import { Hub } from "./core/hub.ts";
 import { errorResponse } from "./core/respond.ts";
 import { MemoryEngine } from "./engine/memory.ts";
-import { connectRedisEngine } from "./engine/redis/connect.ts";
 import type { Engine } from "./engine/types.ts";
 import { MemoryHistoryStore } from "./history/memory-store.ts";
 import { startHistorySweeper } from "./history/sweeper.ts";
@@ -146,7 +144,11 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
 export async function createPushgate(overrides: Partial<Config> = {}, opts: StartOptions = {}): Promise<Pushgate> {
   const config = defaultConfig(overrides);
   let auth = opts.auth;
+  // Loaded only when used: the jwt and Redis modules cost an embedded uid-mode node ~3 MiB of
+  // RSS otherwise (module code is memory too; docs/performance.md).
+  if (!auth && config.auth === "uid") auth = uidAuthenticator;
   if (!auth) {
+    const { authenticatorFor } = await import("./auth/from-config.ts");
     const built = await authenticatorFor(config);
     if (!built.ok) throw new Error(built.message);
     auth = built.value;
@@ -156,6 +158,7 @@ export async function createPushgate(overrides: Partial<Config> = {}, opts: Star
   const log = opts.logger ?? createLogger(config.logLevel);
   // This node's own history: Redis holds the cluster's; this one serves while Redis is unreachable.
   const history = memoryHistory(config);
+  const { connectRedisEngine } = await import("./engine/redis/connect.ts");
   const engine = await connectRedisEngine(config, nodeId, log, history);
   return startPushgate(overrides, { ...opts, auth, nodeId, logger: log, engine: { engine, history } });
 }

@@ -2,13 +2,12 @@
 // that bind one port with SO_REUSEPORT (the kernel spreads connections). A worker that exits is
 // restarted with backoff; SIGTERM/SIGINT stops them all; a worker whose supervisor dies drains.
 import type { Subprocess } from "bun";
-import { fileURLToPath } from "node:url";
 import type { Config } from "../config/types.ts";
 import { createLogger } from "../ops/log.ts";
 
 const WORKER_ENV = "PUSHGATE_WORKER";
 const PARENT_ENV = "PUSHGATE_SUPERVISOR_PID";
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+const MAIN = Bun.fileURLToPath(new URL("../main.ts", import.meta.url));
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
 const STABLE_MS = 30_000; // a worker that ran this long restarts with the minimum delay again
