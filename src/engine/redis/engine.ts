@@ -58,7 +58,7 @@ export class RedisEngine implements Engine {
   /** Node channels, presence and heartbeats. */
   private readonly home: Shard;
   private readonly calls = new Pending<Result<unknown>>();
-  private readonly tallies = new CountTallies();
+  private readonly tallies: CountTallies;
   private readonly beatScript = new Script(SCRIPTS.beat);
   private readonly liveScript = new Script(SCRIPTS.live);
   private readonly captures = new Set<Capture>();
@@ -70,6 +70,7 @@ export class RedisEngine implements Engine {
 
   constructor(private readonly opts: RedisEngineOptions) {
     this.nodeId = opts.nodeId;
+    this.tallies = new CountTallies(opts.timeoutMs);
     const n = opts.urls.length;
     const events = {
       message: this.onMessage,
@@ -214,7 +215,7 @@ export class RedisEngine implements Engine {
     // Nothing is sent while its Redis is down or not answering: delivered here only, and said so.
     if (!shard.connected) return Promise.resolve(this.local(shard, stream, payload, excludeIds));
     const { promise, resolve } = Promise.withResolvers<Published>();
-    const tally = count ? this.tallies.open(this.opts.timeoutMs) : null;
+    const tally = count ? this.tallies.open() : null;
     const push: ShardPush = {
       stream, body: pushBody(this.nodeId, Date.now(), payload, excludeIds, tally?.id ?? 0), counted: tally !== null,
       done: (r, e) => {
