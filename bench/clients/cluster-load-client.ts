@@ -2,7 +2,8 @@
 //   bun bench/clients/cluster-load-client.ts '<ClusterLoadConfig JSON>'
 // Logs senders in on one node and receivers on another (or both on the single-node control),
 // seed or pushgate.v1 (cfg.protocol), waits until Redis routes every receiver's uid (on the shard
-// that holds its stream), then runs the cross-node targeted and throughput phases. Around each
+// that holds its stream; the servers' CPU and RSS around that setup are its cost per login),
+// then runs the cross-node targeted and throughput phases. Around each
 // phase it reads every shard's Redis INFO counters (commandstats, stats, cpu). Prints
 // `RESULT <json>` per phase on stdout (progress on stderr) and exits.
 import { RedisClient } from "bun";
@@ -13,7 +14,7 @@ import { printResult, readConfig } from "./load-process.ts";
 import { closePool, loginClient, loginEach } from "../lib/client-pool.ts";
 import { type RedisCounters, counterDelta, readCounters } from "../lib/redis.ts";
 import {
-  type ClusterLoadConfig, type ClusterPhaseResult, runCrossTargeted, runCrossThroughput,
+  type ClusterLoadConfig, type ClusterPhaseResult, cpuOf, rssOf, runCrossTargeted, runCrossThroughput, setupCost,
 } from "../scenarios/cluster-phases.ts";
 import type { WsConn } from "../lib/ws-client.ts";
 
@@ -109,6 +110,9 @@ function redisFields(before: (RedisCounters | null)[] | null, after: (RedisCount
   return out;
 }
 
+// Before any connect: the servers' RSS (least of 5 samples, ~1 s) and CPU, as capacity.ts reads them.
+const rss0 = await rssOf(cfg.serverPids, 5);
+const cpu0 = cpuOf(cfg.serverPids);
 const t0 = performance.now();
 const deadlineAt = t0 + cfg.connectTimeoutMs;
 const senderUids = Array.from({ length: cfg.senders }, (_, i) => `u${i}`);
@@ -132,7 +136,10 @@ if (redis.length > 0) {
     setupError = `${setupError ? setupError + "; " : ""}redis: ${(e as Error).message}`;
   }
 }
+// Up to here, so the cluster's subscriptions made after a seed login's reply count as login work too.
+const cpu1 = cpuOf(cfg.serverPids);
 await Bun.sleep(200); // let the servers settle
+const rss1 = await rssOf(cfg.serverPids, 6);
 progress(`${s.conns.length}/${cfg.senders} senders, ${r.conns.length}/${cfg.receivers} receivers in ${Math.round(loginMs)} ms` +
   (subscribeWaitMs !== null ? `, receiver channels subscribed ${Math.round(subscribeWaitMs)} ms later` : "") +
   (observedMarks !== null ? `, ${observedMarks}/${r.conns.length} receiver streams marked observed` : "") +
@@ -141,6 +148,7 @@ report({
   phase: "cluster-setup", requested: cfg.senders + cfg.receivers, loggedIn: all.length,
   senders: s.conns.length, receivers: r.conns.length, loginMs,
   loginsPerSec: all.length / (loginMs / 1000), subscribeWaitMs, redisShards: redis.length, observedMarks, errors: setupError,
+  ...setupCost(cpu0, cpu1, rss0, rss1, all.length),
 }, all);
 
 /** Every shard's counters (null without Redis); a shard that cannot be read is null. */

@@ -144,7 +144,10 @@ export function clusterMetrics(rounds: readonly RoundResult[]): MetricDef[] {
   }
   const perCommand = [...cmds].sort((a, b) => b[1] - a[1]).map(([k]) => m("cluster-targeted", k, "info", "median", "cluster-redis"));
   return [
-    ...rows("cluster-setup", [["loggedIn", "info", "min"], ["subscribeWaitMs", "info"]]),
+    ...rows("cluster-setup", [
+      ["loggedIn", "info", "min"], ["loginsPerSec", "higher"], ["serverCpuUsPerLogin", "lower"], ["serverRssPerConnKiB", "lower"],
+      ["subscribeWaitMs", "info"],
+    ]),
     ...rows("cluster-targeted", [...TARGETED.slice(0, 5), ...v1Rows, ...TARGETED.slice(5)]),
     ...rows("cluster-throughput", [
       ["pushesPerSec", "higher"], ["latencyP50Ms", "lower"], ["latencyP99Ms", "lower"], ...ROUTING, ...v1Rows,

@@ -54,7 +54,8 @@ export const GROUPS: readonly Group[] = [
   },
   {
     name: "cluster", phases: ["cluster-setup", "cluster-targeted", "cluster-throughput", "cluster-redis"],
-    key: ["cluster-setup.subscribeWaitMs", "cluster-targeted.latencyP50Ms", "cluster-targeted.latencyP99Ms",
+    key: ["cluster-setup.loginsPerSec", "cluster-setup.serverCpuUsPerLogin", "cluster-setup.serverRssPerConnKiB",
+      "cluster-setup.subscribeWaitMs", "cluster-targeted.latencyP50Ms", "cluster-targeted.latencyP99Ms",
       "cluster-targeted.latencyMaxMs", "cluster-targeted.serverCpuUsPerMsg", "cluster-throughput.pushesPerSec",
       "cluster-throughput.latencyP50Ms", "cluster-throughput.latencyP99Ms", "cluster-throughput.serverCpuUsPerMsg",
       "cluster-throughput.redisCpuUsPerMsg", "cluster-redis.redisCmdsPerMsg", "cluster-redis.redisCpuUsPerMsg"],

@@ -6,7 +6,7 @@
 // new (else a duplicate), and records one-way latency (one process, one clock). A push reaching a
 // sender is misrouted too: no message is addressed to a sender's uid. A v1 sender's `reply` to
 // its own send is expected and only counted (replyErrors when it carries an error).
-import { procCpuMs, selfCpuMs } from "../lib/proc-stats.ts";
+import { minRssKiB, procCpuMs, selfCpuMs } from "../lib/proc-stats.ts";
 import { sendAtRate } from "../lib/rate-sender.ts";
 import { percentiles } from "../lib/stats.ts";
 import type { BurstOptions, RateOptions } from "../lib/types.ts";
@@ -114,7 +114,7 @@ class Receipts {
 }
 
 /** CPU ms of each server process, or null if one cannot be read. */
-function cpuOf(pids: readonly number[]): number[] | null {
+export function cpuOf(pids: readonly number[]): number[] | null {
   const out: number[] = [];
   for (const pid of pids) {
     const ms = procCpuMs(pid);
@@ -132,6 +132,35 @@ function serverCpu(before: number[] | null, after: number[] | null, sent: number
   const out: Record<string, number | null> = { serverCpuMs: total, serverCpuUsPerMsg: sent === 0 ? null : (total * 1000) / sent };
   if (each.length > 1 && sent > 0) each.forEach((ms, i) => { out[`serverCpuUsPerMsg${String.fromCharCode(65 + i)}`] = (ms * 1000) / sent; });
   return out;
+}
+
+/**
+ * RSS of every server process in KiB, each the least of `n` samples 200 ms apart (taken in
+ * parallel, as capacity.ts does for one), or null if one cannot be read.
+ */
+export async function rssOf(pids: readonly number[], n: number): Promise<number[] | null> {
+  const each = await Promise.all(pids.map((pid) => minRssKiB(pid, n, 200)));
+  return each.some((x) => x === null) ? null : (each as number[]);
+}
+
+/**
+ * The setup phase's cost, summed over the target's server processes (capacity's fields): CPU per
+ * login and RSS growth per logged-in connection.
+ */
+export function setupCost(
+  cpu0: number[] | null, cpu1: number[] | null, rss0: number[] | null, rss1: number[] | null, loggedIn: number,
+): Record<string, number | null> {
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const cpuMs = cpu0 === null || cpu1 === null ? null : sum(cpu1) - sum(cpu0);
+  const before = rss0 === null ? null : sum(rss0);
+  const after = rss1 === null ? null : sum(rss1);
+  return {
+    serverCpuMs: cpuMs,
+    serverCpuUsPerLogin: cpuMs === null || loggedIn === 0 ? null : (cpuMs * 1000) / loggedIn,
+    serverRssBeforeMiB: before === null ? null : before / 1024,
+    serverRssAfterMiB: after === null ? null : after / 1024,
+    serverRssPerConnKiB: before === null || after === null || loggedIn === 0 ? null : (after - before) / loggedIn,
+  };
 }
 
 function send(senders: readonly WsConn[], receivers: readonly WsConn[], seq: number): void {

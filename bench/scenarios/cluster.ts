@@ -59,7 +59,8 @@ function loadConfig(p: Params, t: Target, warmup: boolean): ClusterLoadConfig {
 
 /** Every bound inside the load client, plus a margin: past this it is killed. */
 function hardTimeoutMs(c: ClusterLoadConfig): number {
-  return c.connectTimeoutMs + c.subscribeTimeoutMs + c.targeted.seconds * 1500 + c.targeted.drainMs + c.throughput.timeoutMs + 15_000;
+  // 5_000: the RSS samples around the logins (~2.2 s).
+  return c.connectTimeoutMs + c.subscribeTimeoutMs + 5_000 + c.targeted.seconds * 1500 + c.targeted.drainMs + c.throughput.timeoutMs + 15_000;
 }
 
 function runLoad(root: string, c: ClusterLoadConfig, label: string): Promise<{ results: ClusterPhaseResult[]; error: string | null }> {
