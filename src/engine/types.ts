@@ -65,7 +65,10 @@ export interface Engine {
   readonly distributed: boolean;
   /** False while the engine cannot reach other nodes (always true for memory). */
   readonly connected: boolean;
-  /** MUST be called once, before start(). */
+  /**
+   * Installs the node's handlers, once. Until then deliveries reach nobody and calls from other
+   * nodes are refused (a node may join the cluster before its server listens).
+   */
   register(handlers: EngineHandlers): void;
   start(): Promise<void>;
   stop(): Promise<void>;

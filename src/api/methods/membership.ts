@@ -3,7 +3,8 @@ import type { Conn } from "../../core/conn-data.ts";
 import type { Hub } from "../../core/hub.ts";
 import { type Result, err, ok } from "../../core/result.ts";
 import type { Params } from "../params.ts";
-import type { ApiMethod } from "./types.ts";
+import { groupTopic, uidTopic } from "../../core/topics.ts";
+import type { ApiMethod, ApiPush } from "./types.ts";
 
 export function connOf(hub: Hub, clientId: string): Result<Conn> {
   const ws = hub.clients.get(clientId);
@@ -26,14 +27,28 @@ function targets(p: Params, hub: Hub): Result<Conn[]> {
   return ok(hub.members.uids.conns(uid));
 }
 
-export const bindUid: ApiMethod = (p, hub) => {
+/**
+ * The answer once pushes from every node reach the connection: on the Redis engine after this
+ * node's subscription to the stream is confirmed, so a push sent right after the answer is
+ * not missed (as a login waits for it).
+ */
+function whenHeld<T>(hub: Hub, stream: string, value: T): Result<T> | Promise<Result<T>> {
+  const held = hub.engine.hold([stream]);
+  if (held === null) return ok(value);
+  return held.then(() => {
+    hub.engine.release([stream]);
+    return ok(value);
+  });
+}
+
+export const bindUid: ApiPush = (p, hub) => {
   const id = p.clientId();
   const uid = p.uid();
   if (p.error) return p.error;
   const ws = connOf(hub, id);
   if (!ws.ok) return ws;
   const bound = hub.members.bindUid(ws.value, uid);
-  return bound.ok ? ok(true) : bound;
+  return bound.ok ? whenHeld(hub, uidTopic(uid), true) : bound;
 };
 
 export const unbindUid: ApiMethod = (p, hub) => {
@@ -48,7 +63,7 @@ export const unbindUid: ApiMethod = (p, hub) => {
   return ok(true);
 };
 
-export const joinGroup: ApiMethod = (p, hub) => {
+export const joinGroup: ApiPush = (p, hub) => {
   const group = p.group();
   if (p.error) return p.error;
   const conns = targets(p, hub);
@@ -60,7 +75,7 @@ export const joinGroup: ApiMethod = (p, hub) => {
   }
   let joined = 0;
   for (const ws of conns.value) if (hub.members.joinGroup(ws, group).ok) joined++;
-  return ok(joined);
+  return joined > 0 ? whenHeld(hub, groupTopic(group), joined) : ok(joined);
 };
 
 export const leaveGroup: ApiMethod = (p, hub) => {

@@ -63,6 +63,11 @@ export class CountTallies {
     t.resolve({ sum: t.sum, reports: t.got });
   }
 
+  /** Finishes every open tally now, with what it has (stop). */
+  flush(): void {
+    for (const id of [...this.tallies.keys()]) this.finish(id);
+  }
+
   private sweep(): void {
     const now = performance.now();
     for (const [id, t] of this.tallies) {

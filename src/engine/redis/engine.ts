@@ -16,7 +16,7 @@ import { Pending } from "./pending.ts";
 import type { StreamHistory } from "./read.ts";
 import { type Capture, clusterSource } from "./recovery-source.ts";
 import { NoAnswer } from "./responsiveness.ts";
-import { SCRIPTS, Script } from "./scripts.ts";
+import { NotSent, SCRIPTS, Script } from "./scripts.ts";
 import { Shard, type ShardPush } from "./shard.ts";
 import { shardOf } from "./shard-of.ts";
 import { UidLimit } from "./uid-limit.ts";
@@ -39,6 +39,8 @@ export interface RedisEngineOptions {
 }
 
 const ALL = "all";
+/** An uncounted push sent (one shared answer: nothing in it is per push). */
+const SENT: Published = Object.freeze({ reached: 0, error: null });
 const UID_PREFIX = "uid:";
 
 const NO_HANDLERS: EngineHandlers = {
@@ -82,6 +84,9 @@ export class RedisEngine implements Engine {
           for (const s of [this.beatScript, this.liveScript]) s.reset();
           void this.beat().catch(() => {});
         }
+      },
+      resubscribed: (shard: Shard) => {
+        if (shard === this.home) void this.beat().catch(() => {}); // reachable again: present again
       },
       answering: (shard: Shard) => {
         this.rewriteUidCounts(shard);
@@ -137,6 +142,7 @@ export class RedisEngine implements Engine {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.calls.flush(() => this.unavailable(this.home));
+    this.tallies.flush();
     if (this.home.connected) await this.home.bounded(this.home.cmd.send("ZREM", [NODES_KEY, this.nodeId])).catch(() => {});
     for (const s of this.shards) s.stop();
   }
@@ -221,12 +227,14 @@ export class RedisEngine implements Engine {
       done: (r, e) => {
         if (r === null) {
           if (tally) this.tallies.finish(tally.id);
-          // Sent but unanswered: Redis may still run it (and then every node, this one too,
-          // delivers it once). Not delivered here now, and not "offline": the outcome is unknown.
-          if (e instanceof NoAnswer) return resolve({ reached: 0, error: this.noAnswer("the push") });
-          return resolve(this.local(shard, stream, payload, excludeIds));
+          // Never sent: delivered here only, and said so.
+          if (e instanceof NotSent) return resolve(this.local(shard, stream, payload, excludeIds));
+          // Sent, then unanswered or the connection dropped: Redis may have run it (then every
+          // node, this one too, delivered it once). Not delivered again here, and not
+          // "offline": the outcome is unknown.
+          return resolve({ reached: 0, error: e instanceof NoAnswer ? this.noAnswer("the push") : this.lost("the push", e) });
         }
-        if (!tally) return resolve({ reached: 0, error: null });
+        if (!tally) return resolve(SENT);
         // Every subscribed node reports a count, this one included (see onPush).
         this.tallies.expect(tally.id, r[2]);
         void this.counted(stream, tally.result, r[2]).then(resolve);
@@ -260,9 +268,12 @@ export class RedisEngine implements Engine {
     const msg: NodeMessage = { k: "rpc", id, from: this.nodeId, method, params };
     // Not awaited: the call's own timer bounds it even when Redis does not answer the PUBLISH
     // (then Redis may still deliver it later, so that timer's E_CLUSTER_TIMEOUT is the answer).
+    // Written (connected at this moment): a failure after it leaves the call's own timer to
+    // answer E_CLUSTER_TIMEOUT, since the call may have run; only a call never sent is "unavailable".
+    const sent = home.cmd.connected;
     home.bounded(home.cmd.send("PUBLISH", [nodeChannel(node), JSON.stringify(msg)])).then(
       (receivers) => { if (receivers === 0) this.calls.settle(id, err("E_NO_SUCH_CLIENT", `node ${node} is not in the cluster`)); },
-      (e) => { if (!(e instanceof NoAnswer)) this.calls.settle(id, this.unavailable(home)); },
+      () => { if (!sent) this.calls.settle(id, this.unavailable(home)); },
     );
     return promise;
   }
@@ -289,6 +300,11 @@ export class RedisEngine implements Engine {
     return err("E_CLUSTER_UNAVAILABLE", `Redis${which} is unreachable: delivered on this node only; other nodes were not reached`);
   }
 
+  /** The answer for a command written to Redis whose reply was lost with its connection. */
+  private lost(what: string, e: unknown): Err {
+    return err("E_CLUSTER_TIMEOUT", `the Redis connection failed after ${what} was sent (${String(e).slice(0, 120)}): it may or may not have run (outcome unknown)`);
+  }
+
   /** The answer for a command Redis got but did not answer in time. */
   private noAnswer(what: string): Err {
     return err("E_CLUSTER_TIMEOUT", `Redis did not answer ${what} within ${this.opts.timeoutMs} ms (--cluster-timeout): it may still run when Redis does, or never`);
@@ -300,7 +316,9 @@ export class RedisEngine implements Engine {
   }
 
   private async beat(): Promise<void> {
-    if (!this.home.connected || this.stopped) return;
+    // Not while the node channel is being subscribed again: a node present but not reachable
+    // would be taken for one that left (its calls answered as for a node that is gone).
+    if (!this.home.connected || this.home.resubscribing || this.stopped) return;
     // Nodes silent for two TTLs are gone: forgotten (queries already skip them after one).
     await this.home.bounded(this.beatScript.run(this.home.cmd, [NODES_KEY], [this.nodeId, String(2 * this.opts.presenceTtlMs)]));
   }

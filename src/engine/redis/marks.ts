@@ -20,7 +20,8 @@ export class ObservedMarks {
 
   start(observed: (stream: string) => boolean): void {
     this.observed = observed;
-    this.timer = setInterval(() => this.refresh(), Math.max(1000, Math.floor(this.historyTtlMs / 2)));
+    // Every ttl/2, and a mark lives 1.5 × ttl: it outlives the last reader by at least the TTL.
+    this.timer = setInterval(() => this.refresh(), Math.max(250, Math.floor(this.historyTtlMs / 2)));
     this.timer.unref();
   }
 

@@ -11,6 +11,12 @@ import UID_COUNTS from "./uid-counts.lua" with { type: "text" };
 
 export const SCRIPTS = { push: PUSH, login: LOGIN, mark: MARK, beat: BEAT, live: LIVE, admit: ADMIT, uidCounts: UID_COUNTS } as const;
 
+/**
+ * The call never reached Redis (no connection, or the script could not be loaded): nothing ran.
+ * Any other failure came after the command was written, so it may have run.
+ */
+export class NotSent extends Error {}
+
 export class Script {
   private sha: Promise<string> | null = null;
 
@@ -18,14 +24,26 @@ export class Script {
 
   /** EVALSHA, loading the script first (one SCRIPT LOAD however many calls are waiting) and again after NOSCRIPT. */
   async run(cmd: RedisClient, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const call = (sha: string) => cmd.send("EVALSHA", [sha, String(keys.length), ...keys, ...args]);
     try {
-      return await call(await this.load(cmd));
+      return await this.call(cmd, await this.loaded(cmd), keys, args);
     } catch (e) {
+      // NOSCRIPT: Redis restarted and lost its script cache; the call did not run.
       if (!String(e).includes("NOSCRIPT")) throw e;
-      // Redis restarted and lost its script cache.
       this.sha = null;
-      return call(await this.load(cmd));
+      return this.call(cmd, await this.loaded(cmd), keys, args);
+    }
+  }
+
+  private call(cmd: RedisClient, sha: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    if (!cmd.connected) throw new NotSent("redis unavailable");
+    return cmd.send("EVALSHA", [sha, String(keys.length), ...keys, ...args]);
+  }
+
+  private async loaded(cmd: RedisClient): Promise<string> {
+    try {
+      return await this.load(cmd);
+    } catch (e) {
+      throw new NotSent(String(e));
     }
   }
 

@@ -10,7 +10,7 @@ import { historyKey, markerKey, metaKey, randomEpoch, streamChannel } from "./ke
 import { ObservedMarks } from "./marks.ts";
 import { type StreamHistory, readStreams } from "./read.ts";
 import { Responsiveness } from "./responsiveness.ts";
-import { SCRIPTS, Script } from "./scripts.ts";
+import { NotSent, SCRIPTS, Script } from "./scripts.ts";
 
 export interface ShardOptions {
   url: string;
@@ -33,6 +33,8 @@ export interface ShardEvents {
   /** The command connection is (re)connected: what waited on the old one is gone. */
   reconnected(shard: Shard): void;
   answering(shard: Shard): void;
+  /** The subscriber connection has its channels again after a reconnect. */
+  resubscribed(shard: Shard): void;
 }
 
 /** A push waiting for its turn's script call. */
@@ -40,7 +42,7 @@ export interface ShardPush {
   stream: string;
   body: string;
   counted: boolean;
-  /** epoch, offset, receivers — or the error that stopped the call. */
+  /** epoch, offset, receivers — or the error that stopped the call (NotSent: nothing ran). */
   done(r: [string, number, number] | null, e: unknown): void;
 }
 
@@ -59,6 +61,8 @@ export class Shard {
   private queue: ShardPush[] = [];
   private monitor: Timer | null = null;
   private lastUp = true;
+  /** After a reconnect, until Redis confirmed every channel again (this node is not reachable yet). */
+  resubscribing = false;
   private wasConnected = false;
   private stopped = false;
   private readonly historySize: string;
@@ -144,12 +148,13 @@ export class Shard {
   private readonly flush = (): void => {
     const all = this.queue;
     this.queue = [];
+    if (all.length <= this.opts.batchMax) return void this.send(all);
     for (let i = 0; i < all.length; i += this.opts.batchMax) void this.send(all.slice(i, i + this.opts.batchMax));
   };
 
   private async send(batch: ShardPush[]): Promise<void> {
     if (!this.connected) {
-      for (const p of batch) p.done(null, new Error("redis unavailable"));
+      for (const p of batch) p.done(null, new NotSent("redis unavailable"));
       return;
     }
     const keys: string[] = [];
@@ -204,13 +209,19 @@ export class Shard {
       this.events.reconnected(this);
       return;
     }
+    this.resubscribing = true;
     void this.channels.subscribeAll(true).then(
       () => {
+        this.resubscribing = false;
         // Up again now, not at the monitor's next tick: a loss right after must still be logged.
         this.lastUp = this.linked;
         this.opts.log.info("redis_reconnected", { nodeId: this.opts.nodeId, shard: this.opts.label, streams: this.channels.size });
+        this.events.resubscribed(this);
       },
-      (e) => this.opts.log.error("redis_resubscribe_failed", { shard: this.opts.label, error: String(e) }),
+      (e) => {
+        this.resubscribing = false;
+        this.opts.log.error("redis_resubscribe_failed", { shard: this.opts.label, error: String(e) });
+      },
     );
   }
 

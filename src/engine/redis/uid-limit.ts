@@ -18,8 +18,12 @@ interface Ask {
 
 export class UidLimit {
   private readonly admitting = new Map<string, number>();
+  /** uids with an admit.lua call in flight: their count is written after it answers (else it would count the login twice). */
+  private readonly asking = new Map<string, number>();
   private asks: Ask[] = [];
   private readonly dirty = new Set<string>();
+  /** Counts not written (the shard was down or the write failed): written with the next rewrite. */
+  private readonly unsent = new Set<string>();
 
   constructor(
     private readonly max: number, private readonly nodeId: string, private readonly presenceTtlMs: number,
@@ -49,9 +53,11 @@ export class UidLimit {
     this.dirty.add(uid);
   }
 
-  /** Every uid this node holds, written again (a shard came back, maybe empty). */
+  /** Every uid this node holds, and every count not yet written, written again (the shard came back, maybe empty). */
   rewrite(uids: Iterable<string>): void {
     for (const u of uids) this.changed(u);
+    for (const u of this.unsent) this.changed(u);
+    this.unsent.clear();
   }
 
   private sendAsks(): void {
@@ -59,9 +65,22 @@ export class UidLimit {
     this.asks = [];
     const shard = this.home;
     const keys = [NODES_KEY, ...list.map((a) => uidCountKey(a.uid))];
+    for (const a of list) this.asking.set(a.uid, (this.asking.get(a.uid) ?? 0) + 1);
+    const answered = () => {
+      for (const a of list) {
+        const n = (this.asking.get(a.uid) ?? 1) - 1;
+        if (n > 0) this.asking.set(a.uid, n);
+        else this.asking.delete(a.uid);
+        this.changed(a.uid);
+      }
+    };
     shard.bounded(shard.admitScript.run(shard.cmd, keys, [this.nodeId, String(this.max), String(this.presenceTtlMs)])).then(
-      (r) => list.forEach((a, i) => a.resolve(Number((r as number[])[i]) === 1)),
+      (r) => {
+        answered();
+        list.forEach((a, i) => a.resolve(Number((r as number[])[i]) === 1));
+      },
       (e) => {
+        answered();
         // Not known cluster-wide: this node's own check decides (logged, never a refusal by guess).
         this.log.warn("uid_limit_unchecked", { logins: list.length, error: String(e) });
         for (const a of list) a.resolve(true);
@@ -70,14 +89,20 @@ export class UidLimit {
   }
 
   private sendCounts(): void {
-    const uids = [...this.dirty];
+    // A uid with an admission in flight is written once it answers (answered() marks it again).
+    const uids = [...this.dirty].filter((u) => !this.asking.has(u));
     this.dirty.clear();
     const shard = this.home;
-    if (!shard.connected) return; // all written again when it answers
+    if (!shard.connected) {
+      for (const u of uids) this.unsent.add(u);
+      return;
+    }
     for (let i = 0; i < uids.length; i += 1000) {
       const part = uids.slice(i, i + 1000);
       const counts = part.map((u) => String(this.connections(u) + (this.admitting.get(u) ?? 0)));
-      void shard.bounded(shard.uidCountsScript.run(shard.cmd, part.map(uidCountKey), [this.nodeId, ...counts])).catch(() => {});
+      void shard.bounded(shard.uidCountsScript.run(shard.cmd, part.map(uidCountKey), [this.nodeId, ...counts])).catch(() => {
+        for (const u of part) this.unsent.add(u);
+      });
     }
   }
 }
