@@ -9,7 +9,7 @@ export interface ConnData {
   /** Slot and use count in hub.clients; the clientId string is clientIdOf(data) (not stored). */
   cid: number;
   /** Wire format: false = seed text protocol, true = pushgate.v1 JSON. */
-  readonly json: boolean;
+  readonly v1: boolean;
   uid: string | null;
   loggedIn: boolean;
   /** performance.now() deadline for the login frame. */
@@ -42,10 +42,10 @@ export interface Session {
 export type Conn = ServerWebSocket<ConnData>;
 
 /** The state of a socket being accepted (at upgrade): not logged in, a full rate bucket. */
-export function newConnData(hub: Hub, json: boolean): ConnData {
+export function newConnData(hub: Hub, v1: boolean): ConnData {
   const now = performance.now();
   return {
-    hub, cid: 0, json, uid: null, loggedIn: false,
+    hub, cid: 0, v1, uid: null, loggedIn: false,
     loginDeadline: now + hub.config.loginTimeoutMs, authenticating: false, preauth: null, expiresAt: 0,
     groups: null, session: null, tokens: hub.config.rateBurst, refilledAt: now,
     rateDrops: 0, rateLimited: false, badFrames: 0,

@@ -15,7 +15,7 @@ import type { ExpiryWheel } from "../ws/expiry.ts";
 import { ClientTable } from "./client-table.ts";
 import type { Conn, ConnData } from "./conn-data.ts";
 import { Registry } from "./registry.ts";
-import { JSON_TOPIC_PREFIX } from "./topics.ts";
+import { V1_TOPIC_PREFIX } from "./topics.ts";
 import { directEnvelope, pushEnvelope } from "./v1-envelope.ts";
 
 export type PublishKind = "uid" | "group" | "all" | "client";
@@ -101,7 +101,7 @@ export class Hub {
       this.droppedOffline.inc();
       return 0;
     }
-    const frame = ws.data.json ? directEnvelope(payload, Date.now()) : payload.text;
+    const frame = ws.data.v1 ? directEnvelope(payload, Date.now()) : payload.text;
     // 0 = over backpressureLimit: Bun closes that reader (closeOnBackpressureLimit). Bun also
     // answers 0 for an empty message it did send, hence the length check.
     if (ws.send(frame) === 0 && frame.length > 0) {
@@ -136,13 +136,13 @@ export class Hub {
 
   /** Whether a pushgate.v1 reader here subscribes to `stream` (its pushes must be placed in history). */
   observed(stream: string): boolean {
-    return this.members.jsonConns > 0 && this.server !== null && this.server.subscriberCount(JSON_TOPIC_PREFIX + stream) > 0;
+    return this.members.v1Conns > 0 && this.server !== null && this.server.subscriberCount(V1_TOPIC_PREFIX + stream) > 0;
   }
 
   /** Whether any socket here subscribes to `stream`, in either wire format (the history sweep keeps such streams). */
   subscribed(stream: string): boolean {
     const s = this.server;
-    return s !== null && (s.subscriberCount(stream) > 0 || s.subscriberCount(JSON_TOPIC_PREFIX + stream) > 0);
+    return s !== null && (s.subscriberCount(stream) > 0 || s.subscriberCount(V1_TOPIC_PREFIX + stream) > 0);
   }
 
   /**
@@ -153,11 +153,11 @@ export class Hub {
   deliver(stream: string, payload: Payload, at: Placed, excludeIds: readonly string[] | null): number {
     const server = this.server;
     if (server === null) return 0;
-    const jsonTopic = this.jsonTopic(stream);
+    const v1Topic = this.v1Topic(stream);
     let removed: Conn[] | null = null;
     if (excludeIds) {
       for (const ws of this.clients.getAll(excludeIds)) {
-        const topic = ws.data.json ? jsonTopic! : stream;
+        const topic = ws.data.v1 ? v1Topic! : stream;
         if (ws.isSubscribed(topic)) {
           ws.unsubscribe(topic);
           (removed ??= []).push(ws);
@@ -165,17 +165,17 @@ export class Hub {
       }
     }
     const nSeed = server.subscriberCount(stream);
-    const nJson = jsonTopic === null ? 0 : server.subscriberCount(jsonTopic);
+    const nJson = v1Topic === null ? 0 : server.subscriberCount(v1Topic);
     if (nSeed > 0) this.publishFrame(server, stream, payload.text);
-    if (nJson > 0) this.publishFrame(server, jsonTopic!, pushEnvelope(stream, at.epoch, at.offset, at.ts, payload));
+    if (nJson > 0) this.publishFrame(server, v1Topic!, pushEnvelope(stream, at.epoch, at.offset, at.ts, payload));
     this.metrics.framesOut.inc(nSeed + nJson);
-    if (removed) for (const ws of removed) ws.subscribe(ws.data.json ? jsonTopic! : stream);
+    if (removed) for (const ws of removed) ws.subscribe(ws.data.v1 ? v1Topic! : stream);
     return nSeed + nJson;
   }
 
   /** The stream's pushgate.v1 topic, or null on a node without pushgate.v1 sockets (seed-only nodes, the common Workerman migration, pay nothing for the pushgate.v1 family). */
-  private jsonTopic(stream: string): string | null {
-    return this.members.jsonConns > 0 ? JSON_TOPIC_PREFIX + stream : null;
+  private v1Topic(stream: string): string | null {
+    return this.members.v1Conns > 0 ? V1_TOPIC_PREFIX + stream : null;
   }
 
   private publishFrame(server: Server<ConnData>, topic: string, frame: string): void {

@@ -25,7 +25,7 @@ export class Registry {
   readonly groups = new ConnIndex();
   loggedIn = 0;
   /** Open pushgate.v1 sockets: with none, a push skips the pushgate.v1 topic family entirely. */
-  jsonConns = 0;
+  v1Conns = 0;
 
   constructor(
     private readonly config: Config, private readonly metrics: Metrics,
@@ -34,7 +34,7 @@ export class Registry {
 
   attach(ws: Conn): void {
     this.clients.add(ws);
-    if (ws.data.json) this.jsonConns++;
+    if (ws.data.v1) this.v1Conns++;
     if (!ws.data.loggedIn) this.pending.add(ws);
     this.metrics.opened.inc();
   }
@@ -42,7 +42,7 @@ export class Registry {
   detach(ws: Conn, code: number): void {
     const d = ws.data;
     this.clients.delete(ws);
-    if (d.json) this.jsonConns--;
+    if (d.v1) this.v1Conns--;
     this.pending.delete(ws);
     if (d.uid !== null) {
       this.uids.delete(d.uid, ws);
@@ -70,13 +70,13 @@ export class Registry {
     this.events.changed();
     this.uids.add(uid, ws);
     d.uid = uid;
-    ws.subscribe(wireTopic(d.json, uidTopic(uid)));
+    ws.subscribe(wireTopic(d.v1, uidTopic(uid)));
     this.events.watch(uidTopic(uid));
     if (!d.loggedIn) {
       d.loggedIn = true;
       this.loggedIn++;
       this.pending.delete(ws);
-      ws.subscribe(wireTopic(d.json, TOPIC_ALL));
+      ws.subscribe(wireTopic(d.v1, TOPIC_ALL));
       this.metrics.logins.inc();
     }
     return ok(undefined);
@@ -88,7 +88,7 @@ export class Registry {
     if (uid === null) return;
     this.events.changed();
     this.uids.delete(uid, ws);
-    ws.unsubscribe(wireTopic(ws.data.json, uidTopic(uid)));
+    ws.unsubscribe(wireTopic(ws.data.v1, uidTopic(uid)));
     this.events.unwatch(uidTopic(uid));
     ws.data.uid = null;
   }
@@ -109,7 +109,7 @@ export class Registry {
     this.events.changed();
     (d.groups ??= new Set()).add(group);
     this.groups.add(group, ws);
-    ws.subscribe(wireTopic(d.json, groupTopic(group)));
+    ws.subscribe(wireTopic(d.v1, groupTopic(group)));
     this.events.watch(groupTopic(group));
     return ok(true);
   }
@@ -120,7 +120,7 @@ export class Registry {
     this.events.changed();
     if (d.groups.size === 0) d.groups = null;
     this.groups.delete(group, ws);
-    ws.unsubscribe(wireTopic(d.json, groupTopic(group)));
+    ws.unsubscribe(wireTopic(d.v1, groupTopic(group)));
     this.events.unwatch(groupTopic(group));
   }
 

@@ -4,7 +4,7 @@
 // name itself, pushgate.v1 (JSON) sockets to "j:" + stream.
 
 export const TOPIC_ALL = "all";
-export const JSON_TOPIC_PREFIX = "j:";
+export const V1_TOPIC_PREFIX = "j:";
 
 export function uidTopic(uid: string): string {
   return "uid:" + uid;
@@ -15,6 +15,6 @@ export function groupTopic(group: string): string {
 }
 
 /** The native topic a socket of this wire format subscribes to for `stream`. */
-export function wireTopic(json: boolean, stream: string): string {
-  return json ? JSON_TOPIC_PREFIX + stream : stream;
+export function wireTopic(v1: boolean, stream: string): string {
+  return v1 ? V1_TOPIC_PREFIX + stream : stream;
 }

@@ -42,7 +42,7 @@ function onRateLimited(ws: Conn, message: string): void {
   // The id is read from the frame's head only (no parse; the SDK writes it first), so a dropped
   // 64 KiB frame costs no full scan. Others get one error frame per episode: answering every
   // dropped frame would amplify a flood. --rate-limit-close-after bounds both.
-  const id = d.json ? peekFrameId(message.length > ID_HEAD ? message.slice(0, ID_HEAD) : message) : undefined;
+  const id = d.v1 ? peekFrameId(message.length > ID_HEAD ? message.slice(0, ID_HEAD) : message) : undefined;
   if (id !== undefined || !d.rateLimited) {
     d.rateLimited = true;
     sendError(ws, "E_RATE_LIMITED", `over ${hub.config.rateLimit} frames/s; frames are dropped`, id);

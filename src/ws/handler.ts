@@ -14,10 +14,10 @@ export const websocketHandler: WebSocketHandler<ConnData> = {
     d.hub.members.attach(ws);
     // A token on the upgrade URL logs a seed socket in at once; pushgate.v1 still waits for
     // `auth`, which carries the recovery positions.
-    if (d.preauth && !d.json) finishSeedLogin(ws, { ok: true, value: d.preauth });
+    if (d.preauth && !d.v1) finishSeedLogin(ws, { ok: true, value: d.preauth });
   },
   message(ws, message) {
-    if (ws.data.json) onV1Message(ws, message);
+    if (ws.data.v1) onV1Message(ws, message);
     else onSeedMessage(ws, message);
   },
   close(ws, rawCode, reason) {

@@ -22,24 +22,24 @@ export function upgrade(req: Request, server: Server<ConnData>, hub: Hub): Upgra
     return refuse(hub, "max_connections", "E_TOO_MANY_CONNECTIONS", `server holds its maximum of ${hub.config.maxConnections} connections`);
   }
   const offered = req.headers.get("sec-websocket-protocol");
-  const json = offersV1(offered);
+  const v1 = offersV1(offered);
   const token = hub.auth.credential === "token" ? tokenParam(req.url) : null;
-  if (token === null) return accept(req, server, hub, json, null, offered !== null);
+  if (token === null) return accept(req, server, hub, v1, null, offered !== null);
   const result = hub.auth.authenticate(token);
-  if (result instanceof Promise) return result.then((r) => acceptWith(req, server, hub, json, r));
-  return acceptWith(req, server, hub, json, result);
+  if (result instanceof Promise) return result.then((r) => acceptWith(req, server, hub, v1, r));
+  return acceptWith(req, server, hub, v1, result);
 }
 
-function acceptWith(req: Request, server: Server<ConnData>, hub: Hub, json: boolean, r: Result<Identity>): Upgraded {
+function acceptWith(req: Request, server: Server<ConnData>, hub: Hub, v1: boolean, r: Result<Identity>): Upgraded {
   if (!r.ok) return refuse(hub, "auth_failed", r.code, r.message);
-  return accept(req, server, hub, json, r.value);
+  return accept(req, server, hub, v1, r.value);
 }
 
-function accept(req: Request, server: Server<ConnData>, hub: Hub, json: boolean, preauth: Identity | null, offered = true): Upgraded {
-  const data = newConnData(hub, json);
+function accept(req: Request, server: Server<ConnData>, hub: Hub, v1: boolean, preauth: Identity | null, offered = true): Upgraded {
+  const data = newConnData(hub, v1);
   data.preauth = preauth;
   // Without an offered subprotocol there is nothing to answer (or to refuse): no headers to pass.
-  const ok = offered ? server.upgrade(req, { data, headers: json ? V1_HEADERS : SEED_HEADERS }) : server.upgrade(req, { data });
+  const ok = offered ? server.upgrade(req, { data, headers: v1 ? V1_HEADERS : SEED_HEADERS }) : server.upgrade(req, { data });
   if (ok) return undefined;
   return refuse(hub, "bad_request", "E_BAD_FRAME", "not a valid WebSocket upgrade request");
 }

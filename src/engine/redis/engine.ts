@@ -4,15 +4,14 @@
 // node holds a local subscriber of it, so a push to a uid costs work only on the nodes holding
 // that uid. Pushes made in one event-loop turn go to their shard as one script call; a push to
 // a stream no pushgate.v1 reader observed is only published (see push.lua).
-import { isUnknownOutcome, markUnknown } from "../../core/outcome.ts";
-import { type Err, type Result, err, ok } from "../../core/result.ts";
+import { type Err, type Result, err } from "../../core/result.ts";
 import type { HistoryStore, Payload, StreamPosition } from "../../history/types.ts";
 import type { Logger } from "../../ops/log.ts";
 import type { Engine, EngineHandlers, LoginView, Published } from "../types.ts";
-import { type NodeMessage, countMessage, parseCounts, parseNodeMessage, parsePush, pushBody } from "./bus.ts";
+import { countMessage, parseCounts, parseNodeMessage, parsePush, pushBody } from "./bus.ts";
 import { type Counted, CountTallies } from "./counts.ts";
 import { NODES_KEY, STREAM_CHANNEL_PREFIX, nodeChannel, streamChannel } from "./keys.ts";
-import { Pending } from "./pending.ts";
+import { NodeCalls } from "./node-calls.ts";
 import type { StreamHistory } from "./read.ts";
 import { type Capture, clusterSource } from "./recovery-source.ts";
 import { NoAnswer } from "./responsiveness.ts";
@@ -59,7 +58,7 @@ export class RedisEngine implements Engine {
   private readonly shards: Shard[];
   /** Node channels, presence and heartbeats. */
   private readonly home: Shard;
-  private readonly calls = new Pending<Result<unknown>>();
+  private readonly nodeCalls: NodeCalls;
   private readonly tallies: CountTallies;
   private readonly beatScript = new Script(SCRIPTS.beat);
   private readonly liveScript = new Script(SCRIPTS.live);
@@ -100,6 +99,10 @@ export class RedisEngine implements Engine {
       fixed: [...(i === 0 ? [nodeChannel(opts.nodeId)] : []), ...(shardOf(ALL, n) === i ? [streamChannel(ALL)] : [])],
     }, events));
     this.home = this.shards[0]!;
+    this.nodeCalls = new NodeCalls({
+      nodeId: opts.nodeId, timeoutMs: opts.timeoutMs, home: this.home,
+      liveNodes: () => this.liveNodes(), unavailable: () => this.unavailable(this.home), run: (m, p) => this.h.call(m, p),
+    });
     this.uidLimit = opts.maxPerUid > 0
       ? new UidLimit(opts.maxPerUid, opts.nodeId, opts.presenceTtlMs, this.home, (uid) => this.h.connections(uid), opts.log)
       : null;
@@ -141,7 +144,7 @@ export class RedisEngine implements Engine {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.calls.flush(() => this.unavailable(this.home));
+    this.nodeCalls.flush();
     this.tallies.flush();
     if (this.home.connected) await this.home.bounded(this.home.cmd.send("ZREM", [NODES_KEY, this.nodeId])).catch(() => {});
     for (const s of this.shards) s.stop();
@@ -260,36 +263,12 @@ export class RedisEngine implements Engine {
     return { reached: this.h.deliver(stream, payload, at, excludeIds), error: this.unavailable(shard) };
   }
 
-  async call(node: string, method: string, params: Record<string, unknown>): Promise<Result<unknown>> {
-    if (node === this.nodeId) return this.h.call(method, params);
-    const home = this.home;
-    if (!home.connected) return this.unavailable(home);
-    const { id, promise } = this.calls.open(this.opts.timeoutMs, () => err("E_CLUSTER_TIMEOUT", `node ${node} did not answer within ${this.opts.timeoutMs} ms (--cluster-timeout): the call may still run there`));
-    const msg: NodeMessage = { k: "rpc", id, from: this.nodeId, method, params };
-    // Not awaited: the call's own timer bounds it even when Redis does not answer the PUBLISH
-    // (then Redis may still deliver it later, so that timer's E_CLUSTER_TIMEOUT is the answer).
-    // Written (connected at this moment): a failure after it leaves the call's own timer to
-    // answer E_CLUSTER_TIMEOUT, since the call may have run; only a call never sent is "unavailable".
-    const sent = home.cmd.connected;
-    home.bounded(home.cmd.send("PUBLISH", [nodeChannel(node), JSON.stringify(msg)])).then(
-      (receivers) => { if (receivers === 0) this.calls.settle(id, err("E_NO_SUCH_CLIENT", `node ${node} is not in the cluster`)); },
-      () => { if (!sent) this.calls.settle(id, this.unavailable(home)); },
-    );
-    return promise;
+  call(node: string, method: string, params: Record<string, unknown>): Promise<Result<unknown>> {
+    return node === this.nodeId ? this.h.call(method, params) : this.nodeCalls.call(node, method, params);
   }
 
-  async scatter(method: string, params: Record<string, unknown>): Promise<Result<unknown>[]> {
-    if (!this.home.connected) return [this.unavailable(this.home)];
-    let nodes: string[];
-    try {
-      nodes = (await this.liveNodes()).filter((n) => n !== this.nodeId);
-    } catch {
-      return [this.unavailable(this.home)];
-    }
-    const answers = await Promise.all(nodes.map((n) => this.call(n, method, params)));
-    // A node that left (no subscriber on its channel) is missing from the merge. One that does
-    // not answer holds an unknown part: E_CLUSTER_TIMEOUT, never a merge that says "not there".
-    return answers.filter((a) => a.ok || a.code !== "E_NO_SUCH_CLIENT");
+  scatter(method: string, params: Record<string, unknown>): Promise<Result<unknown>[]> {
+    return this.nodeCalls.scatter(method, params);
   }
 
   private unavailable(shard: Shard): Err {
@@ -329,7 +308,7 @@ export class RedisEngine implements Engine {
       if (channel.startsWith(STREAM_CHANNEL_PREFIX)) return this.onPush(message, channel.slice(STREAM_CHANNEL_PREFIX.length));
       if (parseCounts(message, this.addCount)) return;
       const m = parseNodeMessage(message);
-      if (m) this.onNodeMessage(m);
+      if (m) this.nodeCalls.received(m);
     } catch (e) {
       this.opts.log.error("cluster_message_error", { channel, error: String(e) });
     }
@@ -361,22 +340,4 @@ export class RedisEngine implements Engine {
     this.countsOut = new Map();
     for (const [origin, pairs] of all) void this.home.cmd.send("PUBLISH", [nodeChannel(origin), countMessage(pairs)]).catch(() => {});
   };
-
-  private onNodeMessage(m: NodeMessage): void {
-    if (m.k === "ret") {
-      if (m.ok) this.calls.settle(m.id, ok(m.value));
-      else {
-        const e = err(m.code as Err["code"], String(m.message));
-        this.calls.settle(m.id, m.u === 1 ? markUnknown(e) : e);
-      }
-      return;
-    }
-    if (m.k !== "rpc" || typeof m.method !== "string" || typeof m.from !== "string" || m.params === null || typeof m.params !== "object") return;
-    void this.h.call(m.method, m.params).then((r) => {
-      const reply: NodeMessage = r.ok ? { k: "ret", id: m.id, ok: true, value: r.value }
-        : isUnknownOutcome(r) ? { k: "ret", id: m.id, ok: false, code: r.code, message: r.message, u: 1 }
-        : { k: "ret", id: m.id, ok: false, code: r.code, message: r.message };
-      return this.home.cmd.send("PUBLISH", [nodeChannel(m.from), JSON.stringify(reply)]);
-    }).catch(() => {});
-  }
 }
