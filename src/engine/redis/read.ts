@@ -1,4 +1,5 @@
-// A pushgate.v1 login's positions and history from Redis, in one script call (login.lua).
+// pushgate.v1 logins' positions and history from Redis: every login of one event-loop turn on
+// one shard in one script call (login.lua).
 import type { HistoryEntry, StreamPosition } from "../../history/types.ts";
 import { parseBody } from "./bus.ts";
 import { historyKey, markerKey, metaKey } from "./keys.ts";
@@ -19,24 +20,34 @@ export interface ReadOptions {
   epoch: string;
 }
 
-export async function readStreams(
-  cmd: RedisClient, script: Script, streams: readonly string[], from: ReadonlyMap<string, StreamPosition> | null, o: ReadOptions,
-): Promise<Map<string, StreamHistory>> {
+/** One login's ask: its streams on this shard, and where its client stands in them (recover). */
+export interface ReadAsk {
+  streams: readonly string[];
+  from: ReadonlyMap<string, StreamPosition> | null;
+}
+
+/** One map per ask, in order. A stream named by several asks ("all") is read once per ask. */
+export async function readStreams(cmd: RedisClient, script: Script, asks: readonly ReadAsk[], o: ReadOptions): Promise<Map<string, StreamHistory>[]> {
   const keys: string[] = [];
   const args = [String(o.markTtlMs), String(o.historyTtlMs * 12), o.epoch];
-  for (const s of streams) {
-    keys.push(markerKey(s), metaKey(s), historyKey(s));
-    const want = from?.get(s);
-    args.push(want?.epoch ?? "", want ? String(want.offset) : "");
+  for (const a of asks) {
+    for (const s of a.streams) {
+      keys.push(markerKey(s), metaKey(s), historyKey(s));
+      const want = a.from?.get(s);
+      args.push(want?.epoch ?? "", want ? String(want.offset) : "");
+    }
   }
   const raw = (await script.run(cmd, keys, args)) as Array<[string | null, number, Array<[string, string[]]>]>;
-  const out = new Map<string, StreamHistory>();
   const oldest = Date.now() - o.historyTtlMs;
-  streams.forEach((stream, i) => {
-    const [epoch, offset, entries] = raw[i] ?? [null, 0, []];
-    out.set(stream, { position: { epoch: epoch ?? "", offset: Number(offset) }, entries: toEntries(entries ?? [], epoch ?? "", oldest) });
+  let i = 0;
+  return asks.map((a) => {
+    const out = new Map<string, StreamHistory>();
+    for (const stream of a.streams) {
+      const [epoch, offset, entries] = raw[i++] ?? [null, 0, []];
+      out.set(stream, { position: { epoch: epoch ?? "", offset: Number(offset) }, entries: toEntries(entries ?? [], epoch ?? "", oldest) });
+    }
+    return out;
   });
-  return out;
 }
 
 function toEntries(raw: Array<[string, string[]]>, epoch: string, oldest: number): HistoryEntry[] {

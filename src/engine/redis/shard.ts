@@ -8,9 +8,12 @@ import type { Logger } from "../../ops/log.ts";
 import { Channels } from "./channels.ts";
 import { historyKey, markerKey, metaKey, randomEpoch, streamChannel } from "./keys.ts";
 import { ObservedMarks } from "./marks.ts";
-import { type StreamHistory, readStreams } from "./read.ts";
+import { type ReadAsk, type StreamHistory, readStreams } from "./read.ts";
 import { Responsiveness } from "./responsiveness.ts";
 import { NotSent, SCRIPTS, Script } from "./scripts.ts";
+
+/** Logins read in one script call at most (each names ~3 streams). */
+const READS_PER_CALL = 256;
 
 export interface ShardOptions {
   url: string;
@@ -59,6 +62,7 @@ export class Shard {
   readonly uidCountsScript = new Script(SCRIPTS.uidCounts);
   readonly scripts: Script[];
   private queue: ShardPush[] = [];
+  private reads: Array<ReadAsk & { resolve(m: Map<string, StreamHistory>): void; reject(e: unknown): void }> = [];
   private monitor: Timer | null = null;
   private lastUp = true;
   /** After a reconnect, until Redis confirmed every channel again (this node is not reachable yet). */
@@ -184,18 +188,38 @@ export class Shard {
     return Promise.reject(new Error("redis unavailable"));
   }
 
-  /** Positions and history of a login's streams on this shard (login.lua also marks them observed). */
+  /**
+   * Positions and history of a login's streams on this shard (login.lua also marks them
+   * observed). The turn's logins go as one script call and one PING.
+   */
   read(streams: readonly string[], from: ReadonlyMap<string, StreamPosition> | null): Promise<Map<string, StreamHistory>> {
     if (!this.connected) return Promise.reject(new Error("redis unavailable"));
-    const o = { markTtlMs: this.marks.ttlMs, historyTtlMs: this.opts.historyTtlMs, epoch: randomEpoch() };
-    return this.bounded(readStreams(this.cmd, this.loginScript, streams, from, o)).then(async (h) => {
-      for (const s of streams) this.marks.noteMarked(s);
+    const { promise, resolve, reject } = Promise.withResolvers<Map<string, StreamHistory>>();
+    if (this.reads.length === 0) setImmediate(this.flushReads);
+    this.reads.push({ streams, from, resolve, reject });
+    return promise;
+  }
+
+  private readonly flushReads = (): void => {
+    const all = this.reads;
+    this.reads = [];
+    for (let i = 0; i < all.length; i += READS_PER_CALL) void this.sendReads(all.slice(i, i + READS_PER_CALL));
+  };
+
+  private async sendReads(asks: typeof this.reads): Promise<void> {
+    try {
+      if (!this.connected) throw new Error("redis unavailable");
+      const o = { markTtlMs: this.marks.ttlMs, historyTtlMs: this.opts.historyTtlMs, epoch: randomEpoch() };
+      const maps = await this.bounded(readStreams(this.cmd, this.loginScript, asks, o));
+      for (const a of asks) for (const s of a.streams) this.marks.noteMarked(s);
       // A push placed before the read may still be in flight on the subscriber connection: wait
       // for it (PONG queues behind it) so it is captured now, not delivered live after the replay.
       // A slow subscriber connection (a push backlog) does not mark Redis as not answering.
       await this.bounded(this.sub.ping(), false);
-      return h;
-    });
+      asks.forEach((a, i) => a.resolve(maps[i]!));
+    } catch (e) {
+      for (const a of asks) a.reject(e);
+    }
   }
 
   private onConnect(subscriber: boolean): void {
