@@ -16,7 +16,7 @@ export function createMetrics(src: MetricSources) {
   return {
     registry: r,
     /** Added by a cluster member only. */
-    redisConnected: (read: () => number) => new Gauge("pushgate_redis_connected", "1 while this node's Redis connections are up.", read),
+    redisConnected: (read: () => number) => new Gauge("pushgate_redis_connected", "1 while this node's connections to every Redis shard are up and answering.", read),
     connections: r.add(new Gauge("pushgate_connections", "Open WebSocket connections.", src.connections)),
     loggedIn: r.add(new Gauge("pushgate_logged_in_connections", "Connections that have logged in (unbindUid keeps them counted).", src.loggedIn)),
     uids: r.add(new Gauge("pushgate_uids_online", "Distinct uids with at least one connection.", src.uids)),
