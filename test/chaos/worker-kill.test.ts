@@ -55,7 +55,8 @@ describeRedis("chaos: a --workers 3 worker SIGKILLed under load", () => {
     // Clients until every worker holds MIN_PER_WORKER (the kernel picks the worker per
     // connection); each is in a group (from its token, so it is rejoined on every reconnect).
     const perNode = new Map<string, number>();
-    for (let i = 0; i < 24 && (perNode.size < 3 || [...perNode.values()].some((n) => n < MIN_PER_WORKER)); i++) {
+    // (Up to 60 tries: the kernel spreads connections over the workers unevenly.)
+    for (let i = 0; i < 60 && (perNode.size < 3 || [...perNode.values()].some((n) => n < MIN_PER_WORKER)); i++) {
       const uid = `u${i}`;
       const group = `g${i % 2}`;
       const token = await signHS256({ sub: uid, groups: [group], exp: nowSeconds() + 3600 }, TEST_SECRET);
