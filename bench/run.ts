@@ -14,7 +14,7 @@ import { runAdversarialScenario } from "./scenarios/adversarial.ts";
 import { runLoadProcess } from "./lib/load-results.ts";
 import { Interrupted, stopAll } from "./lib/processes.ts";
 import {
-  API_METRICS, CAPACITY_METRICS, SCALE_METRICS, type RoundResult, type ServerName, type SummaryRow, machineInfo, notes, renderTable, save, summarize,
+  API_METRICS, CAPACITY_METRICS, SCALE_METRICS, type CapacityName, type RoundResult, type ServerName, type SummaryRow, machineInfo, notes, renderTable, save, summarize,
 } from "./report/report.ts";
 import { stopChild } from "./lib/redis.ts";
 import { writeCharts } from "./report/svg.ts";
@@ -136,13 +136,15 @@ async function main(p: Params): Promise<void> {
   console.log(`pushgate bench: ${p.scenarios.join(" + ")}; ${p.clients} clients, ${p.rounds} round(s)` +
     (p.scenarios.includes("standalone") ? `, broadcast ${p.broadcast.messages} msgs, targeted ${p.targeted.rate}/s for ${p.targeted.seconds} s` +
       (p.protocol === "json" ? ", pushgate's clients on pushgate.v1 (the controls' on seed)" : "") : "") +
-    (p.scenarios.includes("capacity") ? `, capacity ${p.capacity.clients} idle clients x ${p.capacity.rounds}` : "") +
+    (p.scenarios.includes("capacity") ? `, capacity ${p.capacity.clients} idle clients x ${p.capacity.rounds}` +
+      (p.capacity.cluster ? " (+ two pushgates over Redis)" : "") : "") +
     (p.scenarios.includes("scale") ? `, scale ${p.scale.clients} clients on --workers 6` : "") +
     (p.scenarios.includes("cluster") ? `, cluster targeted ${c.targeted.rate}/s for ${c.targeted.seconds} s + ${c.throughput.messages} msgs throughput` +
       (p.protocol === "json" ? " (pushgate on pushgate.v1, the relay on seed)" : "") + (c.redisShards > 1 ? `, ${c.redisShards} Redis shards` : "") : "") +
     `; nproc ${machine.nproc}, load ${(machine.loadAvg as number[]).map((x) => x.toFixed(2)).join(" ")}`);
   const rounds = p.scenarios.includes("standalone") ? await standalone(p) : [];
-  const capacity = p.scenarios.includes("capacity") ? await runCapacity(p, ROOT, (r) => rotate(SERVER_ORDER, r - 1)) : [];
+  const capacityOrder: readonly CapacityName[] = p.capacity.cluster ? [...SERVER_ORDER, "cluster"] : SERVER_ORDER;
+  const capacity = p.scenarios.includes("capacity") ? await runCapacity(p, ROOT, (r) => rotate(capacityOrder, r - 1)) : [];
   const apiRounds = p.scenarios.includes("api") ? await api(p) : [];
   const cluster: ClusterOutcome | null = p.scenarios.includes("cluster") ? await runCluster(p, ROOT) : null;
   const scale: ScaleOutcome | null = p.scenarios.includes("scale") ? await runScale(p, ROOT) : null;
@@ -162,6 +164,11 @@ async function main(p: Params): Promise<void> {
     "ratios are against control. api-* rows: control = the bare control answering the same POSTs (JSON parse, publish, JSON answer)." +
     "\nratio = pushgate / control; better=higher wants ratio >= 1, better=lower wants ratio <= 1," +
     " better=zero wants 0 in both columns. Medians over rounds (worst value for correctness counters).");
+  if (capacity.some((r) => r.results.cluster || r.errors.cluster)) {
+    console.log("capacity cluster column: a fresh redis-server and two pushgates with --redis (what --workers 2 runs), half the clients on each; " +
+      "CPU and RSS are the two processes' sums (Redis excluded); cluster/pushgate is the issue's --workers 2 vs one process target " +
+      "(loginsPerSec >= 0.9, serverRssPerConnKiB <= 1.15).");
+  }
   if (cluster?.summary.length) {
     console.log(`cluster-* rows: control = ${CLUSTER_NAMES.control} (one pushgate, no Redis, senders and receivers on it), ` +
       `relay = ${CLUSTER_NAMES.relay} (two bare Bun.serve nodes relaying every push as one PUBLISH over their own Redis: the runtime's floor for this topology), ` +

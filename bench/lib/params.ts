@@ -29,8 +29,11 @@ export interface Params {
   sources: number;
   broadcast: BurstOptions;
   targeted: RateOptions;
-  /** N idle logged-in clients against a fresh server of each kind (--capacity-clients). */
-  capacity: { clients: number; rounds: number; connectTimeoutMs: number };
+  /**
+   * N idle logged-in clients against a fresh server of each kind (--capacity-clients); with
+   * `cluster` (--capacity-cluster) also against two fresh pushgates over one fresh Redis, N/2 each.
+   */
+  capacity: { clients: number; rounds: number; connectTimeoutMs: number; cluster: boolean };
   /** HTTP API pushes to connected clients (pushgate only). */
   api: {
     receivers: number;
@@ -52,7 +55,7 @@ export interface Params {
   adversarial: { root: string | null; only: string[] | null; cpuProfDir: string | null };
 }
 
-export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scale|soak|adversarial ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N] [--scale-clients N]
+export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scale|soak|adversarial ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N] [--capacity-cluster] [--scale-clients N]
                      [--targeted-rate N] [--cluster-rate N] [--redis-shards N] [--api-rate N] [--protocol seed|json] [--minutes N]
   standalone    pushgate vs the bare Bun.serve topic control and the Map control: setup, broadcast, targeted
   capacity      N idle logged-in clients per server (fresh server each): login rate, CPU, RSS per connection
@@ -78,6 +81,10 @@ export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scal
   --rounds N    rounds per server, alternating order; medians are reported (default 3, quick 1;
                 capacity runs at most 2)
   --capacity-clients N  idle clients in the capacity scenario (default 10000, quick 2000, at most ${MAX_CAPACITY_CLIENTS})
+  --capacity-cluster    capacity also gets a cluster column: per round a fresh redis-server and two fresh
+                        pushgates with --redis (what --workers 2 runs), N/2 clients on each; CPU and
+                        RSS are both processes' sums; ratios cluster/control and cluster/pushgate
+                        (needs redis-server)
   --scale-clients N     clients in the scale scenario (default 100000, quick 5000, at most ${MAX_SCALE_CLIENTS})
   --cluster-rate N      messages/s of the cluster targeted phase (default 10000, the cluster target's load)
   --redis-shards N      redis-servers under the pushgate cluster (1..4, default 1): both nodes get
@@ -103,6 +110,7 @@ export function parseParams(argv: readonly string[]): Params | string {
         clients: { type: "string" },
         rounds: { type: "string" },
         "capacity-clients": { type: "string" },
+        "capacity-cluster": { type: "boolean", default: false },
         "scale-clients": { type: "string" },
         minutes: { type: "string" },
         "adversarial-root": { type: "string" },
@@ -145,13 +153,14 @@ export function parseParams(argv: readonly string[]): Params | string {
   if (scenarios.includes("soak") && scenarios.length > 1) return "soak runs on its own: bun run bench soak --minutes N";
   if (scenarios.includes("adversarial") && scenarios.length > 1) return "adversarial runs on its own: bun run bench adversarial";
   const advOnly = values["adversarial-only"]?.split(",").map((x) => x.trim()).filter((x) => x !== "") ?? null;
+  if (values["capacity-cluster"] && !scenarios.includes("capacity")) return "--capacity-cluster is a column of the capacity scenario: name it too (bun run bench capacity --capacity-cluster)";
   const protocol = values.protocol ?? "seed";
   if (protocol !== "seed" && protocol !== "json") return `--protocol must be seed or json, got ${JSON.stringify(protocol)}`;
   return {
     scenarios, quick, protocol, clients, rounds, sources: 8,
     broadcast: { messages: quick ? 300 : 2000, burst: 20, window: 200, timeoutMs: quick ? 10_000 : 25_000, idleMs: 3000 },
     targeted: { rate: targetedRate, seconds: quick ? 2 : 5, drainMs: 2000 },
-    capacity: { clients: capClients, rounds: Math.min(rounds, 2), connectTimeoutMs: Math.min(120_000, 10_000 + capClients * 3) },
+    capacity: { clients: capClients, rounds: Math.min(rounds, 2), connectTimeoutMs: Math.min(120_000, 10_000 + capClients * 3), cluster: values["capacity-cluster"] },
     api: {
       receivers: quick ? 100 : 500,
       single: { rate: apiRate, seconds: quick ? 1 : 3, maxInFlight: 256, drainMs: 2000 },

@@ -13,9 +13,11 @@ export type AnyPhaseResult = { phase: string } & Record<string, number | string 
 export type ServerName = "pushgate" | "control" | "map";
 /** The columns of the cluster rows (control = the single node, relay = bare Bun + Redis, pushgate = the cluster). */
 export type ClusterName = "pushgate" | "control" | "relay";
+/** The capacity scenario's columns: with --capacity-cluster also `cluster` (two pushgate processes over one Redis). */
+export type CapacityName = ServerName | "cluster";
 /** Every column a summary row can have. */
-export type ColumnName = ServerName | "relay";
-export const SERVERS: readonly ColumnName[] = ["pushgate", "control", "map", "relay"];
+export type ColumnName = ServerName | "relay" | "cluster";
+export const SERVERS: readonly ColumnName[] = ["pushgate", "control", "map", "relay", "cluster"];
 
 export interface RoundResult {
   round: number;
@@ -69,12 +71,13 @@ const METRICS: readonly MetricDef[] = [
 
 export interface SummaryRow {
   scenario: string; metric: string; better: Better;
-  /** relay: the cluster rows' bare Bun + Redis relay (null elsewhere). */
-  control: number | null; map: number | null; relay: number | null; pushgate: number | null;
-  /** pushgate / control, map / control, relay / control and pushgate / relay. */
+  /** relay: the cluster rows' bare Bun + Redis relay; cluster: the capacity rows' two pushgates over Redis (null elsewhere). */
+  control: number | null; map: number | null; relay: number | null; pushgate: number | null; cluster: number | null;
+  /** pushgate / control, map / control, relay / control, pushgate / relay, cluster / control and cluster / pushgate. */
   ratio: number | null; mapRatio: number | null; relayRatio: number | null; pushgateRelayRatio: number | null;
+  clusterRatio: number | null; clusterPushgateRatio: number | null;
   /** Every round's value, in round order, to judge the spread behind the aggregate. */
-  controlRounds: number[]; mapRounds: number[]; relayRounds: number[]; pushgateRounds: number[];
+  controlRounds: number[]; mapRounds: number[]; relayRounds: number[]; pushgateRounds: number[]; clusterRounds: number[];
 }
 
 function values(rounds: readonly RoundResult[], s: ColumnName, d: MetricDef): number[] {
@@ -164,33 +167,43 @@ export function summarize(rounds: readonly RoundResult[], metrics: readonly Metr
     const controlRounds = values(rounds, "control", d);
     const mapRounds = values(rounds, "map", d);
     const relayRounds = values(rounds, "relay", d);
+    const clusterRounds = values(rounds, "cluster", d);
     const pushgate = aggregate(pushgateRounds, d.agg);
     const control = aggregate(controlRounds, d.agg);
     const map = aggregate(mapRounds, d.agg);
     const relay = aggregate(relayRounds, d.agg);
+    const cluster = aggregate(clusterRounds, d.agg);
     const ratio = (x: number | null, to: number | null) => (x !== null && to !== null && to !== 0 ? x / to : null);
     return {
-      scenario: d.label ?? d.phase, metric: d.key, better: d.better, control, map, relay, pushgate,
+      scenario: d.label ?? d.phase, metric: d.key, better: d.better, control, map, relay, pushgate, cluster,
       ratio: ratio(pushgate, control), mapRatio: ratio(map, control), relayRatio: ratio(relay, control),
-      pushgateRelayRatio: ratio(pushgate, relay), controlRounds, mapRounds, relayRounds, pushgateRounds,
+      pushgateRelayRatio: ratio(pushgate, relay), clusterRatio: ratio(cluster, control), clusterPushgateRatio: ratio(cluster, pushgate),
+      controlRounds, mapRounds, relayRounds, pushgateRounds, clusterRounds,
     };
   });
 }
 
-/** The map columns appear only when some row has a map value (not in a cluster-only run), the relay ones only with cluster rows. */
+/**
+ * The map columns appear only when some row has a map value (not in a cluster-only run), the relay
+ * ones only with cluster rows, the cluster ones only with --capacity-cluster.
+ */
 export function renderTable(rows: readonly SummaryRow[]): string {
   const r2 = (x: number | null) => (x === null ? "-" : x.toFixed(2));
   const hasMap = rows.some((r) => r.map !== null);
   const hasRelay = rows.some((r) => r.relay !== null);
+  // `!= null`: rows built before the cluster column have no `cluster` field.
+  const hasCluster = rows.some((r) => r.cluster != null);
   type Col = [header: string, cell: (r: SummaryRow) => string];
   const cols: Col[] = [
     ["control", (r) => fmt(r.control)],
     ...(hasMap ? [["map", (r) => fmt(r.map)] satisfies Col] : []),
     ...(hasRelay ? [["relay", (r) => fmt(r.relay)] satisfies Col] : []),
     ["pushgate", (r) => fmt(r.pushgate)],
+    ...(hasCluster ? [["cluster", (r) => fmt(r.cluster)] satisfies Col] : []),
     ["pushgate/control", (r) => r2(r.ratio)],
     ...(hasMap ? [["map/control", (r) => r2(r.mapRatio)] satisfies Col] : []),
     ...(hasRelay ? [["relay/control", (r) => r2(r.relayRatio)], ["pushgate/relay", (r) => r2(r.pushgateRelayRatio)]] satisfies Col[] : []),
+    ...(hasCluster ? [["cluster/control", (r) => r2(r.clusterRatio)], ["cluster/pushgate", (r) => r2(r.clusterPushgateRatio)]] satisfies Col[] : []),
   ];
   const body = rows.map((r) => [r.scenario, r.metric, r.better, ...cols.map(([, f]) => f(r))]);
   return table(["scenario", "metric", "better", ...cols.map(([h]) => h)], body, new Set(cols.map((_, i) => i + 3)));

@@ -8,15 +8,16 @@ import { basename, dirname, join } from "node:path";
 import { type SummaryRow, resultsDirOf } from "./report.ts";
 import { fmt } from "../lib/stats.ts";
 
-type Server = "control" | "map" | "relay" | "pushgate";
-const ALL_SERVERS: readonly Server[] = ["control", "map", "relay", "pushgate"];
+/** cluster: the capacity chart's two pushgates over Redis (--capacity-cluster). */
+type Server = "control" | "map" | "relay" | "pushgate" | "cluster";
+const ALL_SERVERS: readonly Server[] = ["control", "map", "relay", "pushgate", "cluster"];
 
 /** The parts of a results JSON the charts read (everything else is ignored). */
 export interface SavedResults {
   startedAt: string;
   machine?: Record<string, unknown>;
   params?: { scenarios?: string[]; quick?: boolean; clients?: number; rounds?: number;
-    capacity?: { clients?: number; rounds?: number }; api?: { receivers?: number; single?: { rate?: number } };
+    capacity?: { clients?: number; rounds?: number; cluster?: boolean }; api?: { receivers?: number; single?: { rate?: number } };
     targeted?: { rate?: number; seconds?: number }; scale?: { clients?: number };
     protocol?: string; cluster?: { redisShards?: number } };
   summary: SummaryRow[];
@@ -87,7 +88,7 @@ function unit(metric: string): string {
 
 const label = (v: number | null, metric: string) => (v === null ? "–" : `${fmt(v)}${unit(metric) ? " " + unit(metric) : ""}`);
 
-const COLORS: Record<Server, string> = { control: "#8c8c8c", map: "#e0a030", relay: "#3a9a6a", pushgate: "#2f6fd0" };
+const COLORS: Record<Server, string> = { control: "#8c8c8c", map: "#e0a030", relay: "#3a9a6a", pushgate: "#2f6fd0", cluster: "#7b4fb8" };
 const FONT = "font-family=\"DejaVu Sans, Verdana, Arial, sans-serif\"";
 const W = 800;
 const LABEL_X = 16;
@@ -100,8 +101,8 @@ const NOISE = 0.15;
 
 function serverNames(group: string): Record<Server, string> {
   return group === "cluster"
-    ? { control: "single node", map: "map", relay: "relay A+B (bare Bun + Redis)", pushgate: "cluster A+B" }
-    : { control: "control (bare Bun)", map: "map (seed design)", relay: "relay", pushgate: "pushgate" };
+    ? { control: "single node", map: "map", relay: "relay A+B (bare Bun + Redis)", pushgate: "cluster A+B", cluster: "cluster" }
+    : { control: "control (bare Bun)", map: "map (seed design)", relay: "relay", pushgate: "pushgate", cluster: "2 pushgates + Redis" };
 }
 
 /** The rows of one chart: the key metrics, then any other higher/lower row of the group's phases. */
@@ -123,7 +124,7 @@ function subtitle(g: Group, r: SavedResults): string {
   const p = r.params ?? {};
   const q = p.quick ? " · --quick" : "";
   switch (g.name) {
-    case "capacity": return `${fmt(p.capacity?.clients ?? null)} idle clients per fresh server · medians of ${p.capacity?.rounds ?? "?"} round(s)${q}`;
+    case "capacity": return `${fmt(p.capacity?.clients ?? null)} idle clients per fresh server${p.capacity?.cluster ? " (2 pushgates + Redis: half on each, CPU/RSS summed)" : ""} · medians of ${p.capacity?.rounds ?? "?"} round(s)${q}`;
     case "api": return `HTTP API (control: bare Bun.serve, same POSTs) · ${fmt(p.api?.receivers ?? null)} receivers · single at ${fmt(p.api?.single?.rate ?? null)} req/s · medians of ${p.capacity?.rounds ?? "?"} round(s)${q}`;
     case "targeted": return `${fmt(p.clients ?? null)} clients · ${fmt(p.targeted?.rate ?? null)} msgs/s for ${p.targeted?.seconds ?? "?"} s · medians of ${p.rounds ?? "?"} round(s)${q}`;
     case "scale": return `pushgate --workers 6 + Redis · ${fmt(p.scale?.clients ?? null)} clients · one round${q}`;

@@ -2,7 +2,8 @@
 // publishes to 1,000 channels at a fixed rate (flushed once per event-loop turn, as the engine
 // does) and subscribes to them itself; Redis CPU (INFO) and this process's CPU per message.
 // Modes: plain = one PUBLISH per message (pipelined); script = one EVALSHA per turn doing EXISTS +
-// PUBLISH per message (the engine's path for an unobserved stream).
+// PUBLISH per message (the engine's path for an unobserved stream). Then the memory a subscribed
+// channel costs in Bun's RedisClient (one channel per uid is how a node routes by uid).
 //   bun bench/scenarios/redis-client-cost.ts            → table + bench/results/latest-redis-client.json
 // Bounded: 5 s per row, 3 s drain; starts and stops its own redis-server.
 import { RedisClient } from "bun";
@@ -73,15 +74,38 @@ async function row(url: string, mode: "plain" | "script", rate: number): Promise
   };
 }
 
+/** RSS growth per channel subscribed with one shared listener (19,000 channels). */
+async function subscriptionBytes(url: string): Promise<number> {
+  const n = 19_000;
+  const sub = new RedisClient(url);
+  await sub.connect();
+  const listener = () => {};
+  const rss = async () => {
+    Bun.gc(true);
+    await Bun.sleep(100);
+    return Number(/VmRSS:\s+(\d+)/.exec(await Bun.file("/proc/self/status").text())![1]) * 1024;
+  };
+  const before = await rss();
+  const channels = Array.from({ length: n }, (_, i) => `pushgate:c:uid:s${i}`);
+  for (let i = 0; i < n; i += 1000) await sub.subscribe(channels.slice(i, i + 1000), listener);
+  const after = await rss();
+  sub.close();
+  return Math.round((after - before) / n);
+}
+
 const redis = await startRedis(process.cwd());
 const rows: Record<string, number | string>[] = [];
+let perChannel = 0;
 try {
+  // First, while this process's heap is fresh (later rows grow it and hide the cost).
+  perChannel = await subscriptionBytes(redis.url);
   for (const rate of [2000, 10_000, 40_000]) for (const mode of ["plain", "script"] as const) rows.push(await row(redis.url, mode, rate));
 } finally {
   await stopChild(redis.child);
 }
 console.log("mode    rate    perTurn  redisUsPerMsg  bunClientUsPerMsg (publish + receive)  received");
 for (const r of rows) console.log(`${String(r.mode).padEnd(7)} ${String(r.rate).padStart(6)}  ${String(r.perTurn).padStart(7)}  ${String(r.redisUsPerMsg).padStart(13)}  ${String(r.clientUsPerMsg).padStart(17)}  ${r.received}/${r.sent}`);
-await Bun.write("bench/results/latest-redis-client.json", JSON.stringify({ at: new Date().toISOString(), redis: redis.version, rows }, null, 2) + "\n");
+console.log(`RSS per subscribed channel (Bun RedisClient, 19,000 channels): ${perChannel} B`);
+await Bun.write("bench/results/latest-redis-client.json", JSON.stringify({ at: new Date().toISOString(), redis: redis.version, rows, rssPerSubscribedChannelBytes: perChannel }, null, 2) + "\n");
 console.log("saved bench/results/latest-redis-client.json");
 process.exit(0);
