@@ -16,6 +16,8 @@ import type { ConnData } from "./core/conn-data.ts";
 import { Hub } from "./core/hub.ts";
 import { errorResponse } from "./core/respond.ts";
 import { MemoryEngine } from "./engine/memory.ts";
+import { hookAuthenticator } from "./hooks/connect-auth.ts";
+import { HookClient } from "./hooks/hook-client.ts";
 import type { Engine } from "./engine/types.ts";
 import { MemoryHistoryStore } from "./history/memory-store.ts";
 import { startHistorySweeper } from "./history/sweeper.ts";
@@ -59,7 +61,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   const config = defaultConfig(overrides);
   const conflict = checkConflicts(config);
   if (conflict) throw new Error(conflict);
-  if (config.auth !== "uid" && !opts.auth) throw new Error(`auth mode ${config.auth} needs createPushgate() or opts.auth`);
+  if (config.auth === "jwt" && !opts.auth) throw new Error(`auth mode ${config.auth} needs createPushgate() or opts.auth`);
   const log = opts.logger ?? createLogger(config.logLevel);
   const history = opts.engine?.history ?? memoryHistory(config);
   const engine = opts.engine?.engine ?? new MemoryEngine(history);
@@ -71,9 +73,14 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     groups: () => hub.members.groups.size,
     history: () => history.stats(),
   });
+  const backend = config.hookUrl === null ? null : new HookClient({
+    url: config.hookUrl, timeoutMs: config.hookTimeoutMs, concurrency: config.hookConcurrency,
+    queue: config.hookQueue, maxBody: config.hookMaxBody, maxDepth: config.maxJsonDepth,
+  }, metrics);
+  const auth = opts.auth ?? (config.auth === "hook" && backend ? hookAuthenticator(backend, config.maxGroupsPerConnection) : uidAuthenticator);
   const hub = new Hub({
-    config, log, auth: opts.auth ?? uidAuthenticator, history, nodeId: nodeIdOf(opts), engine, metrics,
-    expiry: new ExpiryWheel(),
+    config, log, auth, history, nodeId: nodeIdOf(opts), engine, metrics,
+    expiry: new ExpiryWheel(), backend,
   });
   engine.register({
     deliver: (stream, payload, at, excludeIds) => hub.deliver(stream, payload, at, excludeIds),
@@ -147,7 +154,8 @@ export async function createPushgate(overrides: Partial<Config> = {}, opts: Star
   // Loaded only when used: the jwt and Redis modules cost an embedded uid-mode node ~3 MiB of
   // RSS otherwise (module code is memory too; docs/performance.md).
   if (!auth && config.auth === "uid") auth = uidAuthenticator;
-  if (!auth) {
+  // (hook mode: startPushgate builds it, since it needs the node's metrics.)
+  if (!auth && config.auth === "jwt") {
     const { authenticatorFor } = await import("./auth/from-config.ts");
     const built = await authenticatorFor(config);
     if (!built.ok) throw new Error(built.message);

@@ -1,5 +1,6 @@
 // The pluggable login step. A protocol hands the authenticator one credential string: the uid
-// (uid mode) or a signed token (jwt mode).
+// (uid mode), a signed token (jwt mode) or whatever the backend understands (hook mode), and
+// what the connection's upgrade request said (hook mode asks for it: `wantsRequest`).
 import type { Result } from "../core/result.ts";
 
 export interface Identity {
@@ -8,6 +9,17 @@ export interface Identity {
   groups?: readonly string[];
   /** When the credential expires, ms since epoch; the connection is closed then (4001). */
   expiresAt?: number;
+  /** The connection's session data to start with (hook mode; as setSession). */
+  session?: Record<string, unknown>;
+}
+
+/** What the login knows besides the credential. */
+export interface LoginContext {
+  clientId: string;
+  protocol: "seed" | "v1";
+  /** The upgrade request's address and the headers --hook-headers names (only when `wantsRequest`). */
+  ip: string;
+  headers: Readonly<Record<string, string>>;
 }
 
 export interface Authenticator {
@@ -18,5 +30,7 @@ export interface Authenticator {
   readonly insecure: boolean;
   /** True when identities come back already validated (uid rules, group names): login skips it. */
   readonly validated?: boolean;
-  authenticate(credential: string): Result<Identity> | Promise<Result<Identity>>;
+  /** The upgrade request's address and headers are kept for the login (hook mode). */
+  readonly wantsRequest?: boolean;
+  authenticate(credential: string, ctx: LoginContext): Result<Identity> | Promise<Result<Identity>>;
 }

@@ -11,7 +11,7 @@ export type ConfigResult =
 type Env = Record<string, string | undefined>;
 
 /** String options whose empty value means "unset". */
-const NULLABLE = ["apiKey", "jwtSecret", "jwtPublicKey", "jwtIssuer", "jwtAudience", "redisUrl"] as const;
+const NULLABLE = ["apiKey", "jwtSecret", "jwtPublicKey", "jwtIssuer", "jwtAudience", "redisUrl", "hookUrl"] as const;
 
 function apply(target: Record<string, unknown>, spec: OptionSpec, raw: string, source: string): string | null {
   const parsed = spec.parse(raw);
@@ -83,6 +83,12 @@ export function checkConflicts(c: Config): string | null {
   }
   if (c.auth !== "jwt" && (keys > 0 || c.jwtIssuer !== null || c.jwtAudience !== null)) {
     return "conflicting options: --jwt-* options need --auth jwt (PUSHGATE_AUTH=jwt)";
+  }
+  if (c.auth === "hook" && c.hookUrl === null) {
+    return "conflicting options: --auth hook needs --hook-url (PUSHGATE_HOOK_URL): the backend that decides each login";
+  }
+  if (c.hookUrl !== null && !/^https?:\/\//.test(c.hookUrl)) {
+    return "invalid value for --hook-url (PUSHGATE_HOOK_URL): must be an http:// or https:// URL";
   }
   if (c.workers > 1 && c.redisUrl === null) {
     return "conflicting options: --workers above 1 needs --redis (PUSHGATE_REDIS_URL): workers are separate processes and only meet through Redis";

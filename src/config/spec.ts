@@ -34,7 +34,7 @@ function row(
 export const OPTIONS: readonly OptionSpec[] = [
   row("port", "integer", "1234", "TCP port for WebSocket, HTTP API, /healthz and /metrics (0 = any free port).", int(0, 65535)),
   row("host", "string", "0.0.0.0", "Address to listen on.", str),
-  row("auth", "choice", "uid", "How a connection logs in. uid: the first frame is the uid (anyone can claim any uid). jwt: a signed token (docs/auth.md).", (r) => parseChoice(r, ["uid", "jwt"] as const)),
+  row("auth", "choice", "uid", "How a connection logs in. uid: the first frame is the uid (anyone can claim any uid). jwt: a signed token (docs/auth.md). hook: your backend decides (--hook-url, docs/hooks.md).", (r) => parseChoice(r, ["uid", "jwt", "hook"] as const)),
   row("jwtSecret", "string", "", "HS256 secret for --auth jwt. Prefer the env var: flags show in `ps`.", str),
   row("jwtPublicKey", "string", "", "Path to an RS256/ES256 public key (PEM or JWK file) for --auth jwt.", str),
   row("jwtIssuer", "string", "", "When set, a token's `iss` must equal it.", str),
@@ -74,6 +74,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   row("presenceTtlMs", "duration", "15s", "A node that stops heartbeating drops out of cluster presence after this long.", duration(1000, 600_000)),
   row("clusterTimeoutMs", "duration", "2s", "How long a cross-node call (presence query, remote client call) waits for answers.", duration(50, 60_000)),
   row("redisBatch", "integer", "256", "Most pushes sent to Redis in one script call (pushes made in one event-loop turn travel together; a larger batch holds Redis longer per call).", int(1, 10_000)),
+  row("hookUrl", "string", "", "Your backend's hook URL (http:// or https://): --auth hook POSTs each login there, pushgate.v1 `rpc` frames are answered by it (docs/hooks.md). Unset: no hook.", str),
+  row("hookTimeoutMs", "duration", "2s", "How long a hook request may take; past it the login closes 1013 E_BACKEND_TIMEOUT, an rpc answers E_BACKEND_TIMEOUT.", duration(50, 60_000)),
+  row("hookConcurrency", "integer", "64", "Hook requests in flight at once (keep-alive connections to the backend); more wait in a queue.", int(1, 10_000)),
+  row("hookQueue", "integer", "1024", "Hook requests that may wait for a free slot; past it a request answers E_BACKEND_UNAVAILABLE at once.", int(0, 1_000_000)),
+  row("hookMaxBody", "size", "64KiB", "Largest hook answer read; a longer one counts as a broken answer (E_BACKEND_UNAVAILABLE).", size(256, 16 * MIB)),
+  row("hookHeaders", "string", "cookie,authorization,origin,user-agent", "Request headers of the WebSocket upgrade passed to the connect hook (comma-separated, case-insensitive).", str),
   row("drainTimeoutMs", "duration", "5s", "On SIGTERM/SIGINT: how long to wait for queued data to flush before closing every socket with 1001.", duration(0, 600_000)),
   row("logLevel", "choice", "info", "Log level: debug, info, warn, error, silent.", (r) => parseChoice(r, ["debug", "info", "warn", "error", "silent"] as const)),
 ];

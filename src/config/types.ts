@@ -1,7 +1,7 @@
 // The typed server configuration. Defaults and docs live in ./spec.ts (one table drives the CLI,
 // the env vars, --help and docs/configuration.md).
 
-export type AuthMode = "uid" | "jwt";
+export type AuthMode = "uid" | "jwt" | "hook";
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 export interface Config {
@@ -49,4 +49,10 @@ export interface Config {
   presenceTtlMs: number;
   clusterTimeoutMs: number;
   redisBatch: number;
+  hookUrl: string | null;
+  hookTimeoutMs: number;
+  hookConcurrency: number;
+  hookQueue: number;
+  hookMaxBody: number;
+  hookHeaders: string;
 }

@@ -35,6 +35,9 @@ export const ErrorCodes = [
   "E_IDEMPOTENCY_CONFLICT",
   "E_CLUSTER_UNAVAILABLE",
   "E_CLUSTER_TIMEOUT",
+  "E_BACKEND_UNAVAILABLE",
+  "E_BACKEND_TIMEOUT",
+  "E_BACKEND_ERROR",
   "E_INTERNAL",
 ] as const;
 
@@ -49,6 +52,7 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008, // bad uid, login timeout, rate limit abuse, per-uid limit
   MESSAGE_TOO_BIG: 1009, // inbound frame over maxPayload (closed by Bun itself)
   INTERNAL_ERROR: 1011,
+  TRY_AGAIN_LATER: 1013, // the backend (connect hook) was unavailable or too slow: retry
   TOKEN_EXPIRED: 4001, // pushgate.v1: exp passed without a refresh
 } as const;
 
@@ -95,7 +99,11 @@ export function httpStatusFor(code: ErrorCode): number {
     case "E_SHUTTING_DOWN":
     case "E_CLUSTER_UNAVAILABLE":
       return 503;
+    case "E_BACKEND_UNAVAILABLE":
+    case "E_BACKEND_ERROR":
+      return 502;
     case "E_CLUSTER_TIMEOUT":
+    case "E_BACKEND_TIMEOUT":
       return 504;
     default:
       return 500;

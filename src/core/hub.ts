@@ -6,6 +6,7 @@
 import type { Server } from "bun";
 import type { Authenticator } from "../auth/types.ts";
 import type { Config } from "../config/types.ts";
+import type { Backend } from "./backend.ts";
 import type { Engine, Placed, Published } from "../engine/types.ts";
 import type { HistoryStore, Payload } from "../history/types.ts";
 import type { Logger } from "../ops/log.ts";
@@ -31,6 +32,8 @@ export interface HubParts {
   metrics: Metrics;
   /** Token expiry of this node's sockets (scheduled at login and refresh, cancelled on close). */
   expiry: ExpiryWheel;
+  /** The application's backend (--hook-url): pushgate.v1 `rpc` frames go there. */
+  backend: Backend | null;
 }
 
 export class Hub {
@@ -49,6 +52,9 @@ export class Hub {
   readonly engine: Engine;
   readonly metrics: Metrics;
   readonly expiry: ExpiryWheel;
+  readonly backend: Backend | null;
+  /** --hook-headers, lower-cased: the upgrade headers a login's backend sees. */
+  readonly hookHeaders: readonly string[];
   /** This node's open connections by clientId. */
   readonly clients: ClientTable;
   readonly members: Registry;
@@ -66,6 +72,8 @@ export class Hub {
     this.engine = parts.engine;
     this.metrics = parts.metrics;
     this.expiry = parts.expiry;
+    this.backend = parts.backend;
+    this.hookHeaders = parts.config.hookHeaders.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== "");
     this.clients = new ClientTable(parts.nodeId);
     const engine = parts.engine;
     this.members = new Registry(parts.config, parts.metrics, this.clients, {

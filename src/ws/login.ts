@@ -1,8 +1,8 @@
 // Login shared by both wire formats: run the authenticator (sync or async), then bind the uid,
 // join the identity's groups and schedule token expiry (expiry.ts).
-import type { Identity } from "../auth/types.ts";
+import type { Identity, LoginContext } from "../auth/types.ts";
 import { clientIdOf } from "../core/client-table.ts";
-import type { Conn } from "../core/conn-data.ts";
+import type { Conn, ConnData } from "../core/conn-data.ts";
 import { CloseCode } from "../core/errors.ts";
 import { validateGroup, validateUid } from "../core/names.ts";
 import type { Result } from "../core/result.ts";
@@ -14,13 +14,20 @@ import { closeWithError } from "./error-frames.ts";
  * asynchronous login decides, `authenticating` is set; the login timeout keeps running. A throwing
  * or rejecting authenticator closes the socket with 1011.
  */
+/** Handed to authenticators that do not ask for the request (uid, jwt): nothing built per login. */
+const NO_CONTEXT: LoginContext = Object.freeze({ clientId: "", protocol: "seed", ip: "", headers: Object.freeze({}) });
+
+function contextOf(d: ConnData): LoginContext {
+  return { clientId: clientIdOf(d), protocol: d.v1 ? "v1" : "seed", ip: d.request?.ip ?? "", headers: d.request?.headers ?? {} };
+}
+
 export function authenticate<C>(
   ws: Conn, credential: string, context: C, then: (ws: Conn, r: Result<Identity>, context: C) => void,
 ): void {
   const d = ws.data;
   let result: Result<Identity> | Promise<Result<Identity>>;
   try {
-    result = d.hub.auth.authenticate(credential);
+    result = d.hub.auth.authenticate(credential, d.hub.auth.wantsRequest ? contextOf(d) : NO_CONTEXT);
   } catch (e) {
     return authFailed(ws, e);
   }
@@ -96,10 +103,22 @@ const noop = () => {};
 export function completeLogin(ws: Conn, result: Result<Identity>): result is { ok: true; value: Identity } {
   const hub = ws.data.hub;
   if (!result.ok) {
-    closeWithError(ws, CloseCode.POLICY_VIOLATION, result.code, result.message);
+    // The backend could not decide (hook mode): not the client's fault, try again later.
+    const busy = result.code === "E_BACKEND_UNAVAILABLE" || result.code === "E_BACKEND_TIMEOUT";
+    closeWithError(ws, busy ? CloseCode.TRY_AGAIN_LATER : CloseCode.POLICY_VIOLATION, result.code, result.message);
     return false;
   }
   const id = result.value;
+  // A session from the backend (hook mode) is bounded like setSession's.
+  let sessionBytes = 0;
+  if (id.session !== undefined) {
+    sessionBytes = Buffer.byteLength(JSON.stringify(id.session));
+    if (sessionBytes > hub.config.maxSessionBytes) {
+      hub.metrics.limitsExceeded.incL(["max_session_bytes"]);
+      closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_SESSION_TOO_LARGE", `the login's session is ${sessionBytes} bytes as JSON, over --max-session-bytes`);
+      return false;
+    }
+  }
   // A custom authenticator's identity crosses the same trust boundary as client input.
   const problem = hub.auth.validated ? null : identityProblem(id);
   if (problem !== null) {
@@ -123,6 +142,7 @@ export function completeLogin(ws: Conn, result: Result<Identity>): result is { o
       break;
     }
   }
+  if (id.session !== undefined) ws.data.session = { data: id.session, bytes: sessionBytes, keys: Object.keys(id.session).length };
   hub.expiry.schedule(ws, id.expiresAt ?? 0);
   return true;
 }

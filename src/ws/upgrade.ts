@@ -9,6 +9,7 @@ import { errorResponse } from "../core/respond.ts";
 import type { Result } from "../core/result.ts";
 
 const V1_SUBPROTOCOL = "pushgate.v1";
+const NO_REQUEST = Object.freeze({ clientId: "", protocol: "seed" as const, ip: "", headers: Object.freeze({}) });
 // An empty Sec-WebSocket-Protocol stops Bun echoing a subprotocol the client offered: the seed
 // protocol is not one, and claiming another would mislead the client.
 const SEED_HEADERS = { "Sec-WebSocket-Protocol": "" };
@@ -23,9 +24,11 @@ export function upgrade(req: Request, server: Server<ConnData>, hub: Hub): Upgra
   }
   const offered = req.headers.get("sec-websocket-protocol");
   const v1 = offersV1(offered);
-  const token = hub.auth.credential === "token" ? tokenParam(req.url) : null;
+  // (A token on the URL is checked here in jwt mode; hook mode asks the backend at login, when
+  // the connection has its clientId.)
+  const token = hub.auth.credential === "token" && !hub.auth.wantsRequest ? tokenParam(req.url) : null;
   if (token === null) return accept(req, server, hub, v1, null, offered !== null);
-  const result = hub.auth.authenticate(token);
+  const result = hub.auth.authenticate(token, NO_REQUEST);
   if (result instanceof Promise) return result.then((r) => acceptWith(req, server, hub, v1, r));
   return acceptWith(req, server, hub, v1, result);
 }
@@ -38,10 +41,21 @@ function acceptWith(req: Request, server: Server<ConnData>, hub: Hub, v1: boolea
 function accept(req: Request, server: Server<ConnData>, hub: Hub, v1: boolean, preauth: Identity | null, offered = true): Upgraded {
   const data = newConnData(hub, v1);
   data.preauth = preauth;
+  if (hub.auth.wantsRequest) data.request = { ip: server.requestIP(req)?.address ?? "", headers: pickHeaders(req, hub.hookHeaders) };
   // Without an offered subprotocol there is nothing to answer (or to refuse): no headers to pass.
   const ok = offered ? server.upgrade(req, { data, headers: v1 ? V1_HEADERS : SEED_HEADERS }) : server.upgrade(req, { data });
   if (ok) return undefined;
   return refuse(hub, "bad_request", "E_BAD_FRAME", "not a valid WebSocket upgrade request");
+}
+
+/** The headers --hook-headers names, from the upgrade request (lower-case names). */
+function pickHeaders(req: Request, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const v = req.headers.get(n);
+    if (v !== null) out[n] = v;
+  }
+  return out;
 }
 
 function offersV1(header: string | null): boolean {

@@ -12,6 +12,7 @@ import type { StreamPosition } from "../history/types.ts";
 import { admit } from "./admit.ts";
 import { badFrame, closeWithError, sendError } from "./error-frames.ts";
 import { admitLogin, authenticate, completeLogin } from "./login.ts";
+import { onRpc } from "./v1-rpc.ts";
 import { type Frame, parseFrame, parseRecover } from "./v1-frames.ts";
 import { onClientSend, replyError } from "./v1-send.ts";
 import { sendWelcome } from "./v1-welcome.ts";
@@ -51,6 +52,7 @@ function dispatchFrame(ws: Conn, f: Frame): void {
   }
   switch (f.type) {
     case "send": onClientSend(ws, f); return;
+    case "rpc": onRpc(ws, f); return;
     case "refresh": onRefresh(ws, f); return;
     case "auth": badFrame(ws, "E_BAD_FRAME", "already authenticated", f.id); return;
     default: badFrame(ws, "E_BAD_FRAME", `unknown frame type ${JSON.stringify(f.type.slice(0, 32))}`, f.id);

@@ -49,7 +49,7 @@ describe("config", () => {
     expect(error(["--port", "-1"])).toBe('invalid value for --port: "-1" is not a whole number in 0..65535');
     expect(error(["--bogus"])).toBe("unknown option --bogus (see --help)");
     expect(error(["--port"])).toBe("missing value for --port");
-    expect(error(["--auth", "magic"])).toBe('invalid value for --auth: "magic" is not one of: uid, jwt');
+    expect(error(["--auth", "magic"])).toBe('invalid value for --auth: "magic" is not one of: uid, jwt, hook');
     expect(error([], { PUSHGATE_LOGIN_TIMEOUT: "soon" })).toBe(
       'invalid value for PUSHGATE_LOGIN_TIMEOUT: "soon" is not a duration in 50..3600000 ms (e.g. 500ms, 10s, 2m)',
     );
