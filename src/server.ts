@@ -18,6 +18,8 @@ import { errorResponse } from "./core/respond.ts";
 import { MemoryEngine } from "./engine/memory.ts";
 import { hookAuthenticator } from "./hooks/connect-auth.ts";
 import { HookClient } from "./hooks/hook-client.ts";
+import { type Hooks, InProcessBackend } from "./hooks/in-process.ts";
+import type { Backend } from "./core/backend.ts";
 import type { Engine } from "./engine/types.ts";
 import { MemoryHistoryStore } from "./history/memory-store.ts";
 import { startHistorySweeper } from "./history/sweeper.ts";
@@ -38,6 +40,8 @@ export interface StartOptions {
   nodeId?: string;
   /** The engine (started already) and the history store it uses; a MemoryEngine when absent. */
   engine?: { engine: Engine; history: HistoryStore };
+  /** In-process hooks (src/hooks/in-process.ts): they answer instead of --hook-url. */
+  hooks?: Hooks;
 }
 
 /** The node id to use: opts.nodeId (checked) or a random one. */
@@ -59,7 +63,7 @@ export interface Pushgate extends AsyncDisposable {
 /** Starts a node; for `auth: "jwt"` use createPushgate (it loads the key) or pass `opts.auth`. */
 export function startPushgate(overrides: Partial<Config> = {}, opts: StartOptions = {}): Pushgate {
   const config = defaultConfig(overrides);
-  const conflict = checkConflicts(config);
+  const conflict = checkConflicts(config, opts.hooks !== undefined);
   if (conflict) throw new Error(conflict);
   if (config.auth === "jwt" && !opts.auth) throw new Error(`auth mode ${config.auth} needs createPushgate() or opts.auth`);
   const log = opts.logger ?? createLogger(config.logLevel);
@@ -73,10 +77,12 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     groups: () => hub.members.groups.size,
     history: () => history.stats(),
   });
-  const backend = config.hookUrl === null ? null : new HookClient({
-    url: config.hookUrl, timeoutMs: config.hookTimeoutMs, concurrency: config.hookConcurrency,
-    queue: config.hookQueue, maxBody: config.hookMaxBody, maxDepth: config.maxJsonDepth,
-  }, metrics);
+  const backend: Backend | null = opts.hooks ? new InProcessBackend(opts.hooks, config.hookTimeoutMs, metrics, log)
+    : config.hookUrl === null ? null
+    : new HookClient({
+      url: config.hookUrl, timeoutMs: config.hookTimeoutMs, concurrency: config.hookConcurrency,
+      queue: config.hookQueue, maxBody: config.hookMaxBody, maxDepth: config.maxJsonDepth,
+    }, metrics);
   const auth = opts.auth ?? (config.auth === "hook" && backend ? hookAuthenticator(backend, config.maxGroupsPerConnection) : uidAuthenticator);
   const hub = new Hub({
     config, log, auth, history, nodeId: nodeIdOf(opts), engine, metrics,

@@ -67,7 +67,8 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ConfigResul
 }
 
 /** Options that are valid alone but not together. */
-export function checkConflicts(c: Config): string | null {
+/** `hasHooks`: in-process hooks were given (createPushgate's `hooks`), which stand for --hook-url. */
+export function checkConflicts(c: Config, hasHooks = false): string | null {
   if (c.rateLimit > 0 && c.rateBurst < 1) {
     return "conflicting options: --rate-burst (PUSHGATE_RATE_BURST) must be at least 1 when --rate-limit is above 0";
   }
@@ -84,7 +85,7 @@ export function checkConflicts(c: Config): string | null {
   if (c.auth !== "jwt" && (keys > 0 || c.jwtIssuer !== null || c.jwtAudience !== null)) {
     return "conflicting options: --jwt-* options need --auth jwt (PUSHGATE_AUTH=jwt)";
   }
-  if (c.auth === "hook" && c.hookUrl === null) {
+  if (c.auth === "hook" && c.hookUrl === null && !hasHooks) {
     return "conflicting options: --auth hook needs --hook-url (PUSHGATE_HOOK_URL): the backend that decides each login";
   }
   if (c.hookUrl !== null && !/^https?:\/\//.test(c.hookUrl)) {

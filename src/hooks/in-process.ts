@@ -1,0 +1,83 @@
+// In-process hooks for TypeScript users who embed pushgate (`createPushgate(config, { hooks })`),
+// GatewayWorker's `Events` in TypeScript: `connect` decides a login, `rpc` answers a
+// pushgate.v1 `rpc` frame. They stand where the HTTP backend would (the same Backend contract,
+// so the same answers, limits and metrics): sync or async, bounded by --hook-timeout; a hook
+// that throws or is too slow answers the client with an error, never kills its connection
+// silently or the server.
+import type { Backend, BackendAnswer, BackendKind } from "../core/backend.ts";
+import { type Result, err, ok } from "../core/result.ts";
+import type { Logger } from "../ops/log.ts";
+import type { Metrics } from "../ops/metrics.ts";
+
+/** What `connect` is given (the same fields the HTTP connect hook gets). */
+export interface ConnectRequest {
+  credential: string;
+  clientId: string;
+  protocol: "seed" | "v1";
+  ip: string;
+  headers: Readonly<Record<string, string>>;
+}
+
+/** Admit (`uid`, optional groups, session, expiresAt in ms since epoch) or refuse (`error`). */
+export type ConnectAnswer =
+  | { uid: string; groups?: string[]; session?: Record<string, unknown>; expiresAt?: number }
+  | { error: string };
+
+export interface RpcCall {
+  clientId: string;
+  uid: string | null;
+  method: string;
+  data: unknown;
+}
+
+export interface Hooks {
+  /** Decides each login (with `auth: "hook"`). */
+  connect?(req: ConnectRequest): ConnectAnswer | Promise<ConnectAnswer>;
+  /** Answers an `rpc` frame: the value is the reply's `result`; a throw is the reply's E_BACKEND_ERROR. */
+  rpc?(call: RpcCall): unknown;
+}
+
+export class InProcessBackend implements Backend {
+  constructor(private readonly hooks: Hooks, private readonly timeoutMs: number, private readonly metrics: Metrics, private readonly log: Logger) {}
+
+  async post(kind: BackendKind, body: Record<string, unknown>): Promise<Result<BackendAnswer>> {
+    const hook = kind === "connect" ? this.hooks.connect : this.hooks.rpc;
+    if (!hook) {
+      this.metrics.hookRequests.incL([kind, "unavailable"]);
+      return err("E_BACKEND_UNAVAILABLE", `no ${kind} hook is registered`);
+    }
+    const t0 = performance.now();
+    const timer = Promise.withResolvers<"timeout">();
+    const t = setTimeout(() => timer.resolve("timeout"), this.timeoutMs);
+    try {
+      const value = await Promise.race([Promise.resolve().then(() => hook.call(this.hooks, body as never)), timer.promise]);
+      if (value === "timeout") {
+        this.metrics.hookRequests.incL([kind, "timeout"]);
+        return err("E_BACKEND_TIMEOUT", `the ${kind} hook did not answer within ${this.timeoutMs} ms (--hook-timeout)`);
+      }
+      this.metrics.hookDuration.observe([kind], (performance.now() - t0) / 1000);
+      if (kind === "rpc") {
+        this.metrics.hookRequests.incL([kind, "ok"]);
+        return ok({ status: 200, body: { result: value === undefined ? null : value } });
+      }
+      const a = value as Record<string, unknown> | null;
+      if (a === null || typeof a !== "object") {
+        this.metrics.hookRequests.incL([kind, "error"]);
+        return err("E_BACKEND_UNAVAILABLE", "the connect hook returned no object");
+      }
+      const refused = a.error !== undefined;
+      this.metrics.hookRequests.incL([kind, refused ? "refused" : "ok"]);
+      return ok({ status: refused ? 403 : 200, body: a });
+    } catch (e) {
+      this.log.error("hook_error", { kind, error: String(e) });
+      if (kind === "rpc") {
+        this.metrics.hookRequests.incL([kind, "refused"]);
+        return ok({ status: 422, body: { error: { message: String((e as Error)?.message ?? e).slice(0, 200) } } });
+      }
+      this.metrics.hookRequests.incL([kind, "error"]);
+      return err("E_BACKEND_UNAVAILABLE", "the connect hook threw");
+    } finally {
+      clearTimeout(t);
+    }
+  }
+}
