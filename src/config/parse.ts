@@ -88,6 +88,9 @@ export function checkConflicts(c: Config, hasHooks = false): string | null {
   if (c.auth === "hook" && c.hookUrl === null && !hasHooks) {
     return "conflicting options: --auth hook needs --hook-url (PUSHGATE_HOOK_URL): the backend that decides each login";
   }
+  if (c.seedMessages === "backend" && c.hookUrl === null && !hasHooks) {
+    return "conflicting options: --seed-messages backend needs --hook-url (PUSHGATE_HOOK_URL): the backend that gets the messages";
+  }
   if (c.hookUrl !== null && !/^https?:\/\//.test(c.hookUrl)) {
     return "invalid value for --hook-url (PUSHGATE_HOOK_URL): must be an http:// or https:// URL";
   }

@@ -80,6 +80,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   row("hookQueue", "integer", "1024", "Hook requests that may wait for a free slot; past it a request answers E_BACKEND_UNAVAILABLE at once.", int(0, 1_000_000)),
   row("hookMaxBody", "size", "64KiB", "Largest hook answer read; a longer one counts as a broken answer (E_BACKEND_UNAVAILABLE).", size(256, 16 * MIB)),
   row("hookHeaders", "string", "cookie,authorization,origin,user-agent", "Request headers of the WebSocket upgrade passed to the connect hook (comma-separated, case-insensitive).", str),
+  row("seedMessages", "choice", "route", "Seed frames after login. route: `X:payload` / `all:payload` are pushes. backend: every frame goes to the backend as a `message` (GatewayWorker's onMessage) and its `reply` comes back (docs/hooks.md).", (r) => parseChoice(r, ["route", "backend"] as const)),
   row("drainTimeoutMs", "duration", "5s", "On SIGTERM/SIGINT: how long to wait for queued data to flush before closing every socket with 1001.", duration(0, 600_000)),
   row("logLevel", "choice", "info", "Log level: debug, info, warn, error, silent.", (r) => parseChoice(r, ["debug", "info", "warn", "error", "silent"] as const)),
 ];

@@ -55,4 +55,5 @@ export interface Config {
   hookQueue: number;
   hookMaxBody: number;
   hookHeaders: string;
+  seedMessages: "route" | "backend";
 }

@@ -20,6 +20,8 @@ export interface ConnData {
   preauth: Identity | null;
   /** The upgrade request's address and chosen headers, kept for the login (hook mode only). */
   request: { ip: string; headers: Record<string, string> } | null;
+  /** --seed-messages backend: messages waiting for the backend (asked one at a time, in order). */
+  backendChain: { tail: Promise<void>; waiting: number } | null;
   /** Token expiry, ms since epoch (0 = none), and its bucket in the expiry wheel. */
   expiresAt: number;
   /** Allocated on first joinGroup only. */
@@ -48,7 +50,7 @@ export function newConnData(hub: Hub, v1: boolean): ConnData {
   const now = performance.now();
   return {
     hub, cid: 0, v1, uid: null, loggedIn: false,
-    loginDeadline: now + hub.config.loginTimeoutMs, authenticating: false, preauth: null, request: null, expiresAt: 0,
+    loginDeadline: now + hub.config.loginTimeoutMs, authenticating: false, preauth: null, request: null, backendChain: null, expiresAt: 0,
     groups: null, session: null, tokens: hub.config.rateBurst, refilledAt: now,
     rateDrops: 0, rateLimited: false, badFrames: 0,
   };

@@ -30,18 +30,26 @@ export interface RpcCall {
   data: unknown;
 }
 
+export interface MessageEvent {
+  clientId: string;
+  uid: string | null;
+  message: string;
+}
+
 export interface Hooks {
   /** Decides each login (with `auth: "hook"`). */
   connect?(req: ConnectRequest): ConnectAnswer | Promise<ConnectAnswer>;
   /** Answers an `rpc` frame: the value is the reply's `result`; a throw is the reply's E_BACKEND_ERROR. */
   rpc?(call: RpcCall): unknown;
+  /** A seed frame after login (with seedMessages "backend"); a string return is sent back to that connection. */
+  message?(ev: MessageEvent): string | void | Promise<string | void>;
 }
 
 export class InProcessBackend implements Backend {
   constructor(private readonly hooks: Hooks, private readonly timeoutMs: number, private readonly metrics: Metrics, private readonly log: Logger) {}
 
   async post(kind: BackendKind, body: Record<string, unknown>): Promise<Result<BackendAnswer>> {
-    const hook = kind === "connect" ? this.hooks.connect : this.hooks.rpc;
+    const hook = kind === "connect" ? this.hooks.connect : kind === "rpc" ? this.hooks.rpc : this.hooks.message;
     if (!hook) {
       this.metrics.hookRequests.incL([kind, "unavailable"]);
       return err("E_BACKEND_UNAVAILABLE", `no ${kind} hook is registered`);
@@ -60,6 +68,10 @@ export class InProcessBackend implements Backend {
         this.metrics.hookRequests.incL([kind, "ok"]);
         return ok({ status: 200, body: { result: value === undefined ? null : value } });
       }
+      if (kind === "message") {
+        this.metrics.hookRequests.incL([kind, "ok"]);
+        return ok({ status: 200, body: typeof value === "string" ? { reply: value } : {} });
+      }
       const a = value as Record<string, unknown> | null;
       if (a === null || typeof a !== "object") {
         this.metrics.hookRequests.incL([kind, "error"]);
@@ -70,7 +82,7 @@ export class InProcessBackend implements Backend {
       return ok({ status: refused ? 403 : 200, body: a });
     } catch (e) {
       this.log.error("hook_error", { kind, error: String(e) });
-      if (kind === "rpc") {
+      if (kind !== "connect") {
         this.metrics.hookRequests.incL([kind, "refused"]);
         return ok({ status: 422, body: { error: { message: String((e as Error)?.message ?? e).slice(0, 200) } } });
       }

@@ -8,6 +8,7 @@ import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
 import { admit } from "./admit.ts";
 import { badFrame, sendError } from "./error-frames.ts";
 import { admitLogin, authenticate, completeLogin } from "./login.ts";
+import { toBackend } from "./seed-backend.ts";
 
 export const LOGIN_REPLY_PREFIX = "login success, your uid is ";
 const BROADCAST_TARGET = RESERVED_UID;
@@ -21,6 +22,7 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
     else authenticate(ws, message, null, finishSeedLogin);
     return;
   }
+  if (hub.config.seedMessages === "backend") return toBackend(ws, message);
   const colon = message.indexOf(":");
   if (colon <= 0) {
     badFrame(ws, "E_BAD_FRAME", "expected <uid>:<payload> or all:<payload>");

@@ -78,3 +78,29 @@ test("rpc hook: a result; a throw is E_BACKEND_ERROR with its message; too slow 
   expect(await call(4, "add", [2, 2])).toEqual({ type: "reply", id: 4, result: 4 });
   c.close();
 });
+
+test("seedMessages backend: every seed frame after login goes to the message hook, in order; its string comes back", async () => {
+  const seen: string[] = [];
+  const pg = startPushgate({ port: 0, host: "127.0.0.1", logLevel: "silent", seedMessages: "backend", rateLimit: 0 }, {
+    hooks: {
+      async message({ uid, message }) {
+        seen.push(message);
+        await Bun.sleep(message === "first" ? 50 : 0); // a slow first one must not be overtaken
+        if (message === "boom") throw new Error("bad message");
+        return `${uid} said ${message}`;
+      },
+    },
+  });
+  started.push(pg);
+  const c = new HeaderClient(pg.port, {});
+  await c.opened;
+  c.send("carol");
+  expect(await c.next()).toBe("login success, your uid is carol");
+  for (const m of ["first", "bob:not a push", "boom", "last"]) c.send(m);
+  expect(await c.next()).toBe("carol said first");
+  expect(await c.next()).toBe("carol said bob:not a push");
+  expect(JSON.parse(await c.next())).toMatchObject({ type: "error", code: "E_BACKEND_ERROR" });
+  expect(await c.next()).toBe("carol said last");
+  expect(seen).toEqual(["first", "bob:not a push", "boom", "last"]);
+  c.close();
+});

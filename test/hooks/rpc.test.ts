@@ -2,7 +2,7 @@
 // back as the reply for that id; a refusal, a 500, a slow or absent backend, and a full queue
 // each answer a stable error for that id — never silence — and other clients are unaffected.
 import { afterEach, expect, test } from "bun:test";
-import { metricValue, metrics, startTestServer } from "../helpers.ts";
+import { TestClient, metricValue, metrics, startTestServer } from "../helpers.ts";
 import { JsonClient } from "../json-client.ts";
 import { Backend } from "./backend.ts";
 
@@ -82,4 +82,20 @@ test("past --hook-concurrency + --hook-queue an rpc answers E_BACKEND_UNAVAILABL
   const rest = [await j.next("reply"), await j.next("reply")].map((r) => r.id).sort();
   expect(rest).toEqual([1, 2]);
   expect(metricValue(await metrics(pg), 'pushgate_limits_exceeded_total{limit="hook_queue"}')).toBe(1);
+});
+
+test("--seed-messages backend over HTTP: the frame goes to the backend as a message; its reply comes back; a fault is an error frame", async () => {
+  const b = new Backend((q) => (q.kind !== "message" ? { status: 404, body: {} }
+    : q.message === "fail" ? { status: 500, body: {} }
+    : { body: { reply: `got ${String(q.message)} from ${String(q.uid)}` } }));
+  started.push(b);
+  const pg = startTestServer({ hookUrl: b.url, seedMessages: "backend" });
+  started.push(pg);
+  using c = await TestClient.login(pg, "dan");
+  c.send("7:hello");
+  expect(await c.next()).toBe("got 7:hello from dan");
+  c.send("fail");
+  expect(JSON.parse(await c.next())).toMatchObject({ type: "error", code: "E_BACKEND_UNAVAILABLE" });
+  expect(b.asked.filter((q) => q.kind === "message").map((q) => q.message)).toEqual(["7:hello", "fail"]);
+  expect(() => startTestServer({ seedMessages: "backend" })).toThrow("--seed-messages backend needs --hook-url");
 });
