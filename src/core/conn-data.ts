@@ -18,10 +18,8 @@ export interface ConnData {
   authenticating: boolean;
   /** Identity from a token on the upgrade URL, used at login. */
   preauth: Identity | null;
-  /** The upgrade request's address and chosen headers, kept for the login (hook mode only). */
-  request: { ip: string; headers: Record<string, string> } | null;
-  /** --seed-messages backend: messages waiting for the backend (asked one at a time, in order). */
-  backendChain: { tail: Promise<void>; waiting: number } | null;
+  /** Backend hooks' state, allocated only when used (one field: most connections never need it). */
+  hook: HookState | null;
   /** Token expiry, ms since epoch (0 = none), and its bucket in the expiry wheel. */
   expiresAt: number;
   /** Allocated on first joinGroup only. */
@@ -34,6 +32,15 @@ export interface ConnData {
   rateDrops: number;
   rateLimited: boolean;
   badFrames: number;
+}
+
+export interface HookState {
+  /** The upgrade request's address and the headers --hook-headers names (kept for an --auth hook login). */
+  ip: string;
+  headers: Record<string, string>;
+  /** --seed-messages backend: the last message being asked, and how many wait (one at a time, in order). */
+  tail: Promise<void> | null;
+  waiting: number;
 }
 
 export interface Session {
@@ -50,7 +57,7 @@ export function newConnData(hub: Hub, v1: boolean): ConnData {
   const now = performance.now();
   return {
     hub, cid: 0, v1, uid: null, loggedIn: false,
-    loginDeadline: now + hub.config.loginTimeoutMs, authenticating: false, preauth: null, request: null, backendChain: null, expiresAt: 0,
+    loginDeadline: now + hub.config.loginTimeoutMs, authenticating: false, preauth: null, hook: null, expiresAt: 0,
     groups: null, session: null, tokens: hub.config.rateBurst, refilledAt: now,
     rateDrops: 0, rateLimited: false, badFrames: 0,
   };

@@ -18,7 +18,7 @@ import { closeWithError } from "./error-frames.ts";
 const NO_CONTEXT: LoginContext = Object.freeze({ clientId: "", protocol: "seed", ip: "", headers: Object.freeze({}) });
 
 function contextOf(d: ConnData): LoginContext {
-  return { clientId: clientIdOf(d), protocol: d.v1 ? "v1" : "seed", ip: d.request?.ip ?? "", headers: d.request?.headers ?? {} };
+  return { clientId: clientIdOf(d), protocol: d.v1 ? "v1" : "seed", ip: d.hook?.ip ?? "", headers: d.hook?.headers ?? {} };
 }
 
 export function authenticate<C>(

@@ -13,16 +13,17 @@ export const MAX_WAITING = 32;
 
 export function toBackend(ws: Conn, message: string): void {
   const d = ws.data;
-  const chain = (d.backendChain ??= { tail: Promise.resolve(), waiting: 0 });
-  if (chain.waiting >= MAX_WAITING) {
+  const h = (d.hook ??= { ip: "", headers: {}, tail: null, waiting: 0 });
+  if (h.waiting >= MAX_WAITING) {
     d.hub.metrics.limitsExceeded.incL(["seed_backend_waiting"]);
     return sendError(ws, "E_RATE_LIMITED", `${MAX_WAITING} messages are already waiting for the backend`);
   }
-  chain.waiting++;
-  chain.tail = chain.tail.then(() => ask(ws, message)).finally(() => {
-    chain.waiting--;
-    if (chain.waiting === 0 && d.backendChain === chain) d.backendChain = null;
+  h.waiting++;
+  const tail: Promise<void> = (h.tail ?? Promise.resolve()).then(() => ask(ws, message)).finally(() => {
+    h.waiting--;
+    if (h.tail === tail) h.tail = null; // the last one: nothing kept per idle connection
   });
+  h.tail = tail;
 }
 
 async function ask(ws: Conn, message: string): Promise<void> {

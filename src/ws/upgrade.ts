@@ -41,7 +41,7 @@ function acceptWith(req: Request, server: Server<ConnData>, hub: Hub, v1: boolea
 function accept(req: Request, server: Server<ConnData>, hub: Hub, v1: boolean, preauth: Identity | null, offered = true): Upgraded {
   const data = newConnData(hub, v1);
   data.preauth = preauth;
-  if (hub.auth.wantsRequest) data.request = { ip: server.requestIP(req)?.address ?? "", headers: pickHeaders(req, hub.hookHeaders) };
+  if (hub.auth.wantsRequest) data.hook = { ip: server.requestIP(req)?.address ?? "", headers: pickHeaders(req, hub.hookHeaders), tail: null, waiting: 0 };
   // Without an offered subprotocol there is nothing to answer (or to refuse): no headers to pass.
   const ok = offered ? server.upgrade(req, { data, headers: v1 ? V1_HEADERS : SEED_HEADERS }) : server.upgrade(req, { data });
   if (ok) return undefined;
