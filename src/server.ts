@@ -19,6 +19,7 @@ import { MemoryEngine } from "./engine/memory.ts";
 import { hookAuthenticator } from "./hooks/connect-auth.ts";
 import { HookClient } from "./hooks/hook-client.ts";
 import { type Hooks, InProcessBackend } from "./hooks/in-process.ts";
+import { Webhooks } from "./hooks/webhooks.ts";
 import type { Backend } from "./core/backend.ts";
 import type { Engine } from "./engine/types.ts";
 import { MemoryHistoryStore } from "./history/memory-store.ts";
@@ -84,9 +85,11 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
       queue: config.hookQueue, maxBody: config.hookMaxBody, maxDepth: config.maxJsonDepth,
     }, metrics);
   const auth = opts.auth ?? (config.auth === "hook" && backend ? hookAuthenticator(backend, config.maxGroupsPerConnection) : uidAuthenticator);
+  const nodeId = nodeIdOf(opts);
+  const webhooks = config.webhookUrl === null ? null : new Webhooks(config, nodeId, metrics, log);
   const hub = new Hub({
-    config, log, auth, history, nodeId: nodeIdOf(opts), engine, metrics,
-    expiry: new ExpiryWheel(), backend,
+    config, log, auth, history, nodeId, engine, metrics,
+    expiry: new ExpiryWheel(), backend, events: webhooks,
   });
   engine.register({
     deliver: (stream, payload, at, excludeIds) => hub.deliver(stream, payload, at, excludeIds),
@@ -145,7 +148,8 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   }
 
   let stopping: Promise<void> | null = null;
-  const shutdown = () => (stopping ??= drain(server, hub, timers));
+  // Connection events of the drain's closes are still sent (bounded: Webhooks.stop).
+  const shutdown = () => (stopping ??= drain(server, hub, timers).then(() => webhooks?.stop()));
   return {
     server, hub, port, url: `http://${urlHost(config.host)}:${port}`,
     shutdown,

@@ -11,7 +11,7 @@ export type ConfigResult =
 type Env = Record<string, string | undefined>;
 
 /** String options whose empty value means "unset". */
-const NULLABLE = ["apiKey", "jwtSecret", "jwtPublicKey", "jwtIssuer", "jwtAudience", "redisUrl", "hookUrl"] as const;
+const NULLABLE = ["apiKey", "jwtSecret", "jwtPublicKey", "jwtIssuer", "jwtAudience", "redisUrl", "hookUrl", "webhookUrl", "webhookSecret"] as const;
 
 function apply(target: Record<string, unknown>, spec: OptionSpec, raw: string, source: string): string | null {
   const parsed = spec.parse(raw);
@@ -90,6 +90,12 @@ export function checkConflicts(c: Config, hasHooks = false): string | null {
   }
   if (c.seedMessages === "backend" && c.hookUrl === null && !hasHooks) {
     return "conflicting options: --seed-messages backend needs --hook-url (PUSHGATE_HOOK_URL): the backend that gets the messages";
+  }
+  if (c.webhookUrl !== null && !/^https?:\/\//.test(c.webhookUrl)) {
+    return "invalid value for --webhook-url (PUSHGATE_WEBHOOK_URL): must be an http:// or https:// URL";
+  }
+  if (c.webhookUrl !== null && (c.webhookSecret === null || c.webhookSecret.length < 16)) {
+    return "conflicting options: --webhook-url needs --webhook-secret (PUSHGATE_WEBHOOK_SECRET) of at least 16 characters: the receiver must be able to tell pushgate's POSTs from anyone's";
   }
   if (c.hookUrl !== null && !/^https?:\/\//.test(c.hookUrl)) {
     return "invalid value for --hook-url (PUSHGATE_HOOK_URL): must be an http:// or https:// URL";

@@ -81,6 +81,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   row("hookMaxBody", "size", "64KiB", "Largest hook answer read; a longer one counts as a broken answer (E_BACKEND_UNAVAILABLE).", size(256, 16 * MIB)),
   row("hookHeaders", "string", "cookie,authorization,origin,user-agent", "Request headers of the WebSocket upgrade passed to the connect hook (comma-separated, case-insensitive).", str),
   row("seedMessages", "choice", "route", "Seed frames after login. route: `X:payload` / `all:payload` are pushes. backend: every frame goes to the backend as a `message` (GatewayWorker's onMessage) and its `reply` comes back (docs/hooks.md).", (r) => parseChoice(r, ["route", "backend"] as const)),
+  row("webhookUrl", "string", "", "Where connection events are POSTed (connection.open, connection.close), batched and signed (docs/hooks.md). Unset: none.", str),
+  row("webhookSecret", "string", "", "HMAC-SHA256 key that signs every webhook POST (required with --webhook-url). Prefer the env var: flags show in `ps`.", str),
+  row("webhookBatchMs", "duration", "50ms", "How long events gather before a webhook POST.", duration(0, 60_000)),
+  row("webhookBatchMax", "integer", "100", "Most events in one webhook POST.", int(1, 10_000)),
+  row("webhookQueue", "integer", "10000", "Webhook events that may wait to be sent; past it an event is dropped (counted and logged).", int(1, 10_000_000)),
+  row("webhookRetryMs", "duration", "5m", "How long a webhook batch is retried (exponential backoff, full jitter) before it is dropped (counted and logged).", duration(0, 86_400_000)),
   row("drainTimeoutMs", "duration", "5s", "On SIGTERM/SIGINT: how long to wait for queued data to flush before closing every socket with 1001.", duration(0, 600_000)),
   row("logLevel", "choice", "info", "Log level: debug, info, warn, error, silent.", (r) => parseChoice(r, ["debug", "info", "warn", "error", "silent"] as const)),
 ];

@@ -56,4 +56,10 @@ export interface Config {
   hookMaxBody: number;
   hookHeaders: string;
   seedMessages: "route" | "backend";
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+  webhookBatchMs: number;
+  webhookBatchMax: number;
+  webhookQueue: number;
+  webhookRetryMs: number;
 }

@@ -7,6 +7,7 @@ import type { Server } from "bun";
 import type { Authenticator } from "../auth/types.ts";
 import type { Config } from "../config/types.ts";
 import type { Backend } from "./backend.ts";
+import type { NodeEvents } from "./node-events.ts";
 import type { Engine, Placed, Published } from "../engine/types.ts";
 import type { HistoryStore, Payload } from "../history/types.ts";
 import type { Logger } from "../ops/log.ts";
@@ -34,6 +35,8 @@ export interface HubParts {
   expiry: ExpiryWheel;
   /** The application's backend (--hook-url): pushgate.v1 `rpc` frames go there. */
   backend: Backend | null;
+  /** Connection events for the application (--webhook-url). */
+  events: NodeEvents | null;
 }
 
 export class Hub {
@@ -53,6 +56,7 @@ export class Hub {
   readonly metrics: Metrics;
   readonly expiry: ExpiryWheel;
   readonly backend: Backend | null;
+  readonly events: NodeEvents | null;
   /** --hook-headers, lower-cased: the upgrade headers a login's backend sees. */
   readonly hookHeaders: readonly string[];
   /** This node's open connections by clientId. */
@@ -73,6 +77,7 @@ export class Hub {
     this.metrics = parts.metrics;
     this.expiry = parts.expiry;
     this.backend = parts.backend;
+    this.events = parts.events;
     this.hookHeaders = parts.config.hookHeaders.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== "");
     this.clients = new ClientTable(parts.nodeId);
     const engine = parts.engine;

@@ -144,6 +144,7 @@ export function completeLogin(ws: Conn, result: Result<Identity>): result is { o
   }
   if (id.session !== undefined) ws.data.session = { data: id.session, bytes: sessionBytes, keys: Object.keys(id.session).length };
   hub.expiry.schedule(ws, id.expiresAt ?? 0);
+  hub.events?.loggedIn(ws);
   return true;
 }
 

@@ -1,0 +1,103 @@
+// Connection webhooks against a real receiver (Bun.serve): connection.open at login and
+// connection.close with its code, batched, in order, signed with HMAC-SHA256 over
+// "<timestamp>.<body>" (verified here with the code docs/hooks.md gives); a receiver answering
+// 500 gets the batch again (same event ids) until it accepts; a full queue drops and counts.
+import { afterEach, expect, test } from "bun:test";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Pushgate } from "../../src/server.ts";
+import { TestClient, metricValue, metrics, startTestServer } from "../helpers.ts";
+
+const SECRET = "test-webhook-secret-123";
+const started: Array<{ shutdown(): Promise<void> } | { stop(force?: boolean): unknown }> = [];
+afterEach(async () => {
+  for (const s of started.splice(0)) "shutdown" in s ? await s.shutdown() : s.stop(true);
+});
+
+/** The verification docs/hooks.md shows (TypeScript): timestamp within 5 min, HMAC compared in constant time. */
+function verify(body: string, ts: string | null, sig: string | null, secret: string): boolean {
+  if (ts === null || sig === null || Math.abs(Date.now() - Number(ts)) > 300_000) return false;
+  const want = Buffer.from(`sha256=${createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex")}`);
+  const got = Buffer.from(sig);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+interface Received { ok: boolean; events: Array<{ id: string; name: string; uid?: string; code?: number; clientId?: string }> }
+
+function receiver(fail = 0) {
+  const posts: Received[] = [];
+  let failures = fail;
+  const server = Bun.serve({
+    port: 0, hostname: "127.0.0.1",
+    async fetch(req) {
+      const body = await req.text();
+      const ok = verify(body, req.headers.get("x-pushgate-timestamp"), req.headers.get("x-pushgate-signature"), SECRET);
+      posts.push({ ok, events: (JSON.parse(body) as { events: Received["events"] }).events });
+      if (failures > 0) { failures--; return new Response("try later", { status: 500 }); }
+      return new Response("ok");
+    },
+  });
+  started.push(server);
+  return { url: `http://127.0.0.1:${server.port}/events`, posts };
+}
+
+function node(url: string, extra: Record<string, unknown> = {}): Pushgate {
+  const pg = startTestServer({ webhookUrl: url, webhookSecret: SECRET, webhookBatchMs: 20, ...extra });
+  started.push(pg);
+  return pg;
+}
+
+const until = async (check: () => boolean, ms = 5000) => {
+  const end = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > end) throw new Error("timed out");
+    await Bun.sleep(10);
+  }
+};
+
+test("connection.open and connection.close arrive signed, batched, in order", async () => {
+  const r = receiver();
+  const pg = node(r.url);
+  const a = await TestClient.login(pg, "wa");
+  const b = await TestClient.login(pg, "wb");
+  a.ws.close(1000);
+  await a.closed;
+  b.ws.close(4000, "bye");
+  await b.closed;
+  await until(() => r.posts.flatMap((p) => p.events).length === 4);
+  expect(r.posts.every((p) => p.ok)).toBe(true);
+  expect(r.posts.length).toBeLessThan(4); // batched
+  const events = r.posts.flatMap((p) => p.events);
+  expect(events.map((e) => [e.name, e.uid])).toEqual([["connection.open", "wa"], ["connection.open", "wb"], ["connection.close", "wa"], ["connection.close", "wb"]]);
+  expect(events[3]!.code).toBe(4000);
+  expect(new Set(events.map((e) => e.id)).size).toBe(4);
+  expect(metricValue(await metrics(pg), 'pushgate_webhook_events_total{outcome="sent"}')).toBe(4);
+});
+
+test("a receiver that answers 500 gets the same batch again until it accepts it", async () => {
+  const r = receiver(2);
+  const pg = node(r.url);
+  using c = await TestClient.login(pg, "retry");
+  await until(() => r.posts.length === 3, 10_000);
+  expect(r.posts.map((p) => p.events.map((e) => e.id))).toEqual([r.posts[0]!.events.map((e) => e.id), r.posts[0]!.events.map((e) => e.id), r.posts[0]!.events.map((e) => e.id)]);
+  const m = await metrics(pg);
+  expect(metricValue(m, 'pushgate_webhook_posts_total{status="500"}')).toBe(2);
+  expect(metricValue(m, 'pushgate_webhook_events_total{outcome="sent"}')).toBe(1);
+  c.close();
+});
+
+test("past --webhook-queue events are dropped and counted; past --webhook-retry a batch is dropped and counted", async () => {
+  const pg = node("http://127.0.0.1:9/events", { webhookQueue: 1, webhookRetryMs: 300 });
+  using a = await TestClient.login(pg, "q1");
+  using b = await TestClient.login(pg, "q2");
+  await Bun.sleep(800);
+  const m = await metrics(pg);
+  expect(metricValue(m, 'pushgate_webhook_events_total{outcome="dropped_queue_full"}')).toBeGreaterThanOrEqual(1);
+  expect(metricValue(m, 'pushgate_webhook_events_total{outcome="dropped_retries_exhausted"}')).toBeGreaterThanOrEqual(1);
+  a.close();
+  b.close();
+});
+
+test("--webhook-url needs a --webhook-secret of at least 16 characters", () => {
+  expect(() => startTestServer({ webhookUrl: "http://127.0.0.1:9/" })).toThrow("--webhook-url needs --webhook-secret");
+  expect(() => startTestServer({ webhookUrl: "http://127.0.0.1:9/", webhookSecret: "short" })).toThrow("at least 16 characters");
+});
