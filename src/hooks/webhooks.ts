@@ -30,6 +30,9 @@ export class Webhooks implements NodeEvents {
   private sending = false;
   private timer: Timer | null = null;
   private stopped = false;
+  // WebCrypto HMAC: Bun.CryptoHasher's HMAC was seen to throw an OpenSSL error another crypto
+  // call had left behind (checked 2026-12-01, Bun 1.4.5).
+  private key: Promise<CryptoKey> | null = null;
 
   constructor(private readonly config: Config, private readonly nodeId: string, private readonly metrics: Metrics, private readonly log: Logger) {
     metrics.registry.add(metrics.webhookQueue(() => this.queue.length));
@@ -49,7 +52,7 @@ export class Webhooks implements NodeEvents {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (!this.sending && this.queue.length > 0) await this.flush(performance.now() + 2000);
+    if (!this.sending && this.queue.length > 0) await this.flush(performance.now() + 2000).catch((e) => this.log.error("webhook_error", { error: String(e) }));
   }
 
   private add(name: string, fields: Record<string, unknown>): void {
@@ -61,7 +64,11 @@ export class Webhooks implements NodeEvents {
       return;
     }
     this.queue.push({ id: `${this.nodeId}-${(++this.seq).toString(36)}`, name, time_ms: Date.now(), ...fields });
-    if (!this.sending && this.timer === null) this.timer = setTimeout(() => void this.flush(null), this.config.webhookBatchMs);
+    if (!this.sending && this.timer === null) this.timer = setTimeout(() => this.flushLogged(), this.config.webhookBatchMs);
+  }
+
+  private flushLogged(): void {
+    this.flush(null).catch((e) => this.log.error("webhook_error", { error: String(e) }));
   }
 
   /** Sends batches until the queue is empty (one in flight); `until`: give up at this time (stop). */
@@ -82,14 +89,23 @@ export class Webhooks implements NodeEvents {
     }
   }
 
+  private async sign(text: string): Promise<string> {
+    const enc = new TextEncoder();
+    this.key ??= crypto.subtle.importKey("raw", enc.encode(this.config.webhookSecret ?? ""), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await this.key, enc.encode(text)));
+    let hex = "";
+    for (const b of mac) hex += b.toString(16).padStart(2, "0");
+    return hex;
+  }
+
   /** One batch, retried with backoff and jitter until accepted (2xx) or out of time. */
   private async deliver(events: Event[], until: number | null): Promise<boolean> {
     const giveUp = until ?? performance.now() + this.config.webhookRetryMs;
     for (let attempt = 0; ; attempt++) {
       const ts = Date.now();
       const body = JSON.stringify({ time_ms: ts, events });
-      const signature = new Bun.CryptoHasher("sha256", this.config.webhookSecret ?? "").update(`${ts}.${body}`).digest("hex");
       try {
+        const signature = await this.sign(`${ts}.${body}`);
         const res = await fetch(this.config.webhookUrl!, {
           method: "POST", body,
           headers: { "content-type": "application/json", "x-pushgate-timestamp": String(ts), "x-pushgate-signature": `sha256=${signature}` },
@@ -98,8 +114,11 @@ export class Webhooks implements NodeEvents {
         await res.arrayBuffer().catch(() => {});
         this.metrics.webhookPosts.incL([String(res.status)]);
         if (res.ok) return true;
-      } catch {
+      } catch (e) {
         this.metrics.webhookPosts.incL(["failed"]);
+        if (!(e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError" || /connect|refused|reset|socket/i.test(e.message)))) {
+          this.log.warn("webhook_post_failed", { error: String(e).slice(0, 200) });
+        }
       }
       const backoff = Math.random() * Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt);
       if (performance.now() + backoff > giveUp) return false;
