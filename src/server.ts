@@ -86,7 +86,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     }, metrics);
   const auth = opts.auth ?? (config.auth === "hook" && backend ? hookAuthenticator(backend, config.maxGroupsPerConnection) : uidAuthenticator);
   const nodeId = nodeIdOf(opts);
-  const webhooks = config.webhookUrl === null ? null : new Webhooks(config, nodeId, metrics, log);
+  const webhooks = config.webhookUrl === null ? null : new Webhooks(config, nodeId, metrics, log, !engine.distributed);
   const hub = new Hub({
     config, log, auth, history, nodeId, engine, metrics,
     expiry: new ExpiryWheel(), backend, events: webhooks,

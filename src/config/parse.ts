@@ -67,6 +67,9 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ConfigResul
 }
 
 /** Options that are valid alone but not together. */
+/** The webhook events there are (hooks/webhooks.ts). */
+export const WEBHOOK_EVENTS: readonly string[] = ["connection.open", "connection.close", "user.online", "user.offline"];
+
 /** `hasHooks`: in-process hooks were given (createPushgate's `hooks`), which stand for --hook-url. */
 export function checkConflicts(c: Config, hasHooks = false): string | null {
   if (c.rateLimit > 0 && c.rateBurst < 1) {
@@ -96,6 +99,10 @@ export function checkConflicts(c: Config, hasHooks = false): string | null {
   }
   if (c.webhookUrl !== null && (c.webhookSecret === null || c.webhookSecret.length < 16)) {
     return "conflicting options: --webhook-url needs --webhook-secret (PUSHGATE_WEBHOOK_SECRET) of at least 16 characters: the receiver must be able to tell pushgate's POSTs from anyone's";
+  }
+  const unknownEvent = c.webhookEvents.split(",").map((e) => e.trim()).find((e) => e !== "" && !WEBHOOK_EVENTS.includes(e));
+  if (unknownEvent !== undefined) {
+    return `invalid value for --webhook-events (PUSHGATE_WEBHOOK_EVENTS): unknown event ${JSON.stringify(unknownEvent)} (known: ${WEBHOOK_EVENTS.join(", ")})`;
   }
   if (c.hookUrl !== null && !/^https?:\/\//.test(c.hookUrl)) {
     return "invalid value for --hook-url (PUSHGATE_HOOK_URL): must be an http:// or https:// URL";

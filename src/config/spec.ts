@@ -87,6 +87,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   row("webhookBatchMax", "integer", "100", "Most events in one webhook POST.", int(1, 10_000)),
   row("webhookQueue", "integer", "10000", "Webhook events that may wait to be sent; past it an event is dropped (counted and logged).", int(1, 10_000_000)),
   row("webhookRetryMs", "duration", "5m", "How long a webhook batch is retried (exponential backoff, full jitter) before it is dropped (counted and logged).", duration(0, 86_400_000)),
+  row("webhookEvents", "string", "connection.open,connection.close,user.online,user.offline", "Which webhook events to send (comma-separated).", str),
+  row("webhookDebounceMs", "duration", "3s", "user.offline waits this long for the uid to come back (a page reload is not an offline + online pair).", duration(0, 600_000)),
   row("drainTimeoutMs", "duration", "5s", "On SIGTERM/SIGINT: how long to wait for queued data to flush before closing every socket with 1001.", duration(0, 600_000)),
   row("logLevel", "choice", "info", "Log level: debug, info, warn, error, silent.", (r) => parseChoice(r, ["debug", "info", "warn", "error", "silent"] as const)),
 ];

@@ -62,4 +62,6 @@ export interface Config {
   webhookBatchMax: number;
   webhookQueue: number;
   webhookRetryMs: number;
+  webhookEvents: string;
+  webhookDebounceMs: number;
 }

@@ -81,9 +81,16 @@ export class Hub {
     this.hookHeaders = parts.config.hookHeaders.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== "");
     this.clients = new ClientTable(parts.nodeId);
     const engine = parts.engine;
+    const events = parts.events;
     this.members = new Registry(parts.config, parts.metrics, this.clients, {
-      watch: (stream) => engine.watch(stream),
-      unwatch: (stream) => engine.unwatch(stream),
+      watch: (stream) => {
+        engine.watch(stream);
+        if (events && stream.startsWith("uid:")) this.uidChanged(events, stream.slice(4), 1);
+      },
+      unwatch: (stream) => {
+        engine.unwatch(stream);
+        if (events && stream.startsWith("uid:")) this.uidChanged(events, stream.slice(4), 0);
+      },
       changed: () => void this.effects++,
     });
     const m = this.metrics;
@@ -145,6 +152,11 @@ export class Hub {
       else if (count && p.reached === 0) this.droppedOffline.inc();
       return p;
     });
+  }
+
+  /** Tells the node's events when a uid gets its first connection here or loses its last. */
+  private uidChanged(events: NodeEvents, uid: string, edge: 0 | 1): void {
+    if (this.members.uids.count(uid) === edge) events.uidConnections(uid, edge);
   }
 
   /** Whether a pushgate.v1 reader here subscribes to `stream` (its pushes must be placed in history). */

@@ -8,4 +8,6 @@ export interface NodeEvents {
   loggedIn(ws: Conn): void;
   /** A connection closed (called before its membership is dropped: its uid is still there). */
   closed(ws: Conn, code: number, reason: string): void;
+  /** This node's connections of `uid` went from 0 to 1 (`n` = 1) or to 0. */
+  uidConnections(uid: string, n: number): void;
 }

@@ -1,4 +1,6 @@
-// Event webhooks (--webhook-url): `connection.open` (a login) and `connection.close`, queued
+// Event webhooks (--webhook-url): `connection.open` (a login), `connection.close`, and on one
+// node (the memory engine) `user.online` / `user.offline` — a uid's first connection / its last
+// one gone for --webhook-debounce (a reload is not an offline + online pair). Events are queued
 // (at most --webhook-queue; past it an event is dropped, counted and logged — never silently),
 // sent in batches of up to --webhook-batch-max every --webhook-batch-ms as
 // `{ time_ms, events: [{ id, name, time_ms, … }] }`, signed (X-Pushgate-Timestamp,
@@ -33,9 +35,40 @@ export class Webhooks implements NodeEvents {
   // WebCrypto HMAC: Bun.CryptoHasher's HMAC was seen to throw an OpenSSL error another crypto
   // call had left behind (checked 2026-12-01, Bun 1.4.5).
   private key: Promise<CryptoKey> | null = null;
+  private readonly enabled: ReadonlySet<string>;
+  /** uids whose user.offline waits for the debounce (a new connection in time cancels it). */
+  private readonly leaving = new Map<string, Timer>();
 
-  constructor(private readonly config: Config, private readonly nodeId: string, private readonly metrics: Metrics, private readonly log: Logger) {
+  /** `presence`: user.online/offline may be sent (one node: its counts are the whole truth). */
+  constructor(
+    private readonly config: Config, private readonly nodeId: string, private readonly metrics: Metrics,
+    private readonly log: Logger, presence: boolean,
+  ) {
     metrics.registry.add(metrics.webhookQueue(() => this.queue.length));
+    const names = config.webhookEvents.split(",").map((e) => e.trim()).filter((e) => e !== "");
+    this.enabled = new Set(presence ? names : names.filter((n) => !n.startsWith("user.")));
+    if (!presence && names.some((n) => n.startsWith("user."))) {
+      log.warn("webhook_presence_off", { message: "user.online/user.offline are not sent by a cluster member yet (cluster-wide presence events: issue 11)" });
+    }
+  }
+
+  uidConnections(uid: string, n: number): void {
+    if (n === 1) {
+      const t = this.leaving.get(uid);
+      if (t !== undefined) {
+        clearTimeout(t); // back within the debounce: neither offline nor online
+        this.leaving.delete(uid);
+        return;
+      }
+      return this.add("user.online", { uid });
+    }
+    if (!this.enabled.has("user.offline")) return;
+    const t = setTimeout(() => {
+      this.leaving.delete(uid);
+      this.add("user.offline", { uid });
+    }, this.config.webhookDebounceMs);
+    t.unref();
+    this.leaving.set(uid, t);
   }
 
   loggedIn(ws: Conn): void {
@@ -50,13 +83,19 @@ export class Webhooks implements NodeEvents {
 
   /** Sends what is queued now (shutdown); later events are not sent. */
   async stop(): Promise<void> {
+    // Pending user.offline events are due now: the node is going away.
+    for (const [uid, t] of this.leaving) {
+      clearTimeout(t);
+      this.add("user.offline", { uid });
+    }
+    this.leaving.clear();
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (!this.sending && this.queue.length > 0) await this.flush(performance.now() + 2000).catch((e) => this.log.error("webhook_error", { error: String(e) }));
   }
 
   private add(name: string, fields: Record<string, unknown>): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.enabled.has(name)) return;
     if (this.queue.length >= this.config.webhookQueue) {
       this.metrics.webhookEvents.incL(["dropped_queue_full"]);
       this.metrics.limitsExceeded.incL(["webhook_queue"]);

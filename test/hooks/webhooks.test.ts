@@ -41,7 +41,7 @@ function receiver(fail = 0) {
 }
 
 function node(url: string, extra: Record<string, unknown> = {}): Pushgate {
-  const pg = startTestServer({ webhookUrl: url, webhookSecret: SECRET, webhookBatchMs: 20, ...extra });
+  const pg = startTestServer({ webhookUrl: url, webhookSecret: SECRET, webhookBatchMs: 20, webhookEvents: "connection.open,connection.close", ...extra });
   started.push(pg);
   return pg;
 }
@@ -100,4 +100,30 @@ test("past --webhook-queue events are dropped and counted; past --webhook-retry 
 test("--webhook-url needs a --webhook-secret of at least 16 characters", () => {
   expect(() => startTestServer({ webhookUrl: "http://127.0.0.1:9/" })).toThrow("--webhook-url needs --webhook-secret");
   expect(() => startTestServer({ webhookUrl: "http://127.0.0.1:9/", webhookSecret: "short" })).toThrow("at least 16 characters");
+});
+
+test("user.online at a uid's first connection, user.offline after the debounce once its last is gone; a reload is neither", async () => {
+  const r = receiver();
+  const pg = node(r.url, { webhookEvents: "user.online,user.offline", webhookDebounceMs: 200 });
+  const names = () => r.posts.flatMap((p) => p.events).map((e) => `${e.name} ${e.uid}`);
+  const a = await TestClient.login(pg, "pres");
+  const b = await TestClient.login(pg, "pres");
+  await until(() => names().length === 1);
+  a.ws.close();
+  await a.closed;
+  b.ws.close();
+  await b.closed;
+  // A reload: back within the debounce.
+  const c = await TestClient.login(pg, "pres");
+  await Bun.sleep(400);
+  expect(names()).toEqual(["user.online pres"]);
+  c.ws.close();
+  await c.closed;
+  await until(() => names().length === 2);
+  expect(names()).toEqual(["user.online pres", "user.offline pres"]);
+  expect(r.posts.every((p) => p.ok)).toBe(true);
+});
+
+test("--webhook-events names only known events", () => {
+  expect(() => startTestServer({ webhookUrl: "http://127.0.0.1:9/", webhookSecret: SECRET, webhookEvents: "user.online,user.exploded" })).toThrow('unknown event "user.exploded"');
 });
