@@ -9,7 +9,7 @@ import type { Conn } from "../core/conn-data.ts";
 import { sendError } from "./error-frames.ts";
 
 /** Messages of one connection that may wait for the backend; more are refused (E_RATE_LIMITED). */
-export const MAX_WAITING = 32;
+const MAX_WAITING = 32;
 
 export function toBackend(ws: Conn, message: string): void {
   const d = ws.data;

@@ -16,11 +16,6 @@ export class Channels {
     return this.refs.size;
   }
 
-  /** The streams this node holds (subscribed or being subscribed). */
-  streams(): IterableIterator<string> {
-    return this.refs.keys();
-  }
-
   watch(stream: string): void {
     void this.ref(stream).catch(() => {});
   }

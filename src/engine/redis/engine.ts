@@ -290,7 +290,7 @@ export class RedisEngine implements Engine {
   }
 
   /** Nodes that heartbeated within --presence-ttl, by Redis's clock (node clocks may disagree). */
-  async liveNodes(): Promise<string[]> {
+  private async liveNodes(): Promise<string[]> {
     return (await this.home.bounded(this.liveScript.run(this.home.cmd, [NODES_KEY], [String(this.opts.presenceTtlMs)]))) as string[];
   }
 
