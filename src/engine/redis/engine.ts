@@ -7,6 +7,7 @@
 import { type Err, type Result, err } from "../../core/result.ts";
 import type { HistoryStore, Payload, StreamPosition } from "../../history/types.ts";
 import type { Logger } from "../../ops/log.ts";
+import { MemoryEngine } from "../memory.ts";
 import type { Engine, EngineHandlers, LoginView, Published } from "../types.ts";
 import { countMessage, parseCounts, parseNodeMessage, parsePush, pushBody } from "./bus.ts";
 import { type Counted, CountTallies } from "./counts.ts";
@@ -63,6 +64,8 @@ export class RedisEngine implements Engine {
   private readonly beatScript = new Script(SCRIPTS.beat);
   private readonly liveScript = new Script(SCRIPTS.live);
   private readonly captures = new Set<Capture>();
+  /** This node alone (its own history): what pushes and logins fall back on while Redis is unreachable. */
+  private readonly local: MemoryEngine;
   private readonly uidLimit: UidLimit | null;
   /** Delivery counts owed to other nodes this turn: one message per origin node. */
   private countsOut = new Map<string, string[]>();
@@ -71,6 +74,7 @@ export class RedisEngine implements Engine {
 
   constructor(private readonly opts: RedisEngineOptions) {
     this.nodeId = opts.nodeId;
+    this.local = new MemoryEngine(opts.history);
     this.tallies = new CountTallies(opts.timeoutMs);
     const n = opts.urls.length;
     const events = {
@@ -123,6 +127,7 @@ export class RedisEngine implements Engine {
 
   register(handlers: EngineHandlers): void {
     this.h = handlers;
+    this.local.register(handlers);
   }
 
   /** Every shard up and answering. */
@@ -189,7 +194,7 @@ export class RedisEngine implements Engine {
       .then(
         (histories) => ({ source: clusterSource(histories, capture), release }),
         // A shard unreachable: this node's own history (another epoch: recovery reports it).
-        () => ({ source: this.opts.history, release }),
+        () => ({ source: this.local.login().source, release }),
       );
   }
 
@@ -222,7 +227,7 @@ export class RedisEngine implements Engine {
   publish(stream: string, payload: Payload, excludeIds: readonly string[] | null, count: boolean): Promise<Published> {
     const shard = this.shard(stream);
     // Nothing is sent while its Redis is down or not answering: delivered here only, and said so.
-    if (!shard.connected) return Promise.resolve(this.local(shard, stream, payload, excludeIds));
+    if (!shard.connected) return Promise.resolve(this.alone(shard, stream, payload, excludeIds));
     const { promise, resolve } = Promise.withResolvers<Published>();
     const tally = count ? this.tallies.open() : null;
     const push: ShardPush = {
@@ -231,7 +236,7 @@ export class RedisEngine implements Engine {
         if (r === null) {
           if (tally) this.tallies.finish(tally.id);
           // Never sent: delivered here only, and said so.
-          if (e instanceof NotSent) return resolve(this.local(shard, stream, payload, excludeIds));
+          if (e instanceof NotSent) return resolve(this.alone(shard, stream, payload, excludeIds));
           // Sent, then unanswered or the connection dropped: Redis may have run it (then every
           // node, this one too, delivered it once). Not delivered again here, and not
           // "offline": the outcome is unknown.
@@ -258,9 +263,8 @@ export class RedisEngine implements Engine {
   }
 
   /** Redis unreachable: delivered here from this node's own history (its epoch differs, so recovery reports the break). */
-  private local(shard: Shard, stream: string, payload: Payload, excludeIds: readonly string[] | null): Published {
-    const at = this.opts.history.append(stream, payload, this.h.observed(stream));
-    return { reached: this.h.deliver(stream, payload, at, excludeIds), error: this.unavailable(shard) };
+  private alone(shard: Shard, stream: string, payload: Payload, excludeIds: readonly string[] | null): Published {
+    return { reached: this.local.publish(stream, payload, excludeIds), error: this.unavailable(shard) };
   }
 
   call(node: string, method: string, params: Record<string, unknown>): Promise<Result<unknown>> {
