@@ -4,6 +4,7 @@
 // (high 24 bits), so a clientId is unique on its node until one slot has been reused 16 million
 // times, and the string is only built when asked for (a JS Map + string per connection would
 // cost ~230 B of the ~2.5 KB a connection may use; see docs/performance.md).
+import { randomHex } from "./hex.ts";
 
 const NODE_ID_LENGTH = 8;
 const NUM_LENGTH = 12;
@@ -17,10 +18,7 @@ export function isNodeId(s: string): boolean {
 }
 
 export function newNodeId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(NODE_ID_LENGTH / 2));
-  let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
-  return out;
+  return randomHex(NODE_ID_LENGTH / 2);
 }
 
 /** The clientId of connection number `cid` (slot + use count) on node `nodeId`. */

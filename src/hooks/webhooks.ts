@@ -131,10 +131,7 @@ export class Webhooks implements NodeEvents {
   private async sign(text: string): Promise<string> {
     const enc = new TextEncoder();
     this.key ??= crypto.subtle.importKey("raw", enc.encode(this.config.webhookSecret ?? ""), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await this.key, enc.encode(text)));
-    let hex = "";
-    for (const b of mac) hex += b.toString(16).padStart(2, "0");
-    return hex;
+    return Buffer.from(await crypto.subtle.sign("HMAC", await this.key, enc.encode(text))).toString("hex");
   }
 
   /** One batch, retried with backoff and jitter until accepted (2xx) or out of time. */

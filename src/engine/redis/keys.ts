@@ -18,10 +18,3 @@ export const uidCountKey = (uid: string) => `${P}u:${uid}`;
 export const NODES_KEY = `${P}nodes`;
 
 export const STREAM_CHANNEL_PREFIX = `${P}c:`;
-
-export function randomEpoch(): string {
-  const b = crypto.getRandomValues(new Uint8Array(4));
-  let out = "";
-  for (const x of b) out += x.toString(16).padStart(2, "0");
-  return out;
-}

@@ -6,7 +6,8 @@ import { RedisClient } from "bun";
 import type { StreamPosition } from "../../history/types.ts";
 import type { Logger } from "../../ops/log.ts";
 import { Channels } from "./channels.ts";
-import { historyKey, markerKey, metaKey, randomEpoch, streamChannel } from "./keys.ts";
+import { randomHex } from "../../core/hex.ts";
+import { historyKey, markerKey, metaKey, streamChannel } from "./keys.ts";
 import { ObservedMarks } from "./marks.ts";
 import { type ReadAsk, type StreamHistory, readStreams } from "./read.ts";
 import { Responsiveness } from "./responsiveness.ts";
@@ -71,7 +72,7 @@ export class Shard {
   private stopped = false;
   private readonly historySize: string;
   private readonly historyTtl: string;
-  private readonly epochBase = randomEpoch();
+  private readonly epochBase = randomHex(4);
   private epochSeq = 0;
 
   constructor(readonly opts: ShardOptions, private readonly events: ShardEvents) {
@@ -209,7 +210,7 @@ export class Shard {
   private async sendReads(asks: typeof this.reads): Promise<void> {
     try {
       if (!this.connected) throw new Error("redis unavailable");
-      const o = { markTtlMs: this.marks.ttlMs, historyTtlMs: this.opts.historyTtlMs, epoch: randomEpoch() };
+      const o = { markTtlMs: this.marks.ttlMs, historyTtlMs: this.opts.historyTtlMs, epoch: randomHex(4) };
       const maps = await this.bounded(readStreams(this.cmd, this.loginScript, asks, o));
       for (const a of asks) for (const s of a.streams) this.marks.noteMarked(s);
       // A push placed before the read may still be in flight on the subscriber connection: wait
