@@ -28,9 +28,7 @@ export function onRpc(ws: Conn, f: Frame): void {
     if (!r.ok) return replyError(ws, id, r.code, r.message);
     const { status, body: answer } = r.value;
     if (status >= 400 || answer.error !== undefined) {
-      d.hub.metrics.errors.incL(["E_BACKEND_ERROR"]);
-      const detail = answer.error === undefined ? null : answer.error;
-      return void ws.send(`{"type":"reply","id":${JSON.stringify(id)},"error":{"code":"E_BACKEND_ERROR","message":"the backend refused the call (${status})","detail":${JSON.stringify(detail)}}}`);
+      return replyError(ws, id, "E_BACKEND_ERROR", `the backend refused the call (${status})`, answer.error ?? null);
     }
     ws.send(`{"type":"reply","id":${JSON.stringify(id)},"result":${JSON.stringify(answer.result ?? null)}}`);
   }).catch((e) => {

@@ -10,9 +10,11 @@ function reply(ws: Conn, id: string | number, delivered: number): void {
   ws.send(`{"type":"reply","id":${JSON.stringify(id)},"delivered":${delivered}}`);
 }
 
-export function replyError(ws: Conn, id: string | number, code: string, message: string): void {
+/** `detail`: extra data for the error (an rpc's backend error), sent as JSON. */
+export function replyError(ws: Conn, id: string | number, code: string, message: string, detail?: unknown): void {
   ws.data.hub.metrics.errors.incL([code]);
-  ws.send(`{"type":"reply","id":${JSON.stringify(id)},"error":{"code":"${code}","message":${JSON.stringify(message)}}}`);
+  const extra = detail === undefined ? "" : `,"detail":${JSON.stringify(detail)}`;
+  ws.send(`{"type":"reply","id":${JSON.stringify(id)},"error":{"code":"${code}","message":${JSON.stringify(message)}${extra}}}`);
 }
 
 export function onClientSend(ws: Conn, f: Frame): void {

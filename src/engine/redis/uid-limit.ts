@@ -31,7 +31,7 @@ export class UidLimit {
   ) {}
 
   admit(uid: string): Promise<boolean> {
-    this.admitting.set(uid, (this.admitting.get(uid) ?? 0) + 1);
+    bump(this.admitting, uid, 1);
     if (!this.home.connected) return Promise.resolve(true);
     const { promise, resolve } = Promise.withResolvers<boolean>();
     if (this.asks.length === 0) setImmediate(() => this.sendAsks());
@@ -41,9 +41,7 @@ export class UidLimit {
 
   /** The login admitted for `uid` has bound, or failed. */
   admitted(uid: string): void {
-    const n = (this.admitting.get(uid) ?? 1) - 1;
-    if (n > 0) this.admitting.set(uid, n);
-    else this.admitting.delete(uid);
+    bump(this.admitting, uid, -1);
     this.changed(uid);
   }
 
@@ -65,12 +63,10 @@ export class UidLimit {
     this.asks = [];
     const shard = this.home;
     const keys = [NODES_KEY, ...list.map((a) => uidCountKey(a.uid))];
-    for (const a of list) this.asking.set(a.uid, (this.asking.get(a.uid) ?? 0) + 1);
+    for (const a of list) bump(this.asking, a.uid, 1);
     const answered = () => {
       for (const a of list) {
-        const n = (this.asking.get(a.uid) ?? 1) - 1;
-        if (n > 0) this.asking.set(a.uid, n);
-        else this.asking.delete(a.uid);
+        bump(this.asking, a.uid, -1);
         this.changed(a.uid);
       }
     };
@@ -105,4 +101,11 @@ export class UidLimit {
       });
     }
   }
+}
+
+/** A per-uid count; an entry that reaches 0 is removed (nothing kept per uid at rest). */
+function bump(counts: Map<string, number>, uid: string, by: 1 | -1): void {
+  const n = (counts.get(uid) ?? 0) + by;
+  if (n > 0) counts.set(uid, n);
+  else counts.delete(uid);
 }
