@@ -19,7 +19,7 @@ import { MemoryEngine } from "./engine/memory.ts";
 import { hookAuthenticator } from "./hooks/connect-auth.ts";
 import { HookClient } from "./hooks/hook-client.ts";
 import { type Hooks, InProcessBackend } from "./hooks/in-process.ts";
-import { Webhooks } from "./hooks/webhooks.ts";
+import { AppEvents } from "./hooks/app-events.ts";
 import type { Backend } from "./core/backend.ts";
 import type { Engine } from "./engine/types.ts";
 import { MemoryHistoryStore } from "./history/memory-store.ts";
@@ -86,10 +86,12 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     }, metrics);
   const auth = opts.auth ?? (config.auth === "hook" && backend ? hookAuthenticator(backend, config.maxGroupsPerConnection) : uidAuthenticator);
   const nodeId = nodeIdOf(opts);
-  const webhooks = config.webhookUrl === null ? null : new Webhooks(config, nodeId, metrics, log, !engine.distributed);
+  const appEvents = AppEvents.of({
+    config, nodeId, distributed: engine.distributed, hooks: opts.hooks ?? null, metrics, log, held: () => hub.members.uids.keys(),
+  });
   const hub = new Hub({
     config, log, auth, history, nodeId, engine, metrics,
-    expiry: new ExpiryWheel(), backend, events: webhooks,
+    expiry: new ExpiryWheel(), backend, events: appEvents,
   });
   engine.register({
     deliver: (stream, payload, at, excludeIds) => hub.deliver(stream, payload, at, excludeIds),
@@ -148,8 +150,8 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   }
 
   let stopping: Promise<void> | null = null;
-  // Connection events of the drain's closes are still sent (bounded: Webhooks.stop).
-  const shutdown = () => (stopping ??= drain(server, hub, timers).then(() => webhooks?.stop()));
+  // Events of the drain's closes are still sent or handed to Redis (bounded: AppEvents.stop).
+  const shutdown = () => (stopping ??= drain(server, hub, timers).then(() => appEvents?.stop()));
   return {
     server, hub, port, url: `http://${urlHost(config.host)}:${port}`,
     shutdown,

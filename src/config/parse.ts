@@ -68,7 +68,7 @@ export function parseConfig(argv: readonly string[], env: Env = {}): ConfigResul
 
 /** Options that are valid alone but not together. */
 /** The webhook events there are (hooks/webhooks.ts). */
-export const WEBHOOK_EVENTS: readonly string[] = ["connection.open", "connection.close", "user.online", "user.offline"];
+export const WEBHOOK_EVENTS: readonly string[] = ["connection.open", "connection.close", "user.online", "user.offline", "message.undelivered"];
 
 /** `hasHooks`: in-process hooks were given (createPushgate's `hooks`), which stand for --hook-url. */
 export function checkConflicts(c: Config, hasHooks = false): string | null {

@@ -1,6 +1,7 @@
-// What a node tells the application about its connections (the webhooks, hooks/webhooks.ts):
-// called synchronously on the hot path of a login and a close, so an implementation only
-// queues. None by default.
+// What a node tells the application about its connections (webhooks and in-process hooks,
+// hooks/app-events.ts): called synchronously on the hot path of a login, a close and a push, so
+// an implementation only queues. None by default.
+import type { Payload } from "../history/types.ts";
 import type { Conn } from "./conn-data.ts";
 
 export interface NodeEvents {
@@ -10,4 +11,8 @@ export interface NodeEvents {
   closed(ws: Conn, code: number, reason: string): void;
   /** This node's connections of `uid` went from 0 to 1 (`n` = 1) or to 0. */
   uidConnections(uid: string, n: number): void;
+  /** Whether undelivered() is wanted (a client push then asks every node for its count). */
+  readonly wantsUndelivered: boolean;
+  /** A client's push to `to` (a uid) reached no connection anywhere (known, not a guess). */
+  undelivered(ws: Conn, to: string, payload: Payload): void;
 }

@@ -1,6 +1,6 @@
 // In-process hooks for TypeScript users who embed pushgate (`createPushgate(config, { hooks })`),
 // GatewayWorker's `Events` in TypeScript: `connect` decides a login, `rpc` answers a
-// pushgate.v1 `rpc` frame. They stand where the HTTP backend would (the same Backend contract,
+// pushgate.v1 `rpc` frame; `close`, `online` and `offline` are told (in-process-events.ts). They stand where the HTTP backend would (the same Backend contract,
 // so the same answers, limits and metrics): sync or async, bounded by --hook-timeout; a hook
 // that throws or is too slow answers the client with an error, never kills its connection
 // silently or the server.
@@ -8,6 +8,7 @@ import type { Backend, BackendAnswer, BackendKind } from "../core/backend.ts";
 import { type Result, err, ok } from "../core/result.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Metrics } from "../ops/metrics.ts";
+import type { CloseEvent } from "./in-process-events.ts";
 
 /** What `connect` is given (the same fields the HTTP connect hook gets). */
 export interface ConnectRequest {
@@ -43,6 +44,14 @@ export interface Hooks {
   rpc?(call: RpcCall): unknown;
   /** A seed frame after login (with seedMessages "backend"); a string return is sent back to that connection. */
   message?(ev: MessageEvent): string | void | Promise<string | void>;
+  /** A logged-in connection closed (GatewayWorker's onClose). Told after the fact: nothing waits for it. */
+  close?(ev: CloseEvent): void | Promise<void>;
+  /**
+   * A uid's first connection (on a cluster: anywhere; told on the node whose login made it) and
+   * its last one gone for --webhook-debounce (on a cluster: told on the node that sweeps).
+   */
+  online?(ev: { uid: string }): void | Promise<void>;
+  offline?(ev: { uid: string }): void | Promise<void>;
 }
 
 export class InProcessBackend implements Backend {

@@ -9,6 +9,7 @@ import { admit } from "./admit.ts";
 import { badFrame, sendError } from "./error-frames.ts";
 import { admitLogin, authenticate, completeLogin } from "./login.ts";
 import { toBackend } from "./seed-backend.ts";
+import { reportUndelivered } from "./undelivered.ts";
 
 export const LOGIN_REPLY_PREFIX = "login success, your uid is ";
 const BROADCAST_TARGET = RESERVED_UID;
@@ -44,8 +45,11 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
     badFrame(ws, "E_INVALID_UID", problem);
     return;
   }
-  // An offline target is dropped silently, as in the seed (counted in pushgate_drops_total).
-  void hub.publish(uidTopic(target), "uid", payload, null, false);
+  // An offline target is dropped silently, as in the seed (counted in pushgate_drops_total),
+  // and told to the webhook as message.undelivered when it asks.
+  const wanted = hub.events?.wantsUndelivered ?? false;
+  const r = hub.publish(uidTopic(target), "uid", payload, null, wanted);
+  if (wanted) reportUndelivered(ws, target, payload, r);
 }
 
 /**

@@ -5,6 +5,7 @@ import { TOPIC_ALL, groupTopic, uidTopic } from "../core/topics.ts";
 import type { Payload } from "../history/types.ts";
 import { badFrame } from "./error-frames.ts";
 import type { Frame } from "./v1-frames.ts";
+import { reportUndelivered } from "./undelivered.ts";
 
 function reply(ws: Conn, id: string | number, delivered: number): void {
   ws.send(`{"type":"reply","id":${JSON.stringify(id)},"delivered":${delivered}}`);
@@ -49,6 +50,7 @@ export function onClientSend(ws: Conn, f: Frame): void {
 /** Pushes and replies: at once on the memory engine, once the other nodes reported on Redis. */
 function deliver(ws: Conn, id: string | number, stream: string, payload: Payload, kind: "uid" | "group" | "all"): void {
   const r = ws.data.hub.publish(stream, kind, payload, null, true);
+  if (kind === "uid") reportUndelivered(ws, stream.slice(4), payload, r);
   if (typeof r === "number") return answer(ws, id, kind, stream, r, null);
   void r.then(
     (routed) => {

@@ -12,8 +12,8 @@ afterEach(async () => {
   for (const s of started.splice(0)) await s.shutdown();
 });
 
-function node(hooks: Hooks): Pushgate {
-  const pg = startPushgate({ port: 0, host: "127.0.0.1", logLevel: "silent", auth: "hook", hookTimeoutMs: 200 }, { hooks });
+function node(hooks: Hooks, extra: Record<string, unknown> = {}): Pushgate {
+  const pg = startPushgate({ port: 0, host: "127.0.0.1", logLevel: "silent", auth: "hook", hookTimeoutMs: 200, ...extra }, { hooks });
   started.push(pg);
   return pg;
 }
@@ -104,3 +104,53 @@ test("seedMessages backend: every seed frame after login goes to the message hoo
   expect(seen).toEqual(["first", "bob:not a push", "boom", "last"]);
   c.close();
 });
+
+test("close, online and offline hooks: told after the fact (debounced presence); a throwing or slow one is counted, the server goes on", async () => {
+  const told: string[] = [];
+  const pg = node({
+    connect: (req) => (req.credential === "a" ? { uid: "a", session: { plan: "pro" } } : { uid: req.credential }),
+    close(ev) {
+      told.push(`close ${ev.uid} ${ev.code} ${ev.reason} ${JSON.stringify(ev.session)}`);
+      if (ev.uid === "boom") throw new Error("close hook bug");
+    },
+    online: ({ uid }) => void told.push(`online ${uid}`),
+    async offline({ uid }) {
+      told.push(`offline ${uid}`);
+      if (uid === "boom") await Bun.sleep(500); // past --hook-timeout (200 ms)
+    },
+  }, { webhookDebounceMs: 400 });
+  const seed = async (uid: string) => {
+    const c = new HeaderClient(pg.port, {});
+    await c.opened;
+    c.send(uid);
+    expect(await c.next()).toBe(`login success, your uid is ${uid}`);
+    return c;
+  };
+  const a1 = await seed("a");
+  const a2 = await seed("a");
+  a1.ws.close(4001, "bye");
+  await a1.closed;
+  // A reload: a's last connection goes and a new one comes within the debounce.
+  a2.ws.close(1000);
+  await a2.closed;
+  const a3 = await seed("a");
+  const boom = await seed("boom");
+  boom.ws.close(1000);
+  await boom.closed;
+  await Bun.sleep(400 + 200 + 100); // boom's offline is due and then runs past the hook timeout
+  expect(told).toEqual([
+    "online a", 'close a 4001 bye {"plan":"pro"}', 'close a 1000  {"plan":"pro"}', "online boom", "close boom 1000  null", "offline boom",
+  ]);
+  const m = await metrics(pg);
+  expect(metricValue(m, 'pushgate_hook_requests_total{kind="close",outcome="error"}')).toBe(1);
+  expect(metricValue(m, 'pushgate_hook_requests_total{kind="offline",outcome="timeout"}')).toBe(1);
+  expect(metricValue(m, 'pushgate_hook_requests_total{kind="online",outcome="ok"}')).toBe(2);
+  // The server goes on: a push still arrives.
+  expect((await api(pg, "sendToUid", { uid: "a", data: "still here" })).status).toBe(200);
+  expect(await a3.next()).toBe("still here");
+  a3.ws.close(1000);
+  await a3.closed;
+  // A graceful stop tells the pending offline at once.
+  await pg.shutdown();
+  expect(told.slice(6)).toEqual(['close a 1000  {"plan":"pro"}', "offline a"]);
+}, 10_000);

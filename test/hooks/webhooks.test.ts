@@ -127,3 +127,21 @@ test("user.online at a uid's first connection, user.offline after the debounce o
 test("--webhook-events names only known events", () => {
   expect(() => startTestServer({ webhookUrl: "http://127.0.0.1:9/", webhookSecret: SECRET, webhookEvents: "user.online,user.exploded" })).toThrow('unknown event "user.exploded"');
 });
+
+test("message.undelivered: a client push to a uid with no connection (seed), with its sender and data; none when it was delivered", async () => {
+  const r = receiver();
+  const pg = node(r.url, { webhookEvents: "message.undelivered" });
+  using here = await TestClient.login(pg, "here");
+  using s = await TestClient.login(pg, "from1");
+  s.send("gone:plain text");
+  s.send("here:hi");
+  expect(await here.next()).toBe("hi");
+  await until(() => r.posts.flatMap((p) => p.events).length === 1);
+  const [e] = r.posts.flatMap((p) => p.events) as unknown as Array<{ name: string; to: string; data: unknown; from: { uid: string; clientId: string } }>;
+  expect(e!.name).toBe("message.undelivered");
+  expect(e!.to).toBe("gone");
+  expect(e!.data).toBe("plain text");
+  expect(e!.from.uid).toBe("from1");
+  expect(e!.from.clientId).toMatch(/^[0-9a-f]{20}$/);
+  expect(r.posts.every((p) => p.ok)).toBe(true);
+});

@@ -24,7 +24,7 @@ export async function connectRedisEngine(config: Config, nodeId: string, log: Lo
 }
 
 /** --redis: one URL, or several separated by commas (one per shard, the same list in the same order on every node). */
-function redisUrls(value: string): string[] {
+export function redisUrls(value: string): string[] {
   return value.split(",").map((u) => u.trim()).filter((u) => u !== "");
 }
 
