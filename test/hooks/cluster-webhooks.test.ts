@@ -195,4 +195,23 @@ describeRedis("webhooks on a cluster", () => {
     // Acknowledged and deleted once sent.
     await until(async () => Number(await redis.command("XLEN", ["pushgate:wh"])) === 0 || undefined, "an empty outbox", 5000);
   }, 40_000);
+
+  test("Redis down: events wait in the node's memory and arrive once it is back; restarted empty, presence is written again (online again, never a false offline)", async () => {
+    const n = nodes.find((x) => x.running)!;
+    const keep = await login(n, "keep1");
+    await until(() => rcv.of("user.online", "keep1").length === 1 || undefined, "keep1 online", 5000);
+    await redis.kill();
+    const during = await login(n, "ro1");
+    await Bun.sleep(300);
+    expect(rcv.of("connection.open", "ro1")).toHaveLength(0);
+    await redis.restart();
+    await until(() => rcv.of("connection.open", "ro1").length === 1 || undefined, "ro1's connection.open after Redis came back", 15_000);
+    await until(() => rcv.of("user.online", "ro1").length === 1 && rcv.of("user.online", "keep1").length === 2 || undefined, "online written again", 10_000);
+    await Bun.sleep(DEBOUNCE + 700);
+    expect(rcv.of("user.offline", "keep1")).toHaveLength(0);
+    expect(rcv.of("user.offline", "ro1")).toHaveLength(0);
+    await closed(keep);
+    await closed(during);
+    await until(() => rcv.of("user.offline", "ro1").length === 1 && rcv.of("user.offline", "keep1").length === 1 || undefined, "both offline", 5000);
+  }, 40_000);
 });
