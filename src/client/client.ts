@@ -1,5 +1,5 @@
 // PushgateClient: the pushgate.v1 semantics on top of the reconnect loop — stream positions and
-// the duplicate guard, recovery reports, send() replies, token refresh.
+// the duplicate guard, recovery reports, send() and rpc() replies, token refresh.
 
 import { Connection, errText } from "./connection.ts";
 import { ClientErrorCode, PushgateError } from "./errors.ts";
@@ -22,19 +22,32 @@ export class PushgateClient extends Connection {
 
   /** Sends `data` to `"uid:<uid>"`, `"group:<name>"` or `"all"`; resolves with the server's reply. */
   send(to: string, data: unknown): Promise<SendResult> {
+    return this.call({ type: "send", to, data }, (f) => ({ delivered: typeof f.delivered === "number" ? f.delivered : 0 }));
+  }
+
+  /**
+   * Asks the backend (--hook-url or the in-process `rpc` hook, docs/hooks.md): resolves with its
+   * `result`; rejects with E_BACKEND_ERROR (the backend's error in `detail`),
+   * E_BACKEND_UNAVAILABLE, E_BACKEND_TIMEOUT, E_TIMEOUT or E_DISCONNECTED.
+   */
+  rpc<T = unknown>(method: string, data?: unknown): Promise<T> {
+    return this.call({ type: "rpc", method, data: data ?? null }, (f) => (f.result ?? null) as T);
+  }
+
+  private call<T>(frame: Record<string, unknown>, answer: (reply: Record<string, unknown>) => T): Promise<T> {
     const sock = this.sock;
     if (sock === null || this.status !== "connected") {
       return Promise.reject(new PushgateError(ClientErrorCode.DISCONNECTED, "not connected"));
     }
-    const { id, promise } = this.pending.add();
-    let frame: string;
+    const { id, promise } = this.pending.add(answer);
+    let text: string;
     try {
-      frame = JSON.stringify({ type: "send", id, to, data });
+      text = JSON.stringify({ ...frame, id });
     } catch (err) {
       this.pending.fail(id, "E_BAD_FRAME", `data is not serializable as JSON: ${errText(err)}`);
       return promise;
     }
-    sock.send(frame);
+    sock.send(text);
     return promise;
   }
 
@@ -71,7 +84,7 @@ export class PushgateClient extends Connection {
         return;
       }
       case "reply":
-        this.pending.settle(f.id, f.delivered, f.error);
+        this.pending.settle(f.id, f as unknown as Record<string, unknown>, f.error);
         return;
       case "welcome":
         return this.onWelcome(f);
@@ -81,7 +94,7 @@ export class PushgateClient extends Connection {
         this.refresher.schedule(f.exp);
         return;
       case "error":
-        if (!this.pending.settle(f.id, undefined, f)) this.emit("error", new PushgateError(String(f.code), String(f.message)));
+        if (!this.pending.settle(f.id, f as unknown as Record<string, unknown>, f as never)) this.emit("error", new PushgateError(String(f.code), String(f.message)));
         return;
     }
   }

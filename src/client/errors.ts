@@ -18,9 +18,12 @@ export const ClientErrorCode = {
 export class PushgateError extends Error {
   override readonly name = "PushgateError";
   readonly code: string;
+  /** The backend's own error of a refused rpc (E_BACKEND_ERROR), as it sent it. */
+  readonly detail: unknown;
 
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, detail?: unknown) {
     super(`${code}: ${message}`);
     this.code = code;
+    this.detail = detail;
   }
 }

@@ -1,11 +1,10 @@
-// send() promises waiting for their `reply`. Every entry gets the same timeout, so deadlines
+// send() and rpc() promises waiting for their `reply`. Every entry gets the same timeout, so deadlines
 // grow in insertion order: one timer, armed for the oldest entry, serves them all.
 
 import { ClientErrorCode, PushgateError } from "./errors.ts";
-import type { SendResult } from "./types.ts";
-
 interface Entry {
-  resolve: (r: SendResult) => void;
+  /** Resolves the caller's promise with what it makes of the reply frame. */
+  resolve: (reply: Record<string, unknown>) => void;
   reject: (e: PushgateError) => void;
   deadline: number;
 }
@@ -21,27 +20,27 @@ export class PendingSends {
     return this.entries.size;
   }
 
-  /** Registers a send; returns its id and the promise the caller hands out. */
-  add(): { id: number; promise: Promise<SendResult> } {
+  /** Registers a call; `answer` turns its reply frame into the value the promise resolves with. */
+  add<T>(answer: (reply: Record<string, unknown>) => T): { id: number; promise: Promise<T> } {
     const id = this.nextId++;
     let entry!: Entry;
-    const promise = new Promise<SendResult>((resolve, reject) => {
-      entry = { resolve, reject, deadline: Date.now() + this.timeoutMs };
+    const promise = new Promise<T>((resolve, reject) => {
+      entry = { resolve: (reply) => resolve(answer(reply)), reject, deadline: Date.now() + this.timeoutMs };
     });
     this.entries.set(id, entry);
     if (this.timer === null) this.arm(this.timeoutMs);
     return { id, promise };
   }
 
-  /** Settles the send with this id from a reply or an error frame; false if unknown. */
-  settle(id: unknown, delivered: number | undefined, error: { code: string; message: string } | undefined): boolean {
+  /** Settles the call with this id from a reply (or an error frame); false if unknown. */
+  settle(id: unknown, reply: Record<string, unknown>, error: { code: string; message: string; detail?: unknown } | undefined): boolean {
     if (typeof id !== "number") return false;
     const entry = this.entries.get(id);
     if (entry === undefined) return false;
     this.entries.delete(id);
     if (this.entries.size === 0) this.disarm();
-    if (error) entry.reject(new PushgateError(String(error.code), String(error.message ?? "")));
-    else entry.resolve({ delivered: typeof delivered === "number" ? delivered : 0 });
+    if (error) entry.reject(new PushgateError(String(error.code), String(error.message ?? ""), error.detail));
+    else entry.resolve(reply);
     return true;
   }
 

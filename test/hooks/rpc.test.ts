@@ -5,6 +5,7 @@ import { afterEach, expect, test } from "bun:test";
 import { TestClient, metricValue, metrics, startTestServer } from "../helpers.ts";
 import { JsonClient } from "../json-client.ts";
 import { Backend } from "./backend.ts";
+import { PushgateClient, PushgateError } from "../../src/client/index.ts";
 
 const started: Array<{ shutdown(): Promise<void> } | Disposable> = [];
 afterEach(async () => {
@@ -98,4 +99,25 @@ test("--seed-messages backend over HTTP: the frame goes to the backend as a mess
   expect(JSON.parse(await c.next())).toMatchObject({ type: "error", code: "E_BACKEND_UNAVAILABLE" });
   expect(b.asked.filter((q) => q.kind === "message").map((q) => q.message)).toEqual(["7:hello", "fail"]);
   expect(() => startTestServer({ seedMessages: "backend" })).toThrow("--seed-messages backend needs --hook-url");
+});
+
+test("the SDK's client.rpc(method, data): the backend's result; its refusal rejects E_BACKEND_ERROR with the backend's error in detail", async () => {
+  const b = new Backend((q) => q.method === "add"
+    ? { body: { result: (q.data as number[]).reduce((x, y) => x + y, 0) } }
+    : { status: 422, body: { error: { code: "NO_METHOD", message: `no ${String(q.method)}` } } });
+  started.push(b);
+  const pg = startTestServer({ hookUrl: b.url });
+  started.push(pg);
+  const c = new PushgateClient({ url: `ws://127.0.0.1:${pg.port}/`, uid: "sdk" });
+  try {
+    await c.connect();
+    expect(await c.rpc<number>("add", [1, 2, 3])).toBe(6);
+    const e = await c.rpc("nope").catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(PushgateError);
+    expect((e as PushgateError).code).toBe("E_BACKEND_ERROR");
+    expect((e as PushgateError).detail).toEqual({ code: "NO_METHOD", message: "no nope" });
+    expect((await c.send("uid:sdk", "self")).delivered).toBe(1); // send() still answers
+  } finally {
+    c.close();
+  }
 });
