@@ -87,7 +87,8 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   const auth = opts.auth ?? (config.auth === "hook" && backend ? hookAuthenticator(backend, config.maxGroupsPerConnection) : uidAuthenticator);
   const nodeId = nodeIdOf(opts);
   const appEvents = AppEvents.of({
-    config, nodeId, distributed: engine.distributed, hooks: opts.hooks ?? null, metrics, log, held: () => hub.members.uids.keys(),
+    config, nodeId, distributed: engine.distributed, hooks: opts.hooks ?? null, metrics, log,
+    held: () => hub.members.uids.keys(), holds: (uid) => hub.members.uids.count(uid) > 0,
   });
   const hub = new Hub({
     config, log, auth, history, nodeId, engine, metrics,

@@ -89,6 +89,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   row("webhookRetryMs", "duration", "5m", "How long a webhook batch is retried (exponential backoff, full jitter) before it is dropped (counted and logged).", duration(0, 86_400_000)),
   row("webhookEvents", "string", "connection.open,connection.close,user.online,user.offline,message.undelivered", "Which webhook events to send (comma-separated). message.undelivered makes a client push on a cluster ask every node for its count.", str),
   row("webhookDebounceMs", "duration", "3s", "user.offline waits this long for the uid to come back (a page reload is not an offline + online pair).", duration(0, 600_000)),
+  row("webhookMaxData", "size", "4KiB", "Largest client data a message.undelivered event carries; longer data is left out (`data: null`, `dataTruncated: true`, `dataBytes`), so queued events stay small.", size(0, 16 * MIB)),
   row("drainTimeoutMs", "duration", "5s", "On SIGTERM/SIGINT: how long to wait for queued data to flush before closing every socket with 1001.", duration(0, 600_000)),
   row("logLevel", "choice", "info", "Log level: debug, info, warn, error, silent.", (r) => parseChoice(r, ["debug", "info", "warn", "error", "silent"] as const)),
 ];

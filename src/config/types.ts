@@ -64,4 +64,5 @@ export interface Config {
   webhookRetryMs: number;
   webhookEvents: string;
   webhookDebounceMs: number;
+  webhookMaxData: number;
 }

@@ -31,8 +31,9 @@ export interface AppEventsParts {
   hooks: Hooks | null;
   metrics: Metrics;
   log: Logger;
-  /** Every uid this node holds now. */
+  /** Every uid this node holds now, and whether it holds one. */
   held: () => Iterable<string>;
+  holds: (uid: string) => boolean;
 }
 
 const STOP_BOUND_MS = 2000;
@@ -45,6 +46,7 @@ export class AppEvents implements NodeEvents {
   private readonly outbox: MemoryOutbox | RedisOutbox | null = null;
   private readonly link: Link | null = null;
   private readonly lease: Lease | null = null;
+  private readonly log: Logger;
 
   /** null when nothing listens (no webhook URL, no close/online/offline hook). */
   static of(p: AppEventsParts): AppEvents | null {
@@ -55,6 +57,7 @@ export class AppEvents implements NodeEvents {
 
   private constructor(p: AppEventsParts) {
     const { config, metrics, log } = p;
+    this.log = log;
     const h = p.hooks;
     this.inProcess = h && (h.close || h.online || h.offline) ? new InProcessEvents(h, config.hookTimeoutMs, metrics, log) : null;
     const names = new Set(config.webhookEvents.split(",").map((e) => e.trim()).filter((e) => e !== ""));
@@ -69,7 +72,7 @@ export class AppEvents implements NodeEvents {
       } else {
         this.outbox = new MemoryOutbox(p.nodeId, config, sender, metrics, log);
       }
-      this.webhooks = new Webhooks(this.outbox, names);
+      this.webhooks = new Webhooks(this.outbox, names, config.webhookMaxData);
     } else {
       this.webhooks = null;
     }
@@ -83,7 +86,7 @@ export class AppEvents implements NodeEvents {
       this.presence = new ClusterPresence(this.link, {
         nodeId: p.nodeId, presenceTtlMs: config.presenceTtlMs, debounceMs: config.webhookDebounceMs,
         appendOnline: this.webhooks?.wants("user.online") ?? false, appendOffline: this.webhooks?.wants("user.offline") ?? false,
-        outboxMax: config.webhookQueue, held: p.held,
+        outboxMax: config.webhookQueue, held: p.held, holds: p.holds,
       }, this.inProcess, metrics, log);
     } else {
       const listeners: PresenceListener[] = [];
@@ -131,9 +134,13 @@ export class AppEvents implements NodeEvents {
   /** After the drain: pending presence and events sent (one node) or handed to Redis (a cluster), bounded. */
   async stop(): Promise<void> {
     const until = performance.now() + STOP_BOUND_MS;
-    await this.presence?.stop();
-    await this.outbox?.stop(until);
-    await this.lease?.stop();
+    const work = (async () => {
+      await this.presence?.stop();
+      await this.outbox?.stop(until);
+      await this.lease?.stop();
+    })().catch((e) => this.log.error("webhook_error", { error: String(e).slice(0, 200) }));
+    // Bounded whatever Redis or the receiver do (an orchestrator's kill comes later).
+    await Promise.race([work, Bun.sleep(Math.max(0, until - performance.now()) + 200)]);
     this.link?.stop();
   }
 }

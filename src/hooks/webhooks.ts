@@ -9,7 +9,8 @@ import type { Outbox } from "./outbox.ts";
 import type { PresenceListener } from "./presence.ts";
 
 export class Webhooks implements PresenceListener {
-  constructor(private readonly outbox: Outbox, private readonly enabled: ReadonlySet<string>) {}
+  /** `maxData`: --webhook-max-data (longer client data is left out of message.undelivered). */
+  constructor(private readonly outbox: Outbox, private readonly enabled: ReadonlySet<string>, private readonly maxData: number) {}
 
   wants(name: string): boolean {
     return this.enabled.has(name);
@@ -28,7 +29,8 @@ export class Webhooks implements PresenceListener {
   undelivered(ws: Conn, to: string, payload: Payload): void {
     if (!this.enabled.has("message.undelivered")) return;
     // The data as the client sent it: JSON stays JSON (already checked for depth and size on the way in).
-    const data = payload.isJson ? payload.text : JSON.stringify(payload.text);
+    const bytes = Buffer.byteLength(payload.text);
+    const data = bytes > this.maxData ? `null,"dataTruncated":true,"dataBytes":${bytes}` : payload.isJson ? payload.text : JSON.stringify(payload.text);
     const from = JSON.stringify({ clientId: clientIdOf(ws.data), uid: ws.data.uid });
     this.outbox.add(`{"name":"message.undelivered","time_ms":${Date.now()},"from":${from},"to":${JSON.stringify(to)},"data":${data}}`);
   }

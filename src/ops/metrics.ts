@@ -49,7 +49,7 @@ export function createMetrics(src: MetricSources) {
       [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     )),
     hookQueue: (read: () => number) => new Gauge("pushgate_hook_queue", "Backend hook requests waiting for a free slot (--hook-concurrency).", read),
-    webhookEvents: r.add(new Counter("pushgate_webhook_events_total", "Webhook events by fate: sent, dropped_queue_full, dropped_retries_exhausted.", ["outcome"])),
+    webhookEvents: r.add(new Counter("pushgate_webhook_events_total", "Webhook events by fate: sent, dropped_queue_full, dropped_retries_exhausted, dropped_stopped (queued at or after a stop and not sent or handed to Redis within its bound).", ["outcome"])),
     webhookPosts: r.add(new Counter("pushgate_webhook_posts_total", "Webhook POSTs (batches, retries included) by HTTP status, or failed (no answer).", ["status"])),
     webhookQueue: (read: () => number) => new Gauge("pushgate_webhook_queue", "Webhook events waiting to be sent.", read),
     apiDuration: r.add(new Histogram(

@@ -143,5 +143,33 @@ test("message.undelivered: a client push to a uid with no connection (seed), wit
   expect(e!.data).toBe("plain text");
   expect(e!.from.uid).toBe("from1");
   expect(e!.from.clientId).toMatch(/^[0-9a-f]{20}$/);
+  // Longer than --webhook-max-data: the event says so instead of carrying it.
+  s.send(`gone:${"x".repeat(5000)}`);
+  await until(() => r.posts.flatMap((p) => p.events).length === 2);
+  const big = r.posts.flatMap((p) => p.events)[1] as unknown as { data: unknown; dataTruncated: boolean; dataBytes: number };
+  expect(big).toMatchObject({ data: null, dataTruncated: true, dataBytes: 5000 });
   expect(r.posts.every((p) => p.ok)).toBe(true);
+});
+
+test("a stop while a POST is in flight waits for it, then sends the drain's events (bounded)", async () => {
+  const events: string[] = [];
+  let first = true;
+  const server = Bun.serve({
+    port: 0, hostname: "127.0.0.1",
+    async fetch(req) {
+      const body = (await req.json()) as { events: Array<{ name: string }> };
+      if (first) {
+        first = false;
+        await Bun.sleep(400); // the first POST is still in flight when the stop begins
+      }
+      events.push(...body.events.map((e) => e.name));
+      return new Response("ok");
+    },
+  });
+  started.push(server);
+  const pg = startTestServer({ webhookUrl: `http://127.0.0.1:${server.port}/`, webhookSecret: SECRET, webhookBatchMs: 10 });
+  await TestClient.login(pg, "stopper");
+  await Bun.sleep(150);
+  await pg.shutdown();
+  expect(events).toEqual(["user.online", "connection.open", "connection.close", "user.offline"]);
 });

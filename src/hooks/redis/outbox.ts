@@ -15,29 +15,36 @@ import type { WebhookSender } from "../webhook-sender.ts";
 import { OUTBOX_GROUP, OUTBOX_KEY } from "./keys.ts";
 import type { Lease } from "./lease.ts";
 import type { Link } from "./link.ts";
+import ACK from "./ack.lua" with { type: "text" };
 import ADD from "./outbox-add.lua" with { type: "text" };
 
 /** Events per outbox-add.lua call. */
 const ADD_CHUNK = 500;
+/** How often the holder also claims what other consumers left pending (a holder that lost its lease mid-POST). */
+const CLAIM_EVERY_MS = 10_000;
 
 type Entry = [id: string, fields: string[] | null];
 
 export class RedisOutbox implements Outbox {
   /** Appends not yet confirmed (this turn's, or held while Redis was unreachable). */
   private pending: string[] = [];
-  private adding = false;
+  private adding: Promise<void> | null = null;
+  private addScheduled = false;
+  private lastClaim = 0;
   private pumping = false;
   private stopped = false;
   /** The next read starts with this node's own pending entries (after it took the lease). */
   private drainOwn = true;
   private groupReady = false;
   private readonly addScript;
+  private readonly ackScript;
 
   constructor(
     private readonly link: Link, private readonly nodeId: string, private readonly config: Config, private readonly sender: WebhookSender,
     private readonly lease: Lease, private readonly metrics: Metrics, private readonly log: Logger,
   ) {
     this.addScript = link.script(ADD);
+    this.ackScript = link.script(ACK);
     metrics.registry.add(metrics.webhookQueue(() => this.pending.length));
     link.whenConnected(() => {
       this.groupReady = false;
@@ -46,7 +53,10 @@ export class RedisOutbox implements Outbox {
   }
 
   add(json: string): void {
-    if (this.stopped) return;
+    if (this.stopped) {
+      this.metrics.webhookEvents.incL(["dropped_stopped"]);
+      return;
+    }
     if (this.pending.length >= this.config.webhookQueue) return this.refused(1, "queue full (--webhook-queue): Redis unreachable");
     this.pending.push(json);
     this.scheduleAdd();
@@ -58,39 +68,56 @@ export class RedisOutbox implements Outbox {
     if (!this.pumping) void this.pump();
   }
 
+  /** Appends what is pending (bounded by the caller); what Redis did not take is dropped, counted and logged. */
   async stop(until: number): Promise<void> {
-    await this.appendPending();
     this.stopped = true;
+    if (this.adding) await this.adding;
+    await this.append();
+    if (this.pending.length > 0) {
+      this.metrics.webhookEvents.incL(["dropped_stopped"], this.pending.length);
+      this.log.error("webhook_dropped", { reason: "Redis did not take them before the stop", events: this.pending.length });
+      this.pending = [];
+    }
     // The holder's unsent events stay in the stream: the next holder sends them.
     while (this.pumping && performance.now() < until) await Bun.sleep(20);
   }
 
   private scheduleAdd(): void {
-    if (!this.adding && this.pending.length > 0) {
-      this.adding = true;
-      setImmediate(() => void this.appendPending());
-    }
+    if (this.addScheduled || this.adding || this.pending.length === 0) return;
+    this.addScheduled = true;
+    setImmediate(() => {
+      this.addScheduled = false;
+      if (!this.adding) void this.append();
+    });
   }
 
-  private async appendPending(): Promise<void> {
-    this.adding = true;
-    try {
-      while (this.pending.length > 0 && this.link.connected) {
-        const chunk = this.pending.slice(0, ADD_CHUNK);
-        try {
-          const refused = Number(await this.link.run(this.addScript, [OUTBOX_KEY], [String(this.config.webhookQueue), ...chunk]));
-          this.pending.splice(0, chunk.length);
-          if (refused > 0) this.refused(refused, "outbox full (--webhook-queue events wait in Redis)");
-        } catch (e) {
-          // Kept and appended again later (at least once: a call that ran but did not answer appends twice).
-          this.log.warn("webhook_outbox_unavailable", { events: this.pending.length, error: String(e).slice(0, 200) });
-          setTimeout(() => this.scheduleAdd(), 500).unref();
-          return;
-        }
+  /** One append loop at a time (an event is never appended by two loops at once). */
+  private append(): Promise<void> {
+    this.adding ??= this.appendPending().then((done) => {
+      this.adding = null;
+      // Events added while the call ran; after a failure the retry timer or the reconnect goes on.
+      if (done && !this.stopped) this.scheduleAdd();
+    });
+    return this.adding;
+  }
+
+  /** false when a call failed or Redis is unreachable (retried later). */
+  private async appendPending(): Promise<boolean> {
+    while (this.pending.length > 0) {
+      if (!this.link.connected) return false;
+      const chunk = this.pending.slice(0, ADD_CHUNK);
+      try {
+        const refused = Number(await this.link.run(this.addScript, [OUTBOX_KEY], [String(this.config.webhookQueue), ...chunk]));
+        this.pending.splice(0, chunk.length);
+        if (refused > 0) this.refused(refused, "outbox full (--webhook-queue events wait in Redis)");
+      } catch (e) {
+        // Kept and appended again later (at least once: a call that ran but did not answer appends twice).
+        this.log.warn("webhook_outbox_unavailable", { events: this.pending.length, error: String(e).slice(0, 200) });
+        if (!this.stopped) setTimeout(() => this.scheduleAdd(), 500).unref();
+        return false;
       }
-    } finally {
-      this.adding = false;
     }
+    return true;
   }
 
   private refused(n: number, reason: string): void {
@@ -104,6 +131,7 @@ export class RedisOutbox implements Outbox {
     try {
       while (this.lease.holding && !this.stopped) {
         const entries = await this.read().catch((e) => {
+          if (String(e).includes("NOGROUP")) this.groupReady = false; // Redis lost the stream: created again
           this.log.warn("webhook_outbox_read_failed", { error: String(e).slice(0, 200) });
           return null;
         });
@@ -116,7 +144,7 @@ export class RedisOutbox implements Outbox {
         const events = entries.filter((e) => e[1] !== null).map(([id, fields]) => `{"id":"${id}",${eventText(fields!).slice(1)}`);
         const sent = events.length === 0 || await this.sender.send(events, null, () => this.lease.holding && !this.stopped);
         if (!sent && (!this.lease.holding || this.stopped)) break; // not acknowledged: the next holder sends them
-        await this.link.send("XACK", [OUTBOX_KEY, OUTBOX_GROUP, ...ids]).then(() => this.link.send("XDEL", [OUTBOX_KEY, ...ids])).catch((e) => {
+        await this.link.run(this.ackScript, [OUTBOX_KEY], [OUTBOX_GROUP, ...ids]).catch((e) => {
           this.log.warn("webhook_outbox_ack_failed", { events: ids.length, error: String(e).slice(0, 200) }); // they are sent again: at least once
         });
         this.metrics.webhookEvents.incL([sent ? "sent" : "dropped_retries_exhausted"], events.length);
@@ -133,6 +161,10 @@ export class RedisOutbox implements Outbox {
    */
   private async read(): Promise<Entry[]> {
     const n = String(this.config.webhookBatchMax);
+    if (performance.now() - this.lastClaim > CLAIM_EVERY_MS) {
+      this.lastClaim = performance.now();
+      this.drainOwn = true;
+    }
     if (!this.groupReady) {
       await this.link.send("XGROUP", ["CREATE", OUTBOX_KEY, OUTBOX_GROUP, "0", "MKSTREAM"]).catch((e) => {
         if (!String(e).includes("BUSYGROUP")) throw e;

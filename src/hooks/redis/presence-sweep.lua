@@ -33,11 +33,12 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[5])) do
       redis.call('HDEL', P .. 'o:' .. uid, node)
       if redis.call('HEXISTS', KEYS[2], uid) == 1 then redis.call('ZADD', KEYS[3], 'NX', now, uid) end
     end
-    if redis.call('SCARD', setk) == 0 then
-      redis.call('SREM', KEYS[5], node)
+    -- Marked at the first uid taken (not once all are): a node that comes back halfway learns it.
+    if #uids > 0 then
       redis.call('SADD', KEYS[6], node)
       redis.call('PEXPIRE', KEYS[6], 86400000)
     end
+    if redis.call('SCARD', setk) == 0 then redis.call('SREM', KEYS[5], node) end
   end
 end
 local offline, dropped = {}, 0

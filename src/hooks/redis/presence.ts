@@ -30,11 +30,17 @@ export interface ClusterPresenceOptions {
   outboxMax: number;
   /** Every uid this node holds now (written again after Redis lost them or the node was healed). */
   held: () => Iterable<string>;
+  /** Whether this node holds `uid` now: what a write sends is read when it is sent, never a stale value. */
+  holds: (uid: string) => boolean;
 }
 
 export class ClusterPresence implements Presence {
-  private batch = new Map<string, number>();
+  /** uids whose holding changed (or was not written yet); their 1/0 is read at send time. */
+  private batch = new Set<string>();
   private scheduled = false;
+  /** One write at a time: an older value can never land after a newer one. */
+  private flushing: Promise<void> | null = null;
+  private stopped = false;
   private sweeper: Timer | null = null;
   private readonly checker: Timer;
   private readonly setScript;
@@ -53,8 +59,8 @@ export class ClusterPresence implements Presence {
     this.checker.unref();
   }
 
-  uidConnections(uid: string, n: number): void {
-    this.batch.set(uid, n > 0 ? 1 : 0);
+  uidConnections(uid: string, _n: number): void {
+    this.batch.add(uid);
     this.schedule();
   }
 
@@ -72,33 +78,40 @@ export class ClusterPresence implements Presence {
   async stop(): Promise<void> {
     clearInterval(this.checker);
     this.leaseLost();
-    // The drain's closes are written: their uids go offline on the other nodes' sweep (or the next holder's).
+    // The drain's closes are written: their uids go offline on the other nodes' sweep (or the
+    // next holder's). Bounded by the caller (AppEvents.stop); a failed write ends it.
+    if (this.flushing) await this.flushing;
     await this.flush();
+    this.stopped = true;
   }
 
   private rewrite(): void {
-    for (const uid of this.opts.held()) if (!this.batch.has(uid)) this.batch.set(uid, 1);
+    for (const uid of this.opts.held()) this.batch.add(uid);
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => void this.flush());
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.flushing) {
+        void this.flushing.then(() => this.schedule());
+        return;
+      }
+      this.flushing = this.flush().finally(() => { this.flushing = null; });
+    });
   }
 
   private async flush(): Promise<void> {
-    this.scheduled = false;
     const all = [...this.batch];
-    this.batch = new Map();
+    this.batch = new Set();
     if (!this.link.connected) return this.keep(all);
     const o = this.opts;
-    let i = 0;
-    do {
+    for (let i = 0; i === 0 || i < all.length; i += CHUNK) {
       const part = all.slice(i, i + CHUNK);
-      i += CHUNK;
-      const keys = [NODES_KEY, ONLINE_KEY, DUE_KEY, OUTBOX_KEY, nodeUidsKey(o.nodeId), PRESENCE_NODES_KEY, ...part.map(([u]) => holdersKey(u))];
-      const args = [o.nodeId, String(o.presenceTtlMs), String(o.debounceMs), flag(o.appendOnline), flag(o.appendOffline), String(o.outboxMax), ...part.map(([, n]) => String(n))];
+      const keys = [NODES_KEY, ONLINE_KEY, DUE_KEY, OUTBOX_KEY, nodeUidsKey(o.nodeId), PRESENCE_NODES_KEY, ...part.map(holdersKey)];
+      const args = [o.nodeId, String(o.presenceTtlMs), String(o.debounceMs), flag(o.appendOnline), flag(o.appendOffline), String(o.outboxMax), ...part.map((u) => (o.holds(u) ? "1" : "0"))];
       try {
         const [online, dropped, healed] = (await this.link.run(this.setScript, keys, args)) as [string[], number, number];
         this.dropped(Number(dropped));
@@ -108,16 +121,17 @@ export class ClusterPresence implements Presence {
           this.rewrite();
         }
       } catch (e) {
-        this.log.warn("presence_write_failed", { uids: part.length, error: String(e).slice(0, 200) });
-        this.keep(part);
+        this.log.warn("presence_write_failed", { uids: all.length - i, error: String(e).slice(0, 200) });
+        this.keep(all.slice(i)); // this part and the rest: written again later
+        return;
       }
-    } while (i < all.length);
+    }
   }
 
-  /** Not written: kept (a newer change of the same uid wins) and written after the next connect. */
-  private keep(entries: Array<[string, number]>): void {
-    for (const [uid, n] of entries) if (!this.batch.has(uid)) this.batch.set(uid, n);
-    if (entries.length > 0 && this.link.connected) setTimeout(() => this.schedule(), 500).unref();
+  /** Not written: kept (their value is read again when they are sent) and written after the next connect. */
+  private keep(uids: string[]): void {
+    for (const uid of uids) this.batch.add(uid);
+    if (uids.length > 0 && this.link.connected && !this.stopped) setTimeout(() => this.schedule(), 500).unref();
   }
 
   private async sweep(): Promise<void> {
