@@ -155,6 +155,23 @@ describeRedis("webhooks on a cluster", () => {
     expect(rcv.of("message.undelivered", "here")).toHaveLength(0);
   });
 
+  test("a node stalled past the presence TTL: its uids go offline once; when it comes back it writes them again (online again)", async () => {
+    // Not the sender (a sender that dies is the next tests' case).
+    const sender = await holder();
+    const c = nodes.find((n) => n.running && n !== sender)!;
+    const x = await login(c, "stall1");
+    await until(() => rcv.of("user.online", "stall1").length === 1 || undefined, "stall1 online", 5000);
+    c.freeze();
+    try {
+      await until(() => rcv.of("user.offline", "stall1").length === 1 || undefined, "stall1 offline while its node is stalled", 10_000);
+    } finally {
+      c.thaw();
+    }
+    await until(() => rcv.of("user.online", "stall1").length === 2 || undefined, "stall1 online again once its node is back", 10_000);
+    await closed(x);
+    await until(() => rcv.of("user.offline", "stall1").length === 2 || undefined, "stall1 offline after its close", 5000);
+  }, 30_000);
+
   test("a SIGKILLed node's uids go offline once, after the presence TTL (and the sender lease moves if it held it)", async () => {
     const victim = (await holder())!;
     expect(victim).toBeDefined();
