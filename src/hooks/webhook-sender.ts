@@ -24,6 +24,7 @@ export class WebhookSender {
     const giveUp = until ?? performance.now() + this.config.webhookRetryMs;
     const list = events.join(",");
     for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) this.metrics.webhookRetries.inc();
       const ts = Date.now();
       const body = `{"time_ms":${ts},"events":[${list}]}`;
       try {

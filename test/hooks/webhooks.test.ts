@@ -82,6 +82,7 @@ test("a receiver that answers 500 gets the same batch again until it accepts it"
   const m = await metrics(pg);
   expect(metricValue(m, 'pushgate_webhook_posts_total{status="500"}')).toBe(2);
   expect(metricValue(m, 'pushgate_webhook_events_total{outcome="sent"}')).toBe(1);
+  expect(metricValue(m, "pushgate_webhook_retries_total")).toBe(2);
   c.close();
 });
 
