@@ -11,6 +11,7 @@ import { type Params, USAGE, parseParams } from "./lib/params.ts";
 import { type ScaleOutcome, runScale } from "./scenarios/scale.ts";
 import { runSoak } from "./scenarios/soak.ts";
 import { runAdversarialScenario } from "./scenarios/adversarial.ts";
+import { runHooksScenario } from "./scenarios/hooks.ts";
 import { runLoadProcess } from "./lib/load-results.ts";
 import { Interrupted, stopAll } from "./lib/processes.ts";
 import {
@@ -130,6 +131,8 @@ async function main(p: Params): Promise<void> {
   if (p.scenarios.includes("soak")) return runSoak(p, ROOT);
   // So does the adversarial scenario (latest-adversarial.json; its rows are not comparison rows).
   if (p.scenarios.includes("adversarial")) return runAdversarialScenario(p, ROOT);
+  // And the hooks scenario (latest-hooks.json; its controls differ per row, see scenarios/hooks.ts).
+  if (p.scenarios.includes("hooks")) return runHooksScenario(p, ROOT);
   const startedAt = new Date();
   const machine = machineInfo(ROOT);
   const c = p.cluster;

@@ -3,6 +3,9 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { BurstOptions, RateOptions } from "./types.ts";
 
+/** Logins of the hooks scenario's connect-proxy measurement (one load process per 5,000). */
+export const MAX_HOOK_LOGINS = 10_000;
+
 /** Each process holds one fd per client; RLIMIT_NOFILE is 20,000 here, so stay well below. */
 export const MAX_CLIENTS = 15_000;
 /** Split over load processes of at most 5,000 sockets each, but the one server holds them all. */
@@ -12,8 +15,8 @@ export const MAX_CAPACITY_CLIENTS = 19_000; // the issue's memory target is at 1
 export const MAX_SCALE_CLIENTS = 200_000;
 
 /** `scale` runs only when named (it needs minutes and several GiB); so does `soak` (it runs alone, --minutes N). */
-// `adversarial` too: it runs alone (adversarial.ts).
-export const SCENARIOS = ["standalone", "capacity", "api", "cluster", "scale", "soak", "adversarial"] as const;
+// `adversarial` too: it runs alone (adversarial.ts); and `hooks` (hooks.ts).
+export const SCENARIOS = ["standalone", "capacity", "api", "cluster", "scale", "soak", "adversarial", "hooks"] as const;
 const DEFAULT_SCENARIOS: readonly Scenario[] = ["standalone", "capacity", "api", "cluster"];
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -53,10 +56,26 @@ export interface Params {
   soak: { minutes: number };
   /** Worst inputs under default limits against a healthy client (adversarial.ts). */
   adversarial: { root: string | null; only: string[] | null; cpuProfDir: string | null };
+  /** The backend hooks: rpc round trips, connect-proxy logins, webhook delivery, each vs its control (hooks.ts). */
+  hooks: {
+    rpc: { rate: number; seconds: number; conns: number; drainMs: number; maxInFlight: number };
+    /** Logins per measurement, --auth hook vs uid mode. */
+    logins: number;
+    webhook: {
+      /** Live: sockets opened and closed (2 events each) by `liveProcesses` generator processes, paced under the default --webhook-queue. */
+      liveSockets: number; liveProcesses: number;
+      /** Backlog: events queued behind a held POST, then drained (and the bare poster's count). */
+      backlogEvents: number;
+      /** --webhook-queue of the webhook servers (raised above the default 10,000 so the backlog fits). */
+      queue: number;
+      /** The batch sizes measured: the default --webhook-batch-max and a larger one. */
+      batches: number[];
+    };
+  };
 }
 
-export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scale|soak|adversarial ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N] [--capacity-cluster] [--scale-clients N]
-                     [--targeted-rate N] [--cluster-rate N] [--redis-shards N] [--api-rate N] [--protocol seed|json] [--minutes N]
+export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scale|soak|adversarial|hooks ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N] [--capacity-cluster] [--scale-clients N]
+                     [--targeted-rate N] [--cluster-rate N] [--redis-shards N] [--api-rate N] [--protocol seed|json] [--minutes N] [--rpc-rate N] [--hook-logins N]
   standalone    pushgate vs the bare Bun.serve topic control and the Map control: setup, broadcast, targeted
   capacity      N idle logged-in clients per server (fresh server each): login rate, CPU, RSS per connection
   api           HTTP POST /api/sendToUid at a fixed rate, then /api/batch of 100 sendToUid (pushgate vs the bare control)
@@ -75,6 +94,12 @@ export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scal
   --adversarial-root DIR     start DIR/src/main.ts (another checkout, for a before/after table)
   --adversarial-only A,B     only these input classes (names as in the table)
   --adversarial-cpu-prof DIR bun --cpu-prof for the servers, profiles written to DIR
+  hooks         only when named, and alone: the backend hooks against controls in the same run: rpc
+                round trips through pushgate vs fetch straight to the backend; --auth hook logins vs
+                uid-mode logins; webhook events/s (live churn and a drained backlog, --webhook-batch-max
+                100 and 1000) vs a bare poster to the same receiver (~1 min; --quick ~15 s)
+  --rpc-rate N  rpc calls/s of the hooks scenario (default 5000, the issue's target load)
+  --hook-logins N  logins per measurement in the hooks scenario (default 2000, quick 1000, at most ${MAX_HOOK_LOGINS})
   --quick       200 clients, 300 broadcast messages, 2 s targeted, 2,000 capacity clients, 1 s api
                 phases, 5,000 cluster throughput messages, 1 round
   --clients N   logged-in clients per server (default 1000, quick 200, at most ${MAX_CLIENTS})
@@ -121,6 +146,8 @@ export function parseParams(argv: readonly string[]): Params | string {
         "cluster-rate": { type: "string" },
         "redis-shards": { type: "string" },
         protocol: { type: "string" },
+        "rpc-rate": { type: "string" },
+        "hook-logins": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -148,10 +175,15 @@ export function parseParams(argv: readonly string[]): Params | string {
   if (typeof clusterRate === "string") return clusterRate;
   const redisShards = intOption("--redis-shards", values["redis-shards"], 1, 1, 4);
   if (typeof redisShards === "string") return redisShards;
+  const rpcRate = intOption("--rpc-rate", values["rpc-rate"], 5000, 10, 20_000);
+  if (typeof rpcRate === "string") return rpcRate;
+  const hookLogins = intOption("--hook-logins", values["hook-logins"], quick ? 1000 : 2000, 2, MAX_HOOK_LOGINS);
+  if (typeof hookLogins === "string") return hookLogins;
   const minutes = values.minutes === undefined ? 2 : Number(values.minutes);
   if (!Number.isFinite(minutes) || minutes < 0.5 || minutes > 240) return `--minutes must be a number from 0.5 to 240, got ${JSON.stringify(values.minutes)}`;
   if (scenarios.includes("soak") && scenarios.length > 1) return "soak runs on its own: bun run bench soak --minutes N";
   if (scenarios.includes("adversarial") && scenarios.length > 1) return "adversarial runs on its own: bun run bench adversarial";
+  if (scenarios.includes("hooks") && scenarios.length > 1) return "hooks runs on its own: bun run bench hooks";
   const advOnly = values["adversarial-only"]?.split(",").map((x) => x.trim()).filter((x) => x !== "") ?? null;
   if (values["capacity-cluster"] && !scenarios.includes("capacity")) return "--capacity-cluster is a column of the capacity scenario: name it too (bun run bench capacity --capacity-cluster)";
   const protocol = values.protocol ?? "seed";
@@ -176,6 +208,11 @@ export function parseParams(argv: readonly string[]): Params | string {
     adversarial: {
       root: values["adversarial-root"] === undefined ? null : resolve(values["adversarial-root"]),
       only: advOnly, cpuProfDir: values["adversarial-cpu-prof"] === undefined ? null : resolve(values["adversarial-cpu-prof"]),
+    },
+    hooks: {
+      rpc: { rate: rpcRate, seconds: quick ? 1 : 3, conns: 50, drainMs: 2000, maxInFlight: 1000 },
+      logins: hookLogins,
+      webhook: { liveSockets: quick ? 2000 : 8000, liveProcesses: 2, backlogEvents: quick ? 6000 : 20_000, queue: 25_000, batches: [100, 1000] },
     },
   };
 }

@@ -1,0 +1,53 @@
+// What the hooks scenario's parts share: its processes besides the load (the backend,
+// controls/hook-backend.ts; the webhook receiver, controls/webhook-receiver.ts; pushgate in the
+// configurations measured), each its own child process on 127.0.0.1, stopped by its pid; and the
+// rounds of a pair (control, pushgate) in rotating order.
+import { type Child, spawnChild } from "../lib/processes.ts";
+import type { AnyPhaseResult } from "../report/report.ts";
+import { HOST, type ServerUnderTest, startPushgate } from "../lib/servers.ts";
+
+const READY_MS = 10_000;
+
+/** Signs the webhook POSTs (pushgate needs one of at least 16 characters; the receiver does not check it). */
+export const WEBHOOK_SECRET = "pushgate-bench-webhook-secret";
+
+export interface Listener { child: Child; port: number; url: string }
+
+/** A bench/controls script that prints {"port":N} once listening; `started` gets the child at once (so it is stopped on any error). */
+export async function startListener(root: string, label: string, script: string, started: Child[]): Promise<Listener> {
+  const child = spawnChild(label, [process.execPath, script, "--port", "0", "--host", HOST], root);
+  started.push(child);
+  const line = await child.waitLine((l) => l.startsWith('{"port":'), READY_MS);
+  const port = (JSON.parse(line) as { port: number }).port;
+  return { child, port, url: `http://${HOST}:${port}` };
+}
+
+/** pushgate with the bench's usual flags plus `args`; pushed to `started` once up. */
+export async function startHookPushgate(root: string, label: string, args: string[], started: Child[]): Promise<ServerUnderTest> {
+  const s = await startPushgate(root, args, label);
+  started.push(s.child);
+  return s;
+}
+
+/** Why a child is gone (exit code or signal, last output), or null while it runs. */
+export function deadReason(c: Child): string | null {
+  const p = c.proc;
+  return p.exitCode === null && p.signalCode === null ? null : `${c.name} exited (${p.exitCode ?? p.signalCode}): ${c.tail().trim().slice(-400)}`;
+}
+
+/** The first dead one of `children`, as an Error to throw, or null. */
+export function checkAlive(children: readonly Child[]): string | null {
+  for (const c of children) {
+    const d = deadReason(c);
+    if (d) return d;
+  }
+  return null;
+}
+
+export type Name = "control" | "pushgate";
+export const PAIR: readonly Name[] = ["control", "pushgate"];
+/** Round r's order: control first in odd rounds, pushgate first in even ones. */
+export const orderOf = (r: number): Name[] => (r % 2 === 1 ? [...PAIR] : [...PAIR].reverse());
+
+/** One part's rounds: per round, each side's phase result (or an error). */
+export type PartRounds = { round: number; order: Name[]; results: Partial<Record<Name, AnyPhaseResult>>; errors: Partial<Record<Name, string | null>> }[];
