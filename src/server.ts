@@ -152,7 +152,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
 
   let stopping: Promise<void> | null = null;
   // Events of the drain's closes are still sent or handed to Redis (bounded: AppEvents.stop).
-  const shutdown = () => (stopping ??= drain(server, hub, timers).then(() => appEvents?.stop()));
+  const shutdown = () => (stopping ??= drain(server, hub, timers).then(() => appEvents?.stop()).then(() => backend?.close?.()));
   return {
     server, hub, port, url: `http://${urlHost(config.host)}:${port}`,
     shutdown,

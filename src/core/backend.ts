@@ -12,4 +12,6 @@ export interface BackendAnswer {
 
 export interface Backend {
   post(kind: BackendKind, body: Record<string, unknown>): Promise<Result<BackendAnswer>>;
+  /** The node stops: idle connections to the backend are closed. */
+  close?(): void;
 }

@@ -1,15 +1,18 @@
-// Requests to the application's backend (--hook-url): one JSON POST per question, over Bun's
-// keep-alive fetch, each bounded by --hook-timeout, at most --hook-concurrency at once and
-// --hook-queue waiting. Every failure is a stable code, never silence: E_BACKEND_TIMEOUT (no
+// Requests to the application's backend (--hook-url): one JSON POST per question, over keep-alive
+// connections (http-pool.ts for http://, fetch for https://), each bounded by --hook-timeout,
+// at most --hook-concurrency at once and --hook-queue waiting. Every failure is a stable code, never silence: E_BACKEND_TIMEOUT (no
 // answer in time), E_BACKEND_UNAVAILABLE (down, queue full, 5xx, an answer that is not a JSON
 // object or is over --hook-max-body). A 2xx or 4xx JSON object is the backend's answer.
 import type { Backend, BackendAnswer, BackendKind } from "../core/backend.ts";
 import { exceedsJsonDepth } from "../core/json-depth.ts";
 import { type Result, err, ok } from "../core/result.ts";
 import type { Metrics } from "../ops/metrics.ts";
+import { HttpPool, TooLarge } from "./http-pool.ts";
 
 type HookKind = BackendKind;
 type HookAnswer = BackendAnswer;
+
+const HEADERS = { "content-type": "application/json" };
 
 export interface HookClientOptions {
   url: string;
@@ -24,9 +27,18 @@ export interface HookClientOptions {
 export class HookClient implements Backend {
   private inflight = 0;
   private readonly waiting: Array<() => void> = [];
+  /** http:// backends: the node's own keep-alive client (http-pool.ts); https://: fetch. */
+  private readonly pool: HttpPool | null;
 
   constructor(private readonly o: HookClientOptions, private readonly metrics: Metrics) {
     metrics.registry.add(metrics.hookQueue(() => this.waiting.length));
+    const url = new URL(o.url);
+    this.pool = url.protocol === "http:" ? new HttpPool(url, o.maxBody, o.timeoutMs) : null;
+  }
+
+  /** Closes idle keep-alive connections (a stopping node). */
+  close(): void {
+    this.pool?.close();
   }
 
   async post(kind: HookKind, body: Record<string, unknown>): Promise<Result<HookAnswer>> {
@@ -49,38 +61,53 @@ export class HookClient implements Backend {
 
   private async send(kind: HookKind, body: Record<string, unknown>): Promise<Result<HookAnswer>> {
     const t0 = performance.now();
+    let status: number;
+    let text: string;
+    if (this.pool) {
+      try {
+        ({ status, text } = await this.pool.post(JSON.stringify({ kind, ...body })));
+      } catch (e) {
+        return this.failed(kind, e);
+      }
+    } else {
+      const r = await this.fetched(kind, body);
+      if (!r.ok) return r;
+      ({ status, text } = r.value);
+    }
+    this.metrics.hookDuration.observe([kind], (performance.now() - t0) / 1000);
+    if (status >= 500) {
+      this.count(kind, "error");
+      return err("E_BACKEND_UNAVAILABLE", `the backend hook answered ${status}`);
+    }
+    const parsed = exceedsJsonDepth(text, this.o.maxDepth) ? null : parseObject(text);
+    if (parsed === null || status < 200 || (status >= 300 && status < 400)) {
+      this.count(kind, "error");
+      return err("E_BACKEND_UNAVAILABLE", `the backend hook answered ${status} without a JSON object`);
+    }
+    this.count(kind, status < 300 ? "ok" : "refused");
+    return ok({ status, body: parsed });
+  }
+
+  private async fetched(kind: HookKind, body: Record<string, unknown>): Promise<Result<{ status: number; text: string }>> {
     let res: Response;
     try {
       res = await fetch(this.o.url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: HEADERS,
         body: JSON.stringify({ kind, ...body }),
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });
     } catch (e) {
       return this.failed(kind, e);
     }
-    let text: string;
     try {
-      text = await readBounded(res, this.o.maxBody);
+      return ok({ status: res.status, text: await readBounded(res, this.o.maxBody) });
     } catch (e) {
       return this.failed(kind, e);
     }
-    this.metrics.hookDuration.observe([kind], (performance.now() - t0) / 1000);
-    if (res.status >= 500) {
-      this.count(kind, "error");
-      return err("E_BACKEND_UNAVAILABLE", `the backend hook answered ${res.status}`);
-    }
-    const parsed = exceedsJsonDepth(text, this.o.maxDepth) ? null : parseObject(text);
-    if (parsed === null || res.status < 200 || (res.status >= 300 && res.status < 400)) {
-      this.count(kind, "error");
-      return err("E_BACKEND_UNAVAILABLE", `the backend hook answered ${res.status} without a JSON object`);
-    }
-    this.count(kind, res.status < 300 ? "ok" : "refused");
-    return ok({ status: res.status, body: parsed });
   }
 
-  private failed(kind: HookKind, e: unknown): Result<HookAnswer> {
+  private failed(kind: HookKind, e: unknown): Result<never> {
     const name = (e as { name?: string })?.name;
     if (name === "TimeoutError" || name === "AbortError") {
       this.count(kind, "timeout");
@@ -99,15 +126,16 @@ export class HookClient implements Backend {
   }
 }
 
-class TooLarge extends Error {}
-
 /** The body as text, refused past `max` bytes (a chunked answer is read at most that far). */
 async function readBounded(res: Response, max: number): Promise<string> {
-  const declared = Number(res.headers.get("content-length") ?? -1);
+  const length = res.headers.get("content-length");
+  const declared = length === null ? -1 : Number(length);
   if (declared > max) {
     await res.body?.cancel().catch(() => {});
     throw new TooLarge();
   }
+  // A declared length within the bound: Bun reads it in one go (~10 µs less than a stream reader).
+  if (declared >= 0) return res.text();
   const reader = res.body?.getReader();
   if (!reader) return "";
   const chunks: Uint8Array[] = [];
