@@ -2,11 +2,13 @@
 //   bun bench/clients/rpc-client.ts '<RpcClientConfig JSON>'
 // mode "pushgate": `conns` pushgate.v1 clients (uid login) send `{"type":"rpc","id":<seq>,…}`
 //   round-robin at a fixed total rate; pushgate asks the backend (--hook-url) and answers `reply`.
-// mode "direct" (the control): the same calls POSTed straight to the same backend with fetch
-//   (keep-alive), the body pushgate would send, at the same rate.
+// mode "direct" (the control): the same calls POSTed straight to the same backend with the HTTP
+//   client pushgate itself uses (src/hooks/http-pool.ts, keep-alive), the body pushgate would
+//   send, at the same rate — so the difference is what pushgate's hop adds.
 // Open loop (lib/rate-sender.ts): a call due while maxInFlight are outstanding is skipped and
 // counted. Each answer carries the backend's own time (`us`, controls/hook-backend.ts); the round
 // trip is reported raw and minus it (net). Prints `RESULT <json>` (phase "rpc") and exits.
+import { HttpPool } from "../../src/hooks/http-pool.ts";
 import { printResult, readConfig } from "./load-process.ts";
 import { closePool, openPool } from "../lib/client-pool.ts";
 import { procCpuMs, selfCpuMs } from "../lib/proc-stats.ts";
@@ -92,15 +94,14 @@ if (import.meta.main) {
       conns[seq % conns.length]!.sendText(`{"type":"rpc","id":${seq},"method":"bench.echo","data":${seq}}`);
     };
   } else {
-    const headers = { "content-type": "application/json" };
+    const pool = new HttpPool(new URL(cfg.backendUrl), 1 << 20, 10_000);
     send = (seq) => {
       sentAt[seq] = Bun.nanoseconds();
       const body = `{"kind":"rpc","clientId":"direct${seq % cfg.conns}","uid":"u${seq % cfg.conns}","method":"bench.echo","data":${seq}}`;
-      fetch(cfg.backendUrl, { method: "POST", headers, body })
-        .then(async (res) => {
-          const text = await res.text();
+      pool.post(body)
+        .then(({ status, text }) => {
           const now = Bun.nanoseconds();
-          onAnswer(seq, res.ok ? (JSON.parse(text) as Answer) : { error: { code: `HTTP ${res.status}` } }, now);
+          onAnswer(seq, status < 300 ? (JSON.parse(text) as Answer) : { error: { code: `HTTP ${status}` } }, now);
         })
         .catch((e) => { answered[seq] = 1; inFlight--; rpcErrors++; fail((e as Error).message); });
     };

@@ -30,7 +30,7 @@ export function hooksMetrics(batches: readonly number[]): MetricDef[] {
 }
 
 export const HOOKS_LEGEND = [
-  "hooks-rpc: control = the rpc body POSTed straight to the backend with fetch (keep-alive); pushgate = a pushgate.v1 `rpc` frame through pushgate",
+  "hooks-rpc: control = the rpc body POSTed straight to the backend with pushgate's own HTTP client (src/hooks/http-pool.ts, keep-alive); pushgate = a pushgate.v1 `rpc` frame through pushgate",
   "  (--hook-url) to the same backend. rtt = the client's round trip, net = rtt minus the backend's own time (backendUsP50); pushgateHookMeanMs =",
   "  pushgate's own mean for its backend request (pushgate_hook_duration_seconds), pushgateHookP99LeMs = the upper bound of the histogram",
   "  bucket holding its p99. Same rate, same open loop (lib/rate-sender.ts), each client its own process.",
@@ -58,7 +58,7 @@ export function hookTargets(rows: readonly SummaryRow[], batches: readonly numbe
   out.push({
     target: `rpc overhead p99 ≤ 1 ms at ${fmt(rpcRate)} rpc/s`,
     measured: `overhead p99 ${ms(overhead)} (pushgate p99 ${ms(pNet)}, raw ${ms(pg("hooks-rpc", "rttP99Ms"))}; p50 ${ms(pg("hooks-rpc", "netP50Ms"))})`,
-    control: `direct fetch p99 ${ms(cNet)} (raw ${ms(ctl("hooks-rpc", "rttP99Ms"))}; p50 ${ms(ctl("hooks-rpc", "netP50Ms"))})`,
+    control: `direct call p99 ${ms(cNet)} (raw ${ms(ctl("hooks-rpc", "rttP99Ms"))}; p50 ${ms(ctl("hooks-rpc", "netP50Ms"))})`,
     met: overhead === null ? null : overhead <= 1 && zero("hooks-rpc", ["lost", "rpcErrors", "skipped"]),
   });
 

@@ -1,7 +1,7 @@
 // `bun run bench hooks` (alone): what the backend hooks cost, each against a control measured in
 // the same run, the order of the pair rotating over rounds (docs/hooks.md, bench/README.md):
 //   hooks-rpc      pushgate.v1 `rpc` frames through pushgate to the backend at a fixed rate, vs the
-//                  same calls POSTed straight to the backend with fetch (clients/rpc-client.ts)
+//                  same calls POSTed straight to the backend with pushgate's HTTP client (clients/rpc-client.ts)
 //   hooks-login    N logins with --auth hook (the backend answers the uid) vs uid mode
 //                  (clients/capacity-client.ts against two pushgates)
 //   hooks-webhook-b<B>  webhook events at --webhook-batch-max B (hooks-webhooks.ts)
