@@ -21,3 +21,4 @@ export { LOGIN_REPLY_PREFIX } from "./ws/seed.ts";
 export { createLogger } from "./ops/log.ts";
 export type { Logger } from "./ops/log.ts";
 export type { Hooks, ConnectRequest, ConnectAnswer, RpcCall, MessageEvent } from "./hooks/in-process.ts";
+export type { CloseEvent } from "./hooks/in-process-events.ts";
