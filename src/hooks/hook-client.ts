@@ -33,7 +33,7 @@ export class HookClient implements Backend {
   constructor(private readonly o: HookClientOptions, private readonly metrics: Metrics) {
     metrics.registry.add(metrics.hookQueue(() => this.waiting.length));
     const url = new URL(o.url);
-    this.pool = url.protocol === "http:" ? new HttpPool(url, o.maxBody, o.timeoutMs) : null;
+    this.pool = url.protocol === "http:" ? new HttpPool(url, o.maxBody, o.timeoutMs, o.concurrency) : null;
   }
 
   /** Closes idle keep-alive connections (a stopping node). */

@@ -4,8 +4,11 @@
 // p99 0.7 ms instead of 1.9 ms (docs/performance.md, "Hooks"). One request per connection at a
 // time (no pipelining); idle connections are kept for the next request. What it reads is
 // bounded: the head by HEAD_MAX, the body by `maxBody` (Content-Length, chunked, or until
-// close). A request is never sent twice: a connection that fails before its answer is an error
-// for that request (the caller reports E_BACKEND_UNAVAILABLE), never a silent retry.
+// close), and each byte is handled once whatever the packet sizes (the body is one buffer,
+// copied into). Connection attempts at once are capped (a backend dropping SYNs must not cost a
+// socket per request). A request is never sent twice: a connection that fails before its
+// answer is an error for that request (the caller reports E_BACKEND_UNAVAILABLE), never a
+// silent retry.
 import type { Socket } from "bun";
 
 /** Largest response head (status line and headers) read. */
@@ -37,7 +40,8 @@ interface Pending {
   timer: Timer;
 }
 
-type BodyMode = "length" | "chunked" | "close" | "none";
+/** Where the reader is in an answer: each incoming packet is consumed once, byte ranges copied once. */
+const enum St { Head, Length, Close, ChunkSize, ChunkData, ChunkEnd, Trailers, Done }
 
 /** One keep-alive connection and the answer it is reading (socket.data). */
 class Conn {
@@ -45,12 +49,15 @@ class Conn {
   pending: Pending | null = null;
   dead = false;
   idleSince = 0;
-  private buf: Buffer = Buffer.alloc(0);
+  private st = St.Head;
+  /** The unparsed bytes of a head, a chunk-size line or trailers (bounded by HEAD_MAX). */
+  private line: Buffer = Buffer.alloc(0);
   private status = 0;
-  private mode: BodyMode | null = null;
-  private length = 0;
+  /** Bytes left of a Content-Length body, of a chunk, or of a chunk's closing CRLF. */
+  private left = 0;
   private closeAfter = false;
-  private parts: Buffer[] = [];
+  /** The body: one buffer, sized by Content-Length or grown by doubling up to maxBody. */
+  private body: Buffer | null = null;
   private size = 0;
   /** Bytes still to write (the socket took only part of the request). */
   private unsent: Buffer | null = null;
@@ -61,6 +68,7 @@ class Conn {
   send(req: string, bytes: number, p: Pending): void {
     this.pending = p;
     this.resetParse();
+    this.unsent = null;
     const n = this.sock!.write(req);
     if (n < bytes) this.unsent = Buffer.from(req).subarray(Math.max(0, n)); // rare: the socket took part of it
   }
@@ -74,9 +82,8 @@ class Conn {
 
   data(chunk: Buffer): void {
     if (this.pending === null) return this.fail(new Error("the backend sent bytes without a request"));
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     try {
-      this.parse();
+      this.consume(chunk);
     } catch (e) {
       this.fail(e as Error);
     }
@@ -87,7 +94,7 @@ class Conn {
     this.sock = null;
     this.pool.forget(this);
     if (this.pending === null) return;
-    if (this.mode === "close") return this.finish();
+    if (this.st === St.Close) return this.finish(false);
     this.fail(new Error("the backend closed the connection before its answer was complete"));
   }
 
@@ -106,39 +113,114 @@ class Conn {
   }
 
   private resetParse(): void {
-    this.buf = Buffer.alloc(0);
+    this.st = St.Head;
+    this.line = Buffer.alloc(0);
     this.status = 0;
-    this.mode = null;
-    this.length = 0;
+    this.left = 0;
     this.closeAfter = false;
-    this.parts = [];
+    this.body = null;
     this.size = 0;
   }
 
-  private parse(): void {
-    while (this.mode === null) {
-      const end = this.buf.indexOf(HEAD_END);
-      if (end < 0) {
-        if (this.buf.length > HEAD_MAX) throw new Error(`the backend's answer head is over ${HEAD_MAX} bytes`);
-        return;
+  /** Consumes one packet: every byte is looked at once, whatever the packet sizes. */
+  private consume(chunk: Buffer): void {
+    let off = 0;
+    while (off < chunk.length && this.pending !== null) {
+      switch (this.st) {
+        case St.Head: {
+          const end = this.lineUntil(chunk, off, HEAD_END, HEAD_MAX, "head");
+          if (end < 0) return;
+          const text = this.line.toString("latin1", 0, this.line.length - 4);
+          this.line = Buffer.alloc(0);
+          off = end;
+          this.head(text);
+          if ((this.st as St) === St.Done) this.finish(off < chunk.length);
+          break;
+        }
+        case St.Length: {
+          const n = Math.min(this.left, chunk.length - off);
+          this.take(chunk, off, n);
+          off += n;
+          this.left -= n;
+          if (this.left === 0) {
+            if (off < chunk.length) throw new Error("the backend sent more than its Content-Length");
+            this.finish(false);
+          }
+          break;
+        }
+        case St.Close:
+          this.take(chunk, off, chunk.length - off);
+          off = chunk.length;
+          break;
+        case St.ChunkSize: {
+          const end = this.lineUntil(chunk, off, CRLF, 1024, "chunk-size line");
+          if (end < 0) return;
+          off = end;
+          const n = chunkSize(this.line);
+          this.line = Buffer.alloc(0);
+          if (n === 0) {
+            this.st = St.Trailers;
+            this.left = 0;
+          } else {
+            if (this.size + n > this.pool.maxBody) throw new TooLarge();
+            this.st = St.ChunkData;
+            this.left = n;
+          }
+          break;
+        }
+        case St.ChunkData: {
+          const n = Math.min(this.left, chunk.length - off);
+          this.take(chunk, off, n);
+          off += n;
+          this.left -= n;
+          if (this.left === 0) {
+            this.st = St.ChunkEnd;
+            this.left = 2;
+          }
+          break;
+        }
+        case St.ChunkEnd: {
+          if (chunk[off] !== (this.left === 2 ? 13 : 10)) throw new Error("a chunk of the backend's answer does not end with CRLF");
+          off++;
+          if (--this.left === 0) this.st = St.ChunkSize;
+          break;
+        }
+        case St.Trailers: {
+          // Trailer lines, then an empty line; `left` counts their bytes (at most HEAD_MAX).
+          const end = this.lineUntil(chunk, off, CRLF, HEAD_MAX - this.left, "trailers");
+          if (end < 0) return;
+          off = end;
+          const empty = this.line.length === 2;
+          this.left += this.line.length;
+          this.line = Buffer.alloc(0);
+          if (empty) this.finish(off < chunk.length);
+          break;
+        }
+        case St.Done:
+          throw new Error("the backend sent bytes after its answer");
       }
-      this.head(this.buf.toString("latin1", 0, end));
-      this.buf = this.buf.subarray(end + 4);
     }
-    if (this.mode === "length") {
-      if (this.buf.length < this.length) return;
-      if (this.buf.length > this.length) throw new Error("the backend sent more than its Content-Length");
-      this.take(this.buf);
-      return this.finish();
+  }
+
+  /**
+   * Gathers `line` bytes until `sep` (included); the offset after it in `chunk`, or -1 (all of
+   * the packet taken, more needed). At most `max` bytes, else the answer is refused.
+   */
+  private lineUntil(chunk: Buffer, off: number, sep: Buffer, max: number, what: string): number {
+    const before = this.line.length;
+    // Only the tail of the old bytes can start a separator that this packet completes.
+    const from = Math.max(0, before - sep.length + 1);
+    this.line = before === 0 ? chunk.subarray(off) : Buffer.concat([this.line, chunk.subarray(off)]);
+    const at = this.line.indexOf(sep, from);
+    if (at < 0) {
+      if (this.line.length > max) throw new Error(`the backend's answer ${what} is over ${max} bytes`);
+      if (before === 0) this.line = Buffer.from(this.line); // own the bytes: the packet's buffer is not ours to keep
+      return -1;
     }
-    if (this.mode === "chunked") return this.chunks();
-    if (this.mode === "close") {
-      this.take(this.buf);
-      this.buf = Buffer.alloc(0);
-      return;
-    }
-    if (this.buf.length > 0) throw new Error("the backend sent a body where none belongs");
-    this.finish();
+    const end = at + sep.length;
+    if (end > max) throw new Error(`the backend's answer ${what} is over ${max} bytes`);
+    this.line = this.line.subarray(0, end);
+    return off + (end - before);
   }
 
   private head(text: string): void {
@@ -173,64 +255,45 @@ class Conn {
       }
     }
     this.status = status;
-    this.closeAfter = close;
-    if (status === 204 || status === 304) this.mode = "none";
-    else if (chunked) this.mode = "chunked";
-    else if (length >= 0) {
+    this.closeAfter = close || (chunked && length >= 0); // both framings: not to be trusted for the next answer
+    if (status === 204 || status === 304) {
+      this.st = St.Done;
+    } else if (chunked) {
+      this.st = St.ChunkSize;
+    } else if (length >= 0) {
       if (length > this.pool.maxBody) throw new TooLarge();
-      this.mode = length === 0 ? "none" : "length";
-      this.length = length;
+      this.st = length === 0 ? St.Done : St.Length;
+      this.left = length;
+      if (length > 0) this.body = Buffer.allocUnsafe(length);
     } else {
-      this.mode = "close";
+      this.st = St.Close;
       this.closeAfter = true;
     }
   }
 
-  private chunks(): void {
-    for (;;) {
-      const eol = this.buf.indexOf(CRLF);
-      if (eol < 0) {
-        if (this.buf.length > 1024) throw new Error("a malformed chunk in the backend's answer");
-        return;
-      }
-      const sizeText = this.buf.toString("latin1", 0, eol).split(";")[0]!.trim();
-      if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw new Error("a malformed chunk size in the backend's answer");
-      const n = parseInt(sizeText, 16);
-      if (n === 0) {
-        // The last chunk, then optional trailers and an empty line.
-        const rest = this.buf.subarray(eol + 2);
-        if (rest.length >= 2 && rest[0] === 13 && rest[1] === 10) return this.finish(rest.length > 2);
-        const end = rest.indexOf(HEAD_END);
-        if (end < 0) {
-          if (rest.length > HEAD_MAX) throw new Error("the backend's trailers are too long");
-          return;
-        }
-        return this.finish(rest.length > end + 4);
-      }
-      if (this.buf.length < eol + 2 + n + 2) {
-        if (this.size + n > this.pool.maxBody) throw new TooLarge();
-        return;
-      }
-      this.take(this.buf.subarray(eol + 2, eol + 2 + n));
-      this.buf = this.buf.subarray(eol + 2 + n + 2);
+  /** Copies `n` bytes of the packet into the body (bounded by maxBody). */
+  private take(chunk: Buffer, off: number, n: number): void {
+    if (n === 0) return;
+    const need = this.size + n;
+    if (need > this.pool.maxBody) throw new TooLarge();
+    if (this.body === null || this.body.length < need) {
+      const grown = Buffer.allocUnsafe(Math.min(this.pool.maxBody, Math.max(need, 2 * (this.body?.length ?? 512))));
+      if (this.body !== null) this.body.copy(grown, 0, 0, this.size);
+      this.body = grown;
     }
-  }
-
-  private take(b: Buffer): void {
-    if (b.length === 0) return;
-    this.size += b.length;
-    if (this.size > this.pool.maxBody) throw new TooLarge();
-    this.parts.push(b);
+    chunk.copy(this.body, this.size, off, off + n);
+    this.size = need;
   }
 
   /** The answer is complete; `extra`: bytes followed it (the connection is not reused). */
-  private finish(extra = false): void {
+  private finish(extra: boolean): void {
     const p = this.pending!;
     this.pending = null;
     clearTimeout(p.timer);
-    const text = this.parts.length === 1 ? this.parts[0]!.toString("utf8") : Buffer.concat(this.parts, this.size).toString("utf8");
+    const text = this.body === null ? "" : this.body.toString("utf8", 0, this.size);
     const status = this.status;
-    const reuse = !this.closeAfter && !extra && !this.dead;
+    // Not reused when the request is not all written yet (an early answer), or it must not be.
+    const reuse = !this.closeAfter && !extra && !this.dead && this.unsent === null;
     this.resetParse();
     if (!reuse) {
       this.dead = true;
@@ -241,6 +304,16 @@ class Conn {
     }
     p.resolve({ status, text });
   }
+}
+
+/** The size of a chunk-size line (hex, extensions after ';' ignored, CRLF included). */
+function chunkSize(line: Buffer): number {
+  let end = line.length - 2;
+  const semi = line.indexOf(59);
+  if (semi >= 0 && semi < end) end = semi;
+  const text = line.toString("latin1", 0, end).trim();
+  if (!/^[0-9a-fA-F]{1,8}$/.test(text)) throw new Error("a malformed chunk size in the backend's answer");
+  return parseInt(text, 16);
 }
 
 function isDigits(s: string, from: number, to: number): boolean {
@@ -262,13 +335,16 @@ const HANDLERS = {
 
 export class HttpPool {
   private readonly free: Conn[] = [];
+  /** Connection attempts not settled yet: one that timed out still holds a socket until the kernel gives up. */
+  private connecting = 0;
+  private closed = false;
   private readonly host: string;
   private readonly port: number;
   private readonly prefix: string;
   private readonly prefixBytes: number;
 
-  /** `url`: an http:// URL. */
-  constructor(url: URL, readonly maxBody: number, private readonly timeoutMs: number) {
+  /** `url`: an http:// URL; `maxConnecting`: connection attempts at once (past it a request fails at once). */
+  constructor(url: URL, readonly maxBody: number, private readonly timeoutMs: number, private readonly maxConnecting = 64) {
     this.host = url.hostname.replace(/^\[|\]$/g, "");
     this.port = Number(url.port || 80);
     const target = `${url.pathname || "/"}${url.search}`;
@@ -282,12 +358,17 @@ export class HttpPool {
     const len = `${n}\r\n\r\n`;
     const req = this.prefix + len + body;
     const bytes = this.prefixBytes + len.length + n;
+    if (this.closed) return Promise.reject(new Error("the hook client is closed (the node is stopping)"));
     const { promise, resolve, reject } = Promise.withResolvers<HttpAnswer>();
     let conn = this.free.pop();
     while (conn !== undefined && performance.now() - conn.idleSince > IDLE_MAX_MS) {
       conn.dead = true;
       conn.sock?.end();
       conn = this.free.pop();
+    }
+    if (conn === undefined && this.connecting >= this.maxConnecting) {
+      // A backend that does not accept (SYNs dropped) must not cost a socket per request.
+      return Promise.reject(new Error(`${this.connecting} connection attempts to the backend are still pending`));
     }
     const c = conn ?? new Conn(this);
     const p: Pending = { resolve, reject, timer: setTimeout(() => c.fail(new TimedOut()), this.timeoutMs) };
@@ -296,18 +377,28 @@ export class HttpPool {
       return promise;
     }
     c.pending = p;
+    this.connecting++;
     Bun.connect<Conn>({ hostname: this.host, port: this.port, data: c, socket: HANDLERS }).then(
       (sock) => {
-        if (c.pending !== p) return void sock.terminate(); // timed out while connecting
+        this.connecting--;
+        if (c.pending !== p || this.closed) return void sock.terminate(); // timed out while connecting, or closed
         c.sock = sock;
         c.send(req, bytes, p);
       },
-      (e: Error) => c.fail(e),
+      (e: Error) => {
+        this.connecting--;
+        c.fail(e);
+      },
     );
     return promise;
   }
 
   idle(c: Conn): void {
+    if (this.closed) {
+      c.dead = true;
+      c.sock?.end();
+      return;
+    }
     c.idleSince = performance.now();
     this.free.push(c);
   }
@@ -317,7 +408,9 @@ export class HttpPool {
     if (i >= 0) this.free.splice(i, 1);
   }
 
+  /** Closes idle connections; requests in flight finish, then their connections close too. */
   close(): void {
+    this.closed = true;
     for (const c of this.free.splice(0)) c.sock?.end();
   }
 }

@@ -136,3 +136,73 @@ test("a refused connection is an error at once", async () => {
   expect(e).not.toBeInstanceOf(TimedOut);
   expect(performance.now() - t0).toBeLessThan(1000);
 });
+
+test("a 64 KiB chunked body in 1-byte chunks and a Content-Length body in 1-byte packets: read once, correct", async () => {
+  const big = "z".repeat(60_000);
+  let chunked = true;
+  const s = server((_req, sock) => {
+    if (chunked) {
+      let out = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+      for (const ch of big) out += `1\r\n${ch}\r\n`;
+      sock.write(`${out}0\r\n\r\n`);
+    } else {
+      const text = `HTTP/1.1 200 OK\r\ncontent-length: ${big.length}\r\n\r\n${big}`;
+      void (async () => {
+        for (let i = 0; i < text.length; i += 997) {
+          sock.write(text.slice(i, i + 997));
+          await Bun.sleep(0);
+        }
+      })();
+    }
+  });
+  const pool = new HttpPool(new URL(`http://127.0.0.1:${(servers.at(-1) as unknown as { port: number }).port}/`), 65_536, 5000);
+  const t0 = performance.now();
+  expect((await pool.post("{}")).text).toBe(big);
+  chunked = false;
+  expect((await pool.post("{}")).text).toBe(big);
+  expect(performance.now() - t0).toBeLessThan(3000);
+  expect(s.connections()).toBe(1);
+});
+
+test("not reused: chunked with a Content-Length too; a chunk without its CRLF is refused", async () => {
+  let mode = "both";
+  const s = server((_req, sock) => {
+    if (mode === "both") sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    else if (mode === "nocrlf") sock.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nokXY0\r\n\r\n");
+    else sock.write(ok("{}"));
+  });
+  expect(await s.pool.post("{}")).toEqual({ status: 200, text: "ok" });
+  mode = "";
+  expect(await s.pool.post("{}")).toEqual({ status: 200, text: "{}" });
+  expect(s.connections()).toBe(2);
+  mode = "nocrlf";
+  const e = await s.pool.post("{}").then(() => null, (x: unknown) => x);
+  expect(String(e)).toContain("CRLF");
+});
+
+test("an answer before the whole request was written: that connection is not reused; after close() nothing is pooled and posts fail", async () => {
+  let connections = 0;
+  const l = Bun.listen<{ answered: boolean }>({
+    hostname: "127.0.0.1", port: 0,
+    socket: {
+      open(sk) { connections++; sk.data = { answered: false }; },
+      data(sk, d) {
+        // Answers 413 as soon as a head arrives, without reading the (large) body.
+        if (!sk.data.answered && d.includes("\r\n\r\n")) {
+          sk.data.answered = true;
+          sk.write('HTTP/1.1 413 Payload Too Large\r\ncontent-length: 2\r\n\r\n{}');
+        }
+      },
+    },
+  });
+  servers.push(l);
+  const pool = new HttpPool(new URL(`http://127.0.0.1:${l.port}/`), 1000, 2000);
+  const first = await pool.post(JSON.stringify({ big: "x".repeat(8 * 1024 * 1024) }));
+  expect(first).toEqual({ status: 413, text: "{}" });
+  // Reused, the next request would wait behind the unwritten rest of the first: a new connection answers it.
+  expect(await pool.post("{}")).toEqual({ status: 413, text: "{}" });
+  expect(connections).toBe(2);
+  pool.close();
+  const after = await pool.post("{}").then(() => null, (x: unknown) => x);
+  expect(String(after)).toContain("closed");
+});

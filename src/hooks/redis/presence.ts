@@ -81,7 +81,8 @@ export class ClusterPresence implements Presence {
     // The drain's closes are written: their uids go offline on the other nodes' sweep (or the
     // next holder's). Bounded by the caller (AppEvents.stop); a failed write ends it.
     if (this.flushing) await this.flushing;
-    await this.flush();
+    this.flushing = this.flush().finally(() => { this.flushing = null; });
+    await this.flushing;
     this.stopped = true;
   }
 
