@@ -27,6 +27,7 @@ export class WebhookSender {
       if (attempt > 0) this.metrics.webhookRetries.inc();
       const ts = Date.now();
       const body = `{"time_ms":${ts},"events":[${list}]}`;
+      const t0 = performance.now();
       try {
         const signature = await this.sign(`${ts}.${body}`);
         const res = await fetch(this.config.webhookUrl!, {
@@ -35,6 +36,7 @@ export class WebhookSender {
           signal: AbortSignal.timeout(this.config.hookTimeoutMs),
         });
         await res.arrayBuffer().catch(() => {});
+        this.metrics.hookDuration.observe(["webhook"], (performance.now() - t0) / 1000);
         this.metrics.webhookPosts.incL([String(res.status)]);
         if (res.ok) return true;
       } catch (e) {

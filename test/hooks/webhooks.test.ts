@@ -81,6 +81,7 @@ test("connection.open and connection.close arrive signed, batched, in order", as
   expect(events[3]!.code).toBe(4000);
   expect(new Set(events.map((e) => e.id)).size).toBe(4);
   expect(await sentSoon(pg, 4)).toBe(4);
+  expect(metricValue(await metrics(pg), 'pushgate_hook_duration_seconds_count{kind="webhook"}')).toBeGreaterThanOrEqual(1);
 });
 
 test("a receiver that answers 500 gets the same batch again until it accepts it", async () => {
