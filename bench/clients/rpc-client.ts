@@ -2,6 +2,7 @@
 //   bun bench/clients/rpc-client.ts '<RpcClientConfig JSON>'
 // mode "pushgate": `conns` pushgate.v1 clients (uid login) send `{"type":"rpc","id":<seq>,…}`
 //   round-robin at a fixed total rate; pushgate asks the backend (--hook-url) and answers `reply`.
+//   The same mode drives the bare relay (controls/rpc-relay.ts), pointed at its port.
 // mode "direct" (the control): the same calls POSTed straight to the same backend with the HTTP
 //   client pushgate itself uses (src/hooks/http-pool.ts, keep-alive), the body pushgate would
 //   send, at the same rate — so the difference is what pushgate's hop adds.
@@ -19,7 +20,7 @@ import type { WsConn } from "../lib/ws-client.ts";
 export interface RpcClientConfig {
   mode: "pushgate" | "direct";
   host: string;
-  /** pushgate's port (mode pushgate). */
+  /** pushgate's port, or the relay's (mode pushgate). */
   port: number;
   /** The backend's URL (mode direct). */
   backendUrl: string;

@@ -1,6 +1,7 @@
 // The hooks scenario's rows (report.ts summaries: medians over rounds, worst round for counters),
-// the legend of its columns, and its targets (issue 11): rpc overhead p99 ≤ 1 ms at 5,000 rpc/s,
-// --auth hook logins ≥ 0.5× uid mode, webhook events ≥ 20,000/s at the default batching.
+// the legend of its columns, and its targets (issue 11): rpc overhead p99 ≤ 1 ms at 5,000 rpc/s
+// (beside it, what pushgate adds over a bare Bun relay, the floor of its topology), --auth hook
+// logins ≥ 0.5× uid mode, webhook events ≥ 20,000/s at the default batching.
 import { fmt, table } from "../lib/stats.ts";
 import type { MetricDef, SummaryRow } from "./report.ts";
 
@@ -33,16 +34,20 @@ export const HOOKS_LEGEND = [
   "hooks-rpc: control = the rpc body POSTed straight to the backend with pushgate's own HTTP client (src/hooks/http-pool.ts, keep-alive); pushgate = a pushgate.v1 `rpc` frame through pushgate",
   "  (--hook-url) to the same backend. rtt = the client's round trip, net = rtt minus the backend's own time (backendUsP50); pushgateHookMeanMs =",
   "  pushgate's own mean for its backend request (pushgate_hook_duration_seconds), pushgateHookP99LeMs = the upper bound of the histogram",
-  "  bucket holding its p99. Same rate, same open loop (lib/rate-sender.ts), each client its own process.",
+  "  bucket holding its p99. relay = the same pushgate.v1 frames through a bare Bun.serve relay (controls/rpc-relay.ts: welcome, POST with",
+  "  pushgate's HTTP client, reply; its own process) to the same backend: the floor of pushgate's topology (hooks-rpc rows only).",
+  "  Same rate, same open loop (lib/rate-sender.ts), each client its own process; the three rotate over rounds.",
   "hooks-login: control = uid mode (the first frame is the uid); pushgate = --auth hook (the backend answers {uid} from the credential).",
   "hooks-webhook-b<B> (--webhook-batch-max B): control = a bare poster of pre-built batches of B, one POST in flight (the receiver's ceiling);",
   "  pushgate eventsPerSec = a backlog drained (events queued behind one held POST, timed from its release to the last event);",
   "  liveEventsPerSec = sockets opened and reset by generator processes, first to last event at the receiver (bounded by generatorEventsPerSec",
   "  when liveMaxQueue stays far below the queue: pushgate kept up). dropped = pushgate_webhook_events_total dropped_* during the runs.",
-  "ratio = pushgate / control; medians over rounds (worst round for counters).",
+  "ratio = pushgate / control (and relay/control, pushgate/relay in the hooks-rpc rows); medians over rounds (worst round for counters).",
 ].join("\n");
 
 export interface HookTarget { target: string; measured: string; control: string; met: boolean | null }
+
+const usRpc = (x: number | null) => (x === null ? "-" : `${x.toFixed(1)} µs/rpc`);
 
 /** The issue's targets from the summary rows. */
 export function hookTargets(rows: readonly SummaryRow[], batches: readonly number[], rpcRate: number): HookTarget[] {
@@ -60,6 +65,19 @@ export function hookTargets(rows: readonly SummaryRow[], batches: readonly numbe
     measured: `overhead p99 ${ms(overhead)} (pushgate p99 ${ms(pNet)}, raw ${ms(pg("hooks-rpc", "rttP99Ms"))}; p50 ${ms(pg("hooks-rpc", "netP50Ms"))})`,
     control: `direct call p99 ${ms(cNet)} (raw ${ms(ctl("hooks-rpc", "rttP99Ms"))}; p50 ${ms(ctl("hooks-rpc", "netP50Ms"))})`,
     met: overhead === null ? null : overhead <= 1 && zero("hooks-rpc", ["lost", "rpcErrors", "skipped"]),
+  });
+  // What pushgate adds over the least a relay on the same machine does (no target: a reference).
+  const rel = (key: string) => row("hooks-rpc", key)?.relay ?? null;
+  const minus = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
+  const rNet = rel("netP99Ms");
+  const overRelay = minus(pNet, rNet), overRelay50 = minus(pg("hooks-rpc", "netP50Ms"), rel("netP50Ms"));
+  const pCpu = pg("hooks-rpc", "serverCpuUsPerRpc"), rCpu = rel("serverCpuUsPerRpc");
+  out.push({
+    target: "rpc: pushgate − bare Bun relay (the topology's floor; no target)",
+    measured: `pushgate − relay p99 ${ms(overRelay)} (p50 ${ms(overRelay50)}); CPU pushgate ${usRpc(pCpu)} vs relay ${usRpc(rCpu)}` +
+      (pCpu !== null && rCpu !== null && rCpu > 0 ? ` (${(pCpu / rCpu).toFixed(2)}×)` : ""),
+    control: `relay p99 ${ms(rNet)} (raw ${ms(rel("rttP99Ms"))}; p50 ${ms(rel("netP50Ms"))})`,
+    met: null,
   });
 
   const pl = pg("hooks-login", "loginsPerSec"), cl = ctl("hooks-login", "loginsPerSec");

@@ -1,7 +1,8 @@
 // What the hooks scenario's parts share: its processes besides the load (the backend,
 // controls/hook-backend.ts; the webhook receiver, controls/webhook-receiver.ts; pushgate in the
-// configurations measured), each its own child process on 127.0.0.1, stopped by its pid; and the
-// rounds of a pair (control, pushgate) in rotating order.
+// configurations measured; the rpc part's relay, controls/rpc-relay.ts), each its own child process
+// on 127.0.0.1, stopped by its pid; and the rounds of a pair (control, pushgate), or of the rpc
+// part's three (control, relay, pushgate), in rotating order.
 import { type Child, spawnChild } from "../lib/processes.ts";
 import type { AnyPhaseResult } from "../report/report.ts";
 import { HOST, type ServerUnderTest, startPushgate } from "../lib/servers.ts";
@@ -13,9 +14,9 @@ export const WEBHOOK_SECRET = "pushgate-bench-webhook-secret";
 
 export interface Listener { child: Child; port: number; url: string }
 
-/** A bench/controls script that prints {"port":N} once listening; `started` gets the child at once (so it is stopped on any error). */
-export async function startListener(root: string, label: string, script: string, started: Child[]): Promise<Listener> {
-  const child = spawnChild(label, [process.execPath, script, "--port", "0", "--host", HOST], root);
+/** A bench/controls script (plus `args`) that prints {"port":N} once listening; `started` gets the child at once (so it is stopped on any error). */
+export async function startListener(root: string, label: string, script: string, started: Child[], args: readonly string[] = []): Promise<Listener> {
+  const child = spawnChild(label, [process.execPath, script, "--port", "0", "--host", HOST, ...args], root);
   started.push(child);
   const line = await child.waitLine((l) => l.startsWith('{"port":'), READY_MS);
   const port = (JSON.parse(line) as { port: number }).port;
@@ -49,5 +50,11 @@ export const PAIR: readonly Name[] = ["control", "pushgate"];
 /** Round r's order: control first in odd rounds, pushgate first in even ones. */
 export const orderOf = (r: number): Name[] => (r % 2 === 1 ? [...PAIR] : [...PAIR].reverse());
 
+/** The rpc part's three: control (direct to the backend), relay (controls/rpc-relay.ts), pushgate. */
+export type RpcName = Name | "relay";
+export const RPC_TRIO: readonly RpcName[] = ["control", "relay", "pushgate"];
+/** Round r's rpc order: the trio rotated by r − 1, so over 3 rounds each goes first, second and last once. */
+export const rpcOrderOf = (r: number): RpcName[] => RPC_TRIO.map((_, i) => RPC_TRIO[(i + r - 1) % RPC_TRIO.length]!);
+
 /** One part's rounds: per round, each side's phase result (or an error). */
-export type PartRounds = { round: number; order: Name[]; results: Partial<Record<Name, AnyPhaseResult>>; errors: Partial<Record<Name, string | null>> }[];
+export type PartRounds<N extends string = RpcName> = { round: number; order: N[]; results: Partial<Record<N, AnyPhaseResult>>; errors: Partial<Record<N, string | null>> }[];

@@ -1,7 +1,9 @@
 // `bun run bench hooks` (alone): what the backend hooks cost, each against a control measured in
 // the same run, the order of the pair rotating over rounds (docs/hooks.md, bench/README.md):
 //   hooks-rpc      pushgate.v1 `rpc` frames through pushgate to the backend at a fixed rate, vs the
-//                  same calls POSTed straight to the backend with pushgate's HTTP client (clients/rpc-client.ts)
+//                  same calls POSTed straight to the backend with pushgate's HTTP client (control),
+//                  and vs the same frames through a bare Bun relay (controls/rpc-relay.ts), the
+//                  three rotating (clients/rpc-client.ts)
 //   hooks-login    N logins with --auth hook (the backend answers the uid) vs uid mode
 //                  (clients/capacity-client.ts against two pushgates)
 //   hooks-webhook-b<B>  webhook events at --webhook-batch-max B (hooks-webhooks.ts)
@@ -21,7 +23,7 @@ import { stopChild } from "../lib/redis.ts";
 import { HOST } from "../lib/servers.ts";
 import { type HookTarget, HOOKS_LEGEND, hookTargets, hooksMetrics, renderTargets, targetsMarkdown } from "../report/hooks-report.ts";
 import { type AnyPhaseResult, type RoundResult, machineInfo, renderTable, save, summarize } from "../report/report.ts";
-import { type Name, PAIR, type PartRounds, checkAlive, orderOf, startHookPushgate, startListener } from "./hooks-servers.ts";
+import { type Name, PAIR, type PartRounds, RPC_TRIO, type RpcName, checkAlive, orderOf, rpcOrderOf, startHookPushgate, startListener } from "./hooks-servers.ts";
 import { runWebhookPart } from "./hooks-webhooks.ts";
 
 
@@ -56,14 +58,37 @@ function bucketBoundMs(h0: Awaited<ReturnType<typeof hookDuration>>, h1: Awaited
   return le === undefined ? Infinity : Number(le) * 1000;
 }
 
-/** rpc through pushgate (uid login, --hook-url) vs fetch straight to the backend. */
+const RPC_LABEL: Record<RpcName, string> = { control: "direct to the backend", relay: "through the bare Bun relay", pushgate: "through pushgate" };
+
+/** One rpc run's figures on one line (per round, so the spread behind the medians shows). */
+function rpcLine(res: AnyPhaseResult): string {
+  const f = (k: string, d = 2) => (typeof res[k] === "number" ? (res[k] as number).toFixed(d) : "-");
+  return `  rtt p50/p99 ${f("rttP50Ms")}/${f("rttP99Ms")} ms, net p50/p99 ${f("netP50Ms")}/${f("netP99Ms")} ms, ` +
+    `server CPU ${f("serverCpuUsPerRpc", 1)} µs/rpc, backend ${f("backendCpuUsPerRpc", 1)} µs/rpc; sent ${res.sent}, lost ${res.lost}, errors ${res.rpcErrors}, skipped ${res.skipped}`;
+}
+
+/**
+ * rpc through pushgate (uid login, --hook-url) vs the same calls straight to the backend
+ * (control) vs the same frames through a bare Bun relay to the same backend (relay: the floor of
+ * pushgate's topology); the three rotate over rounds.
+ */
 async function rpcPart(p: Params, root: string, backend: Backend, started: Child[]): Promise<PartRounds> {
   const hookUrl = `${backend.url}/hook`;
+  // One after the other: a failed start must not leave the other one running outside `started`.
   const pg = await startHookPushgate(root, "pushgate (rpc, --hook-url)", ["--hook-url", hookUrl], started);
+  const relay = await startListener(root, "rpc relay", "bench/controls/rpc-relay.ts", started, ["--backend", hookUrl]);
   const base = `http://${HOST}:${pg.port}`;
-  console.log(`hooks-rpc: pushgate :${pg.port} (pid ${pg.child.proc.pid}) --hook-url ${hookUrl}; ${p.hooks.rpc.rate} rpc/s for ${p.hooks.rpc.seconds} s over ${p.hooks.rpc.conns} connections`);
-  const run = async (name: Name, warmup: boolean) => {
-    const cfg = rpcConfig(p, name === "pushgate" ? "pushgate" : "direct", pg.port, hookUrl, { server: name === "pushgate" ? pg.child.proc.pid : null, backend: backend.pid }, warmup);
+  console.log(`hooks-rpc: pushgate :${pg.port} (pid ${pg.child.proc.pid}), relay :${relay.port} (pid ${relay.child.proc.pid}), both to ${hookUrl}; ` +
+    `${p.hooks.rpc.rate} rpc/s for ${p.hooks.rpc.seconds} s over ${p.hooks.rpc.conns} connections`);
+  // The relay speaks pushgate.v1 as far as the client needs: the client's pushgate mode drives it unchanged.
+  const target: Record<RpcName, { mode: RpcClientConfig["mode"]; port: number; pid: number | null }> = {
+    control: { mode: "direct", port: pg.port, pid: null },
+    relay: { mode: "pushgate", port: relay.port, pid: relay.child.proc.pid },
+    pushgate: { mode: "pushgate", port: pg.port, pid: pg.child.proc.pid },
+  };
+  const run = async (name: RpcName, warmup: boolean) => {
+    const t = target[name];
+    const cfg = rpcConfig(p, t.mode, t.port, hookUrl, { server: t.pid, backend: backend.pid }, warmup);
     const limit = cfg.connectTimeoutMs + cfg.seconds * 1500 + cfg.drainMs + 15_000;
     const h0 = name === "pushgate" ? await hookDuration(base, "rpc") : null;
     const out = await runLoadProcess<AnyPhaseResult>(root, `rpc client (${name}${warmup ? " warm-up" : ""})`, "bench/clients/rpc-client.ts", cfg, limit, "rpc client");
@@ -73,23 +98,26 @@ async function rpcPart(p: Params, root: string, backend: Backend, started: Child
       res.pushgateHookMeanMs = h1.count > h0.count ? ((h1.sum - h0.sum) * 1000) / (h1.count - h0.count) : null;
       res.pushgateHookP99LeMs = bucketBoundMs(h0, h1, 99);
     }
-    return { res: res ? { ...res, phase: "hooks-rpc" } : undefined, error: checkAlive([pg.child, backend.child]) ?? out.error ?? (res ? null : "rpc client gave no result") };
+    const error = checkAlive([pg.child, relay.child, backend.child]) ?? out.error ?? (res ? null : "rpc client gave no result");
+    return { res: res ? { ...res, phase: "hooks-rpc", participant: name } : undefined, error };
   };
   console.log("hooks-rpc warm-up (results discarded)");
-  for (const name of PAIR) await run(name, true);
+  for (const name of RPC_TRIO) await run(name, true);
   const rounds: PartRounds = [];
   for (let r = 1; r <= p.rounds; r++) {
-    const order = orderOf(r);
+    const order = rpcOrderOf(r);
     const round: PartRounds[number] = { round: r, order, results: {}, errors: {} };
-    for (const name of order) {
-      console.log(`hooks-rpc round ${r}/${p.rounds}: ${name === "pushgate" ? "through pushgate" : "direct to the backend"}`);
+    for (const [i, name] of order.entries()) {
+      console.log(`hooks-rpc round ${r}/${p.rounds}: ${RPC_LABEL[name]}`);
       const { res, error } = await run(name, false);
-      if (res) round.results[name] = res;
+      // Where it ran in the round: the rotation is this part's own, not the merged rounds' pair order.
+      if (res) round.results[name] = { ...res, position: i + 1 };
       round.errors[name] = error;
+      if (res) console.log(rpcLine(res));
     }
     rounds.push(round);
   }
-  await stopChild(pg.child);
+  await Promise.all([stopChild(pg.child), stopChild(relay.child)]);
   return rounds;
 }
 
@@ -165,14 +193,19 @@ async function loginPart(p: Params, root: string, backend: Backend, started: Chi
   return rounds;
 }
 
-/** The parts' rounds as report.ts rounds (round r of every part together). */
+/**
+ * The parts' rounds as report.ts rounds (round r of every part together). `order` is the pair's
+ * (login and webhook parts); the rpc part's own rotation is in each hooks-rpc result's `position`.
+ */
 function mergeRounds(parts: readonly PartRounds[], rounds: number): RoundResult[] {
   return Array.from({ length: rounds }, (_, i) => {
-    const r: RoundResult = { round: i + 1, order: orderOf(i + 1), results: { control: [], pushgate: [] }, errors: { control: null, pushgate: null } };
+    const r: RoundResult = {
+      round: i + 1, order: orderOf(i + 1), results: { control: [], relay: [], pushgate: [] }, errors: { control: null, relay: null, pushgate: null },
+    };
     for (const part of parts) {
       const pr = part.find((x) => x.round === i + 1);
       if (!pr) continue;
-      for (const name of PAIR) {
+      for (const name of RPC_TRIO) {
         const res = pr.results[name];
         if (res) r.results[name]!.push(res);
         const e = pr.errors[name];
@@ -187,7 +220,7 @@ function mergeRounds(parts: readonly PartRounds[], rounds: number): RoundResult[
 function phaseNotes(rounds: readonly RoundResult[]): string[] {
   const out: string[] = [];
   for (const r of rounds) {
-    for (const name of PAIR) {
+    for (const name of RPC_TRIO) {
       if (r.errors[name]) out.push(`round ${r.round} ${name}: ${r.errors[name]}`);
       for (const x of r.results[name] ?? []) {
         if (x.errors) out.push(`round ${r.round} ${name} ${x.phase}: ${x.errors}`);
