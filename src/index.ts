@@ -20,5 +20,5 @@ export { validateUid, validateGroup } from "./core/names.ts";
 export { LOGIN_REPLY_PREFIX } from "./ws/seed.ts";
 export { createLogger } from "./ops/log.ts";
 export type { Logger } from "./ops/log.ts";
-export type { Hooks, ConnectRequest, ConnectAnswer, RpcCall, MessageEvent } from "./hooks/in-process.ts";
+export type { Hooks, ConnectRequest, ConnectAnswer, RpcCall, MessageEvent, SubscribeRequest } from "./hooks/in-process.ts";
 export type { CloseEvent } from "./hooks/in-process-events.ts";

@@ -3,6 +3,7 @@
 // handler, the HTTP API (with its idempotency cache), /healthz and /metrics, and the sweep
 // timers. `startPushgate` is the programmatic entry; src/main.ts is the CLI.
 import type { Server } from "bun";
+import { readFileSync } from "node:fs";
 import { clientScript } from "./api/client-bundle.ts";
 import { runForNode } from "./api/dispatch.ts";
 import { API_PREFIX, HttpApi } from "./api/http.ts";
@@ -11,6 +12,7 @@ import type { Authenticator } from "./auth/types.ts";
 import { uidAuthenticator } from "./auth/uid-auth.ts";
 import { checkConflicts, defaultConfig } from "./config/parse.ts";
 import type { Config } from "./config/types.ts";
+import { type ChannelRules, parseChannelRules } from "./core/channel-rules.ts";
 import { isNodeId, newNodeId } from "./core/client-id.ts";
 import type { ConnData } from "./core/conn-data.ts";
 import { Hub } from "./core/hub.ts";
@@ -90,9 +92,10 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     config, nodeId, distributed: engine.distributed, hooks: opts.hooks ?? null, metrics, log,
     held: () => hub.members.uids.keys(), holds: (uid) => hub.members.uids.count(uid) > 0,
   });
+  const channels = loadChannelRules(config, backend !== null);
   const hub = new Hub({
     config, log, auth, history, nodeId, engine, metrics,
-    expiry: new ExpiryWheel(), backend, events: appEvents,
+    expiry: new ExpiryWheel(), backend, events: appEvents, channels,
   });
   engine.register({
     deliver: (stream, payload, at, excludeIds) => hub.deliver(stream, payload, at, excludeIds),
@@ -182,6 +185,22 @@ export async function createPushgate(overrides: Partial<Config> = {}, opts: Star
   const { connectRedisEngine } = await import("./engine/redis/connect.ts");
   const engine = await connectRedisEngine(config, nodeId, log, history);
   return startPushgate(overrides, { ...opts, auth, nodeId, logger: log, engine: { engine, history } });
+}
+
+/** --channel-rules, read and checked at start (an exact start error names the file). */
+function loadChannelRules(config: Config, hasBackend: boolean): ChannelRules | null {
+  const path = config.channelRules;
+  if (path === null) return null;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read --channel-rules ${path}: ${(e as Error).message}`);
+  }
+  const rules = parseChannelRules(text);
+  if (!rules.ok) throw new Error(`invalid --channel-rules ${path}: ${rules.message}`);
+  if (rules.value.needsBackend && !hasBackend) throw new Error(`--channel-rules ${path} has "subscribe": "hook" rules: they need --hook-url (or an in-process subscribe hook)`);
+  return rules.value;
 }
 
 function memoryHistory(config: Config): MemoryHistoryStore {

@@ -11,7 +11,7 @@ export type ConfigResult =
 type Env = Record<string, string | undefined>;
 
 /** String options whose empty value means "unset". */
-const NULLABLE = ["apiKey", "jwtSecret", "jwtPublicKey", "jwtIssuer", "jwtAudience", "redisUrl", "hookUrl", "webhookUrl", "webhookSecret"] as const;
+const NULLABLE = ["apiKey", "jwtSecret", "jwtPublicKey", "jwtIssuer", "jwtAudience", "redisUrl", "hookUrl", "webhookUrl", "webhookSecret", "channelRules"] as const;
 
 function apply(target: Record<string, unknown>, spec: OptionSpec, raw: string, source: string): string | null {
   const parsed = spec.parse(raw);

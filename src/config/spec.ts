@@ -80,6 +80,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   row("hookQueue", "integer", "1024", "Hook requests that may wait for a free slot; past it a request answers E_BACKEND_UNAVAILABLE at once.", int(0, 1_000_000)),
   row("hookMaxBody", "size", "64KiB", "Largest hook answer read; a longer one counts as a broken answer (E_BACKEND_UNAVAILABLE).", size(256, 16 * MIB)),
   row("hookHeaders", "string", "cookie,authorization,origin,user-agent", "Request headers of the WebSocket upgrade passed to the connect hook (comma-separated, case-insensitive).", str),
+  row("channelRules", "string", "", "Path to a JSON file of rules saying which groups pushgate.v1 clients may subscribe to themselves, and how it is authorized (public, or the backend's subscribe hook). Unset: clients cannot subscribe (docs/protocol.md).", str),
   row("seedMessages", "choice", "route", "Seed frames after login. route: `X:payload` / `all:payload` are pushes. backend: every frame goes to the backend as a `message` (GatewayWorker's onMessage) and its `reply` comes back (docs/hooks.md).", (r) => parseChoice(r, ["route", "backend"] as const)),
   row("webhookUrl", "string", "", "Where events are POSTed (connection.open/close, user.online/offline, message.undelivered), batched and signed; on a cluster through a durable Redis Stream (docs/hooks.md). Unset: none.", str),
   row("webhookSecret", "string", "", "HMAC-SHA256 key that signs every webhook POST (required with --webhook-url). Prefer the env var: flags show in `ps`.", str),

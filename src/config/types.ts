@@ -50,6 +50,7 @@ export interface Config {
   clusterTimeoutMs: number;
   redisBatch: number;
   hookUrl: string | null;
+  channelRules: string | null;
   hookTimeoutMs: number;
   hookConcurrency: number;
   hookQueue: number;

@@ -3,7 +3,7 @@
 // E_BACKEND_UNAVAILABLE). Implemented by hooks/hook-client.ts (--hook-url).
 import type { Result } from "./result.ts";
 
-export type BackendKind = "connect" | "rpc" | "message";
+export type BackendKind = "connect" | "rpc" | "message" | "subscribe";
 
 export interface BackendAnswer {
   status: number;

@@ -24,6 +24,8 @@ export interface ConnData {
   expiresAt: number;
   /** Allocated on first joinGroup only. */
   groups: Set<string> | null;
+  /** Groups a pushgate.v1 `subscribe` of this connection is deciding (allocated by the first subscribe). */
+  subscribing: Set<string> | null;
   /** Allocated by the first setSession/updateSession only; `bytes`/`keys` size its JSON without stringifying it. */
   session: Session | null;
   /** Token bucket state (see ws/rate-limit.ts). */
@@ -58,7 +60,7 @@ export function newConnData(hub: Hub, v1: boolean): ConnData {
   return {
     hub, cid: 0, v1, uid: null, loggedIn: false,
     loginDeadline: now + hub.config.loginTimeoutMs, authenticating: false, preauth: null, hook: null, expiresAt: 0,
-    groups: null, session: null, tokens: hub.config.rateBurst, refilledAt: now,
+    groups: null, subscribing: null, session: null, tokens: hub.config.rateBurst, refilledAt: now,
     rateDrops: 0, rateLimited: false, badFrames: 0,
   };
 }

@@ -38,6 +38,7 @@ export const ErrorCodes = [
   "E_BACKEND_UNAVAILABLE",
   "E_BACKEND_TIMEOUT",
   "E_BACKEND_ERROR",
+  "E_SUBSCRIBE_REFUSED",
   "E_INTERNAL",
 ] as const;
 
@@ -79,6 +80,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case "E_TOKEN_EXPIRED":
       return 401;
     case "E_FORBIDDEN":
+    case "E_SUBSCRIBE_REFUSED":
       return 403;
     case "E_UNKNOWN_METHOD":
     case "E_NOT_FOUND":

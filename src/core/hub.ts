@@ -7,6 +7,7 @@ import type { Server } from "bun";
 import type { Authenticator } from "../auth/types.ts";
 import type { Config } from "../config/types.ts";
 import type { Backend } from "./backend.ts";
+import type { ChannelRules } from "./channel-rules.ts";
 import type { NodeEvents } from "./node-events.ts";
 import type { Engine, Placed, Published } from "../engine/types.ts";
 import type { HistoryStore, Payload } from "../history/types.ts";
@@ -37,6 +38,8 @@ export interface HubParts {
   backend: Backend | null;
   /** Connection events for the application (--webhook-url). */
   events: NodeEvents | null;
+  /** --channel-rules: the groups clients may subscribe to themselves (null: none). */
+  channels: ChannelRules | null;
 }
 
 export class Hub {
@@ -57,6 +60,7 @@ export class Hub {
   readonly expiry: ExpiryWheel;
   readonly backend: Backend | null;
   readonly events: NodeEvents | null;
+  readonly channels: ChannelRules | null;
   /** --hook-headers, lower-cased: the upgrade headers a login's backend sees. */
   readonly hookHeaders: readonly string[];
   /** This node's open connections by clientId. */
@@ -78,6 +82,7 @@ export class Hub {
     this.expiry = parts.expiry;
     this.backend = parts.backend;
     this.events = parts.events;
+    this.channels = parts.channels;
     this.hookHeaders = parts.config.hookHeaders.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== "");
     this.clients = new ClientTable(parts.nodeId);
     const engine = parts.engine;

@@ -31,6 +31,12 @@ export interface RpcCall {
   data: unknown;
 }
 
+export interface SubscribeRequest {
+  clientId: string;
+  uid: string | null;
+  group: string;
+}
+
 export interface MessageEvent {
   clientId: string;
   uid: string | null;
@@ -44,6 +50,11 @@ export interface Hooks {
   rpc?(call: RpcCall): unknown;
   /** A seed frame after login (with seedMessages "backend"); a string return is sent back to that connection. */
   message?(ev: MessageEvent): string | void | Promise<string | void>;
+  /**
+   * Decides a pushgate.v1 `subscribe` to a group whose --channel-rules rule says "hook":
+   * true (or nothing) admits, false or `{ error }` refuses with that reason.
+   */
+  subscribe?(req: SubscribeRequest): boolean | void | { error: string } | Promise<boolean | void | { error: string }>;
   /** A logged-in connection closed (GatewayWorker's onClose). Told after the fact: nothing waits for it. */
   close?(ev: CloseEvent): void | Promise<void>;
   /**
@@ -58,7 +69,7 @@ export class InProcessBackend implements Backend {
   constructor(private readonly hooks: Hooks, private readonly timeoutMs: number, private readonly metrics: Metrics, private readonly log: Logger) {}
 
   async post(kind: BackendKind, body: Record<string, unknown>): Promise<Result<BackendAnswer>> {
-    const hook = kind === "connect" ? this.hooks.connect : kind === "rpc" ? this.hooks.rpc : this.hooks.message;
+    const hook = kind === "connect" ? this.hooks.connect : kind === "rpc" ? this.hooks.rpc : kind === "subscribe" ? this.hooks.subscribe : this.hooks.message;
     if (!hook) {
       this.metrics.hookRequests.incL([kind, "unavailable"]);
       return err("E_BACKEND_UNAVAILABLE", `no ${kind} hook is registered`);
@@ -76,6 +87,11 @@ export class InProcessBackend implements Backend {
       if (kind === "rpc") {
         this.metrics.hookRequests.incL([kind, "ok"]);
         return ok({ status: 200, body: { result: value === undefined ? null : value } });
+      }
+      if (kind === "subscribe") {
+        const refusal = value === false ? "refused" : value !== null && typeof value === "object" && "error" in value ? String((value as { error: unknown }).error) : null;
+        this.metrics.hookRequests.incL([kind, refusal === null ? "ok" : "refused"]);
+        return ok(refusal === null ? { status: 200, body: {} } : { status: 403, body: { error: { message: refusal } } });
       }
       if (kind === "message") {
         this.metrics.hookRequests.incL([kind, "ok"]);

@@ -20,13 +20,19 @@ function streamsOf(ws: Conn): string[] {
 
 export function sendWelcome(ws: Conn, recover: Map<string, StreamPosition> | null, source: RecoverySource): void {
   const d = ws.data;
-  const hub = d.hub;
   const streams = streamsOf(ws);
   const positions = streams.map((stream) => ({ stream, ...source.position(stream) }));
   const exp = d.expiresAt > 0 ? Math.floor(d.expiresAt / 1000) : undefined;
   ws.send(JSON.stringify({ type: "welcome", clientId: clientIdOf(d), uid: d.uid, streams: positions, exp }));
-  if (recover === null) return;
+  if (recover !== null) sendRecovery(ws, streams, recover, source);
+}
 
+/**
+ * Replays what `recover` asks of `streams` and sends the `recovery` frame (a login, or a
+ * `subscribe` with `recover`): synchronous, right after the subscriptions are made.
+ */
+export function sendRecovery(ws: Conn, streams: readonly string[], recover: Map<string, StreamPosition>, source: RecoverySource): void {
+  const hub = ws.data.hub;
   const results = [];
   let complete = true;
   // One login replays at most --max-recover-messages in all (this step is synchronous): a stream

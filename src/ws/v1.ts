@@ -13,6 +13,7 @@ import { admit } from "./admit.ts";
 import { badFrame, closeWithError, sendError } from "./error-frames.ts";
 import { admitLogin, authenticate, completeLogin } from "./login.ts";
 import { onRpc } from "./v1-rpc.ts";
+import { onSubscribe, onUnsubscribe } from "./v1-subscribe.ts";
 import { type Frame, parseFrame, parseRecover } from "./v1-frames.ts";
 import { onClientSend, replyError } from "./v1-send.ts";
 import { sendWelcome } from "./v1-welcome.ts";
@@ -53,6 +54,8 @@ function dispatchFrame(ws: Conn, f: Frame): void {
   switch (f.type) {
     case "send": onClientSend(ws, f); return;
     case "rpc": onRpc(ws, f); return;
+    case "subscribe": onSubscribe(ws, f); return;
+    case "unsubscribe": onUnsubscribe(ws, f); return;
     case "refresh": onRefresh(ws, f); return;
     case "auth": badFrame(ws, "E_BAD_FRAME", "already authenticated", f.id); return;
     default: badFrame(ws, "E_BAD_FRAME", `unknown frame type ${JSON.stringify(f.type.slice(0, 32))}`, f.id);

@@ -1,0 +1,73 @@
+// Which groups a pushgate.v1 client may subscribe to itself, and how that is authorized
+// (--channel-rules, a JSON file; docs/protocol.md "subscribe"). Rules are tried in order, the
+// first whose pattern matches the group decides; a group no rule matches cannot be subscribed
+// (nor unsubscribed) by a client — groups given at login or by the API stay the backend's.
+// A pattern is the group name with `*` standing for any run of characters ("room-*", "*").
+import { type Result, err, ok } from "./result.ts";
+
+export type SubscribeAuth = "public" | "hook";
+
+export interface ChannelRule {
+  match: string;
+  /** public: any logged-in connection; hook: the backend decides (a `subscribe` hook request). */
+  subscribe: SubscribeAuth;
+}
+
+const AUTHS: readonly string[] = ["public", "hook"];
+const MAX_RULES = 1000;
+const MAX_PATTERN = 256;
+
+export class ChannelRules {
+  private readonly compiled: Array<{ rule: ChannelRule; re: RegExp | null }>;
+
+  constructor(readonly rules: readonly ChannelRule[]) {
+    this.compiled = rules.map((rule) => ({ rule, re: rule.match.includes("*") ? globToRegExp(rule.match) : null }));
+  }
+
+  /** The rule deciding `group`, or null (clients may not subscribe to it). */
+  match(group: string): ChannelRule | null {
+    for (const c of this.compiled) if (c.re === null ? c.rule.match === group : c.re.test(group)) return c.rule;
+    return null;
+  }
+
+  /** Whether any rule needs the backend (the config must then name one). */
+  get needsBackend(): boolean {
+    return this.rules.some((r) => r.subscribe === "hook");
+  }
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const body = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\/-]/g, "\\$&")).join(".*");
+  return new RegExp(`^${body}$`, "s");
+}
+
+/** The rules file's text → rules, or why not (the start error names the file). */
+export function parseChannelRules(text: string): Result<ChannelRules> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return err("E_BAD_PARAMS", `not JSON: ${(e as Error).message}`);
+  }
+  const list = (value as { channels?: unknown } | null)?.channels;
+  if (value === null || typeof value !== "object" || !Array.isArray(list)) {
+    return err("E_BAD_PARAMS", 'expected {"channels": [{"match": "room-*", "subscribe": "public" | "hook"}, …]}');
+  }
+  if (list.length > MAX_RULES) return err("E_BAD_PARAMS", `more than ${MAX_RULES} rules`);
+  const rules: ChannelRule[] = [];
+  for (const [i, r] of list.entries()) {
+    const at = `channels[${i}]`;
+    if (r === null || typeof r !== "object" || Array.isArray(r)) return err("E_BAD_PARAMS", `${at} must be an object`);
+    const { match, subscribe, ...rest } = r as Record<string, unknown>;
+    if (typeof match !== "string" || match.length === 0 || match.length > MAX_PATTERN) {
+      return err("E_BAD_PARAMS", `${at}.match must be a pattern of 1..${MAX_PATTERN} characters`);
+    }
+    if (typeof subscribe !== "string" || !AUTHS.includes(subscribe)) {
+      return err("E_BAD_PARAMS", `${at}.subscribe must be one of ${AUTHS.join(", ")}${subscribe === "token" ? " (channel tokens are not built yet: issue 12)" : ""}`);
+    }
+    const unknown = Object.keys(rest)[0];
+    if (unknown !== undefined) return err("E_BAD_PARAMS", `${at}: unknown field ${JSON.stringify(unknown)}`);
+    rules.push({ match, subscribe: subscribe as SubscribeAuth });
+  }
+  return ok(new ChannelRules(rules));
+}
