@@ -6,12 +6,15 @@ import { ClientErrorCode, PushgateError } from "./errors.ts";
 import { PendingSends } from "./pending.ts";
 import { Positions } from "./positions.ts";
 import { RefreshTimer, resolveToken } from "./refresh.ts";
+import { type SubscribeResult, Subscription } from "./subscription.ts";
 import type { PositionMap, PushgateClientOptions, RecoveryFrame, SendResult, ServerFrame, WelcomeFrame } from "./types.ts";
 
 export class PushgateClient extends Connection {
   private readonly pending: PendingSends;
   private readonly tracker: Positions;
   private readonly refresher: RefreshTimer;
+  /** Groups this client subscribed to itself, by name: subscribed again after every reconnect. */
+  private readonly subs = new Map<string, Subscription>();
 
   constructor(options: PushgateClientOptions) {
     super(options);
@@ -32,6 +35,51 @@ export class PushgateClient extends Connection {
    */
   rpc<T = unknown>(method: string, data?: unknown): Promise<T> {
     return this.call({ type: "rpc", method, data: data ?? null }, (f) => (f.result ?? null) as T);
+  }
+
+  /**
+   * Subscribes to `group` (the server's --channel-rules must allow it): the subscription's
+   * `message` events get its pushes; after a reconnect it is subscribed again, recovering what
+   * it missed. Subscribing twice to one group gives the same Subscription.
+   */
+  subscribe(group: string): Subscription {
+    const known = this.subs.get(group);
+    if (known) return known;
+    const sub = new Subscription(group, this);
+    this.subs.set(group, sub);
+    if (this.status === "connected") this.sendSubscribe(sub);
+    return sub;
+  }
+
+  /** @internal Subscription.unsubscribe() */
+  unsubscribe(sub: Subscription): Promise<void> {
+    if (this.subs.get(sub.group) !== sub) return Promise.resolve();
+    this.subs.delete(sub.group);
+    sub.closed();
+    if (this.status !== "connected") return Promise.resolve();
+    return this.call({ type: "unsubscribe", group: sub.group }, () => undefined).catch((e: PushgateError) => {
+      // Gone with the connection: the server forgot it too.
+      if (e.code !== ClientErrorCode.DISCONNECTED) throw e;
+    });
+  }
+
+  private sendSubscribe(sub: Subscription): void {
+    const at = this.tracker.get(sub.stream);
+    const frame: Record<string, unknown> = { type: "subscribe", group: sub.group };
+    if (at !== undefined) frame.recover = at;
+    this.call(frame, (f) => f.result as SubscribeResult).then(
+      (r) => {
+        if (this.subs.get(sub.group) !== sub) return;
+        this.tracker.welcome([{ stream: sub.stream, epoch: r.epoch, offset: r.offset }]);
+        sub.subscribed(r);
+      },
+      (e: PushgateError) => {
+        // Lost with the socket: subscribed again at the next welcome. Otherwise refused.
+        if (e.code === ClientErrorCode.DISCONNECTED || this.subs.get(sub.group) !== sub) return;
+        this.subs.delete(sub.group);
+        sub.refused(e);
+      },
+    );
   }
 
   private call<T>(frame: Record<string, unknown>, answer: (reply: Record<string, unknown>) => T): Promise<T> {
@@ -81,6 +129,7 @@ export class PushgateClient extends Connection {
           if (!this.tracker.accept(stream, epoch, offset)) return; // a duplicate
         }
         this.emit("message", f.data, f); // the frame is the meta: nothing allocated per message
+        if (this.subs.size > 0 && typeof stream === "string" && stream.startsWith("group:")) this.subs.get(stream.slice(6))?.deliver(f.data, f);
         return;
       }
       case "reply":
@@ -103,13 +152,17 @@ export class PushgateClient extends Connection {
     if (Array.isArray(f.streams)) this.tracker.welcome(f.streams);
     if (typeof this.o.token === "function") this.refresher.schedule(f.exp);
     this.welcomed(f);
+    for (const sub of this.subs.values()) this.sendSubscribe(sub);
   }
 
   private onRecovery(f: RecoveryFrame): void {
     const streams = Array.isArray(f.streams) ? f.streams : [];
     this.tracker.recovery(streams);
     for (const s of streams) {
-      if (!s.recovered) this.emit("gap", { stream: s.stream, reason: s.reason ?? "gap" });
+      if (s.recovered) continue;
+      const info = { stream: s.stream, reason: s.reason ?? "gap" };
+      this.emit("gap", info);
+      if (this.subs.size > 0 && s.stream.startsWith("group:")) this.subs.get(s.stream.slice(6))?.gap(info);
     }
     this.emit("recovered", f);
   }

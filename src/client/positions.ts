@@ -71,6 +71,12 @@ export class Positions {
     }
   }
 
+  /** The last position seen of `stream` (a copy), or undefined. */
+  get(stream: string): { epoch: string; offset: number } | undefined {
+    const p = this.map.get(stream);
+    return p === undefined ? undefined : { epoch: p.epoch, offset: p.offset };
+  }
+
   /** A fresh copy: `{ [stream]: { epoch, offset } }`; also the `recover` field of `auth`. */
   snapshot(): PositionMap {
     const out: PositionMap = {};

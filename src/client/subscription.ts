@@ -1,0 +1,85 @@
+// A group the client subscribed to itself (`client.subscribe(group)`, docs/protocol.md
+// "Subscriptions"): its own `message` and `gap` events, `subscribed` after every (re)subscribe,
+// `error` when the server refuses it. The client subscribes again after every reconnect,
+// recovering from the last position it saw, until unsubscribe().
+
+import { Emitter } from "./emitter.ts";
+import type { PushgateError } from "./errors.ts";
+import type { GapInfo, PushMeta } from "./types.ts";
+
+export interface SubscribeResult {
+  readonly group: string;
+  readonly stream: string;
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+export interface SubscriptionEvents {
+  message: (data: unknown, meta: PushMeta) => void;
+  /** The server's position for the group after each (re)subscribe. */
+  subscribed: (result: SubscribeResult) => void;
+  /** Recovery after a resubscribe was not complete. */
+  gap: (info: GapInfo) => void;
+  /** The server refused the subscription (it is dropped: no further attempts). */
+  error: (err: PushgateError) => void;
+}
+
+/** What a subscription needs of its client. */
+export interface SubscriptionOwner {
+  unsubscribe(sub: Subscription): Promise<void>;
+}
+
+export class Subscription extends Emitter<SubscriptionEvents> {
+  readonly stream: string;
+  /** "subscribing" until the first reply, "subscribed", or "closed" (refused or unsubscribed). */
+  state: "subscribing" | "subscribed" | "closed" = "subscribing";
+  /** Settles with the first reply: resolved when subscribed, rejected when refused. */
+  readonly ready: Promise<SubscribeResult>;
+  private settle: { resolve(r: SubscribeResult): void; reject(e: PushgateError): void } | null;
+
+  constructor(readonly group: string, private readonly owner: SubscriptionOwner) {
+    super();
+    this.stream = `group:${group}`;
+    const { promise, resolve, reject } = Promise.withResolvers<SubscribeResult>();
+    promise.catch(() => {}); // a refusal is also an `error` event: an unawaited `ready` must not be an unhandled rejection
+    this.ready = promise;
+    this.settle = { resolve, reject };
+  }
+
+  /** Leaves the group (on the server too when connected); no further events. */
+  unsubscribe(): Promise<void> {
+    return this.owner.unsubscribe(this);
+  }
+
+  /** @internal the client's dispatch */
+  deliver(data: unknown, meta: PushMeta): void {
+    this.emit("message", data, meta);
+  }
+
+  /** @internal */
+  subscribed(r: SubscribeResult): void {
+    if (this.state === "closed") return;
+    this.state = "subscribed";
+    this.settle?.resolve(r);
+    this.settle = null;
+    this.emit("subscribed", r);
+  }
+
+  /** @internal */
+  gap(info: GapInfo): void {
+    this.emit("gap", info);
+  }
+
+  /** @internal the server refused it: closed for good. */
+  refused(e: PushgateError): void {
+    this.state = "closed";
+    this.settle?.reject(e);
+    this.settle = null;
+    this.emit("error", e);
+  }
+
+  /** @internal */
+  closed(): void {
+    this.state = "closed";
+  }
+}
