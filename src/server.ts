@@ -32,6 +32,7 @@ import { type Logger, createLogger } from "./ops/log.ts";
 import { createMetrics } from "./ops/metrics.ts";
 import { drain } from "./ops/shutdown.ts";
 import { ExpiryWheel } from "./ws/expiry.ts";
+import { SubscriptionExpiry } from "./ws/subscription-expiry.ts";
 import { websocketHandler } from "./ws/handler.ts";
 import { startLoginSweeper } from "./ws/login-timeout.ts";
 import { upgrade } from "./ws/upgrade.ts";
@@ -92,10 +93,10 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     config, nodeId, distributed: engine.distributed, hooks: opts.hooks ?? null, metrics, log,
     held: () => hub.members.uids.keys(), holds: (uid) => hub.members.uids.count(uid) > 0,
   });
-  const channels = loadChannelRules(config, backend !== null);
+  const channels = loadChannelRules(config, backend !== null, auth.verifier !== undefined);
   const hub = new Hub({
     config, log, auth, history, nodeId, engine, metrics,
-    expiry: new ExpiryWheel(), backend, events: appEvents, channels,
+    expiry: new ExpiryWheel(), subExpiry: new SubscriptionExpiry(), backend, events: appEvents, channels,
   });
   engine.register({
     deliver: (stream, payload, at, excludeIds) => hub.deliver(stream, payload, at, excludeIds),
@@ -143,6 +144,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   });
   hub.server = server;
   hub.expiry.start();
+  hub.subExpiry.start();
   const idempotencySweep = setInterval(() => idempotency.sweep(), Math.min(60_000, config.idempotencyWindowMs));
   idempotencySweep.unref();
   const historySweep = startHistorySweeper(history, config.historyTtlMs, (stream) => hub.subscribed(stream));
@@ -188,7 +190,7 @@ export async function createPushgate(overrides: Partial<Config> = {}, opts: Star
 }
 
 /** --channel-rules, read and checked at start (an exact start error names the file). */
-function loadChannelRules(config: Config, hasBackend: boolean): ChannelRules | null {
+function loadChannelRules(config: Config, hasBackend: boolean, hasJwt: boolean): ChannelRules | null {
   const path = config.channelRules;
   if (path === null) return null;
   let text: string;
@@ -200,6 +202,7 @@ function loadChannelRules(config: Config, hasBackend: boolean): ChannelRules | n
   const rules = parseChannelRules(text);
   if (!rules.ok) throw new Error(`invalid --channel-rules ${path}: ${rules.message}`);
   if (rules.value.needsBackend && !hasBackend) throw new Error(`--channel-rules ${path} has "subscribe": "hook" rules: they need --hook-url (or an in-process subscribe hook)`);
+  if (rules.value.needsTokens && !hasJwt) throw new Error(`--channel-rules ${path} has "subscribe": "token" rules: they need --auth jwt (channel tokens are checked with the server's JWT key)`);
   return rules.value;
 }
 

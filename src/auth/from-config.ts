@@ -12,6 +12,7 @@ export function jwtAuthenticator(verifier: JwtVerifier): Authenticator {
     credential: "token",
     insecure: false,
     validated: true, // jwt-claims checks sub and groups with the same rules
+    verifier,
     async authenticate(token) {
       const r = await verifier.verify(token);
       if (!r.ok) return r;

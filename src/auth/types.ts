@@ -1,6 +1,7 @@
 // The pluggable login step. A protocol hands the authenticator one credential string: the uid
 // (uid mode), a signed token (jwt mode) or whatever the backend understands (hook mode), and
 // what the connection's upgrade request said (hook mode asks for it: `wantsRequest`).
+import type { JwtVerifier } from "./jwt.ts";
 import type { Result } from "../core/result.ts";
 
 export interface Identity {
@@ -33,4 +34,6 @@ export interface Authenticator {
   /** The upgrade request's address and headers are kept for the login (hook mode). */
   readonly wantsRequest?: boolean;
   authenticate(credential: string, ctx: LoginContext): Result<Identity> | Promise<Result<Identity>>;
+  /** jwt mode: the verifier (its key also checks channel tokens, ws/v1-subscribe.ts). */
+  readonly verifier?: JwtVerifier;
 }

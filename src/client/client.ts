@@ -6,7 +6,7 @@ import { ClientErrorCode, PushgateError } from "./errors.ts";
 import { PendingSends } from "./pending.ts";
 import { Positions } from "./positions.ts";
 import { RefreshTimer, resolveToken } from "./refresh.ts";
-import { type SubscribeResult, Subscription } from "./subscription.ts";
+import { type SubscribeOptions, type SubscribeResult, Subscription } from "./subscription.ts";
 import type { PositionMap, PushgateClientOptions, RecoveryFrame, SendResult, ServerFrame, WelcomeFrame } from "./types.ts";
 
 export class PushgateClient extends Connection {
@@ -15,6 +15,8 @@ export class PushgateClient extends Connection {
   private readonly refresher: RefreshTimer;
   /** Groups this client subscribed to itself, by name: subscribed again after every reconnect. */
   private readonly subs = new Map<string, Subscription>();
+  /** Refresh timers of channel-token subscriptions whose token is a callback. */
+  private readonly subRefresh = new Map<Subscription, RefreshTimer>();
 
   constructor(options: PushgateClientOptions) {
     super(options);
@@ -42,12 +44,12 @@ export class PushgateClient extends Connection {
    * `message` events get its pushes; after a reconnect it is subscribed again, recovering what
    * it missed. Subscribing twice to one group gives the same Subscription.
    */
-  subscribe(group: string): Subscription {
+  subscribe(group: string, options: SubscribeOptions = {}): Subscription {
     const known = this.subs.get(group);
     if (known) return known;
-    const sub = new Subscription(group, this);
+    const sub = new Subscription(group, this, options);
     this.subs.set(group, sub);
-    if (this.status === "connected") this.sendSubscribe(sub);
+    if (this.status === "connected") void this.sendSubscribe(sub);
     return sub;
   }
 
@@ -55,6 +57,8 @@ export class PushgateClient extends Connection {
   unsubscribe(sub: Subscription): Promise<void> {
     if (this.subs.get(sub.group) !== sub) return Promise.resolve();
     this.subs.delete(sub.group);
+    this.subRefresh.get(sub)?.cancel();
+    this.subRefresh.delete(sub);
     sub.closed();
     if (this.status !== "connected") return Promise.resolve();
     return this.call({ type: "unsubscribe", group: sub.group }, () => undefined).catch((e: PushgateError) => {
@@ -63,23 +67,64 @@ export class PushgateClient extends Connection {
     });
   }
 
-  private sendSubscribe(sub: Subscription): void {
-    const at = this.tracker.get(sub.stream);
+  private async sendSubscribe(sub: Subscription): Promise<void> {
     const frame: Record<string, unknown> = { type: "subscribe", group: sub.group };
+    const source = sub.options.token;
+    if (source !== undefined) {
+      try {
+        frame.token = await resolveToken(source);
+      } catch (err) {
+        return this.dropSub(sub, new PushgateError(ClientErrorCode.TOKEN, `channel token callback failed: ${errText(err)}`));
+      }
+      if (this.subs.get(sub.group) !== sub || this.status !== "connected") return;
+    }
+    // Read after the token: pushes that arrived meanwhile moved the position.
+    const at = this.tracker.get(sub.stream);
     if (at !== undefined) frame.recover = at;
     this.call(frame, (f) => f.result as SubscribeResult).then(
       (r) => {
         if (this.subs.get(sub.group) !== sub) return;
         this.tracker.welcome([{ stream: sub.stream, epoch: r.epoch, offset: r.offset }]);
+        if (typeof source === "function" && typeof r.exp === "number") this.refreshOf(sub).schedule(r.exp);
         sub.subscribed(r);
       },
       (e: PushgateError) => {
         // Lost with the socket: subscribed again at the next welcome. Otherwise refused.
         if (e.code === ClientErrorCode.DISCONNECTED || this.subs.get(sub.group) !== sub) return;
-        this.subs.delete(sub.group);
-        sub.refused(e);
+        this.dropSub(sub, e);
       },
     );
+  }
+
+  private refreshOf(sub: Subscription): RefreshTimer {
+    let t = this.subRefresh.get(sub);
+    if (t === undefined) {
+      // A refresh is a subscribe again with a fresh token (the server moves the end).
+      t = new RefreshTimer(this.o.refreshBeforeMs, () => {
+        if (this.status === "connected" && this.subs.get(sub.group) === sub) void this.sendSubscribe(sub);
+      });
+      this.subRefresh.set(sub, t);
+    }
+    return t;
+  }
+
+  private dropSub(sub: Subscription, e: PushgateError): void {
+    this.subs.delete(sub.group);
+    this.subRefresh.get(sub)?.cancel();
+    this.subRefresh.delete(sub);
+    sub.refused(e);
+  }
+
+  /** The server ended a subscription (its channel token expired): a callback gets a fresh one. */
+  private onUnsubscribed(f: { group?: unknown; code?: unknown; message?: unknown }): void {
+    const sub = typeof f.group === "string" ? this.subs.get(f.group) : undefined;
+    if (sub === undefined) return;
+    if (typeof sub.options.token === "function") {
+      this.subRefresh.get(sub)?.cancel();
+      void this.sendSubscribe(sub);
+      return;
+    }
+    this.dropSub(sub, new PushgateError(String(f.code ?? "E_UNSUBSCRIBED"), String(f.message ?? "the server ended the subscription")));
   }
 
   private call<T>(frame: Record<string, unknown>, answer: (reply: Record<string, unknown>) => T): Promise<T> {
@@ -110,6 +155,7 @@ export class PushgateClient extends Connection {
 
   protected onSocketGone(reason: string): void {
     this.refresher.cancel();
+    for (const t of this.subRefresh.values()) t.cancel(); // armed again by the resubscribe
     this.pending.rejectAll(ClientErrorCode.DISCONNECTED, reason);
   }
 
@@ -142,6 +188,8 @@ export class PushgateClient extends Connection {
       case "refreshed":
         this.refresher.schedule(f.exp);
         return;
+      case "unsubscribed":
+        return this.onUnsubscribed(f);
       case "error":
         if (!this.pending.settle(f.id, f as unknown as Record<string, unknown>, f as never)) this.emit("error", new PushgateError(String(f.code), String(f.message)));
         return;
@@ -152,7 +200,7 @@ export class PushgateClient extends Connection {
     if (Array.isArray(f.streams)) this.tracker.welcome(f.streams);
     if (typeof this.o.token === "function") this.refresher.schedule(f.exp);
     this.welcomed(f);
-    for (const sub of this.subs.values()) this.sendSubscribe(sub);
+    for (const sub of this.subs.values()) void this.sendSubscribe(sub);
   }
 
   private onRecovery(f: RecoveryFrame): void {

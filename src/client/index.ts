@@ -5,10 +5,10 @@ export { PushgateClient } from "./client.ts";
 export { SUBPROTOCOL } from "./socket.ts";
 export { ClientErrorCode, PushgateError } from "./errors.ts";
 export { Subscription } from "./subscription.ts";
-export type { SubscribeResult, SubscriptionEvents } from "./subscription.ts";
+export type { SubscribeOptions, SubscribeResult, SubscriptionEvents } from "./subscription.ts";
 export type {
   ConnectionState, DisconnectInfo, ErrorBody, ErrorFrame, GapInfo, PongFrame, Position, PositionMap,
   PushFrame, PushgateClientOptions, PushgateEvents, PushMeta, ReconnectOptions, RecoveryFrame,
   RecoveryStream, RefreshedFrame, ReplyFrame, SendResult, ServerFrame, StreamState, TokenSource,
-  WelcomeFrame,
+  UnsubscribedFrame, WelcomeFrame,
 } from "./types.ts";

@@ -12,6 +12,16 @@ export interface SubscribeResult {
   readonly stream: string;
   readonly epoch: string;
   readonly offset: number;
+  /** A channel-token subscription: when it ends unless refreshed (seconds since epoch). */
+  readonly exp?: number;
+}
+
+export interface SubscribeOptions {
+  /**
+   * A channel token for a group whose rule says "token": a fixed string, or a callback the SDK
+   * calls at each (re)subscribe and again before the token's exp (a refresh).
+   */
+  token?: string | (() => string | Promise<string>);
 }
 
 export interface SubscriptionEvents {
@@ -37,7 +47,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   readonly ready: Promise<SubscribeResult>;
   private settle: { resolve(r: SubscribeResult): void; reject(e: PushgateError): void } | null;
 
-  constructor(readonly group: string, private readonly owner: SubscriptionOwner) {
+  constructor(readonly group: string, private readonly owner: SubscriptionOwner, readonly options: SubscribeOptions = {}) {
     super();
     this.stream = `group:${group}`;
     const { promise, resolve, reject } = Promise.withResolvers<SubscribeResult>();

@@ -104,7 +104,15 @@ export interface PongFrame {
   id?: number | string;
 }
 
-export type ServerFrame = WelcomeFrame | PushFrame | RecoveryFrame | ReplyFrame | RefreshedFrame | ErrorFrame | PongFrame;
+/** A subscription the server ended (its channel token expired). */
+export interface UnsubscribedFrame {
+  type: "unsubscribed";
+  group: string;
+  code: string;
+  message: string;
+}
+
+export type ServerFrame = WelcomeFrame | PushFrame | RecoveryFrame | ReplyFrame | RefreshedFrame | ErrorFrame | PongFrame | UnsubscribedFrame;
 
 /**
  * What a `message` listener learns besides the data. Absent fields: the push belongs to no

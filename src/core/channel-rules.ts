@@ -5,15 +5,18 @@
 // A pattern is the group name with `*` standing for any run of characters ("room-*", "*").
 import { type Result, err, ok } from "./result.ts";
 
-export type SubscribeAuth = "public" | "hook";
+export type SubscribeAuth = "public" | "hook" | "token";
 
 export interface ChannelRule {
   match: string;
-  /** public: any logged-in connection; hook: the backend decides (a `subscribe` hook request). */
+  /**
+   * public: any logged-in connection; hook: the backend decides (a `subscribe` hook request);
+   * token: a channel token (a JWT signed with the server's key naming the uid and the group).
+   */
   subscribe: SubscribeAuth;
 }
 
-const AUTHS: readonly string[] = ["public", "hook"];
+const AUTHS: readonly string[] = ["public", "hook", "token"];
 const MAX_RULES = 1000;
 const MAX_PATTERN = 256;
 
@@ -34,6 +37,11 @@ export class ChannelRules {
   get needsBackend(): boolean {
     return this.rules.some((r) => r.subscribe === "hook");
   }
+
+  /** Whether any rule needs channel tokens (the server's JWT key: --auth jwt). */
+  get needsTokens(): boolean {
+    return this.rules.some((r) => r.subscribe === "token");
+  }
 }
 
 function globToRegExp(pattern: string): RegExp {
@@ -51,7 +59,7 @@ export function parseChannelRules(text: string): Result<ChannelRules> {
   }
   const list = (value as { channels?: unknown } | null)?.channels;
   if (value === null || typeof value !== "object" || !Array.isArray(list)) {
-    return err("E_BAD_PARAMS", 'expected {"channels": [{"match": "room-*", "subscribe": "public" | "hook"}, …]}');
+    return err("E_BAD_PARAMS", 'expected {"channels": [{"match": "room-*", "subscribe": "public" | "hook" | "token"}, …]}');
   }
   if (list.length > MAX_RULES) return err("E_BAD_PARAMS", `more than ${MAX_RULES} rules`);
   const rules: ChannelRule[] = [];
@@ -63,7 +71,7 @@ export function parseChannelRules(text: string): Result<ChannelRules> {
       return err("E_BAD_PARAMS", `${at}.match must be a pattern of 1..${MAX_PATTERN} characters`);
     }
     if (typeof subscribe !== "string" || !AUTHS.includes(subscribe)) {
-      return err("E_BAD_PARAMS", `${at}.subscribe must be one of ${AUTHS.join(", ")}${subscribe === "token" ? " (channel tokens are not built yet: issue 12)" : ""}`);
+      return err("E_BAD_PARAMS", `${at}.subscribe must be one of ${AUTHS.join(", ")}`);
     }
     const unknown = Object.keys(rest)[0];
     if (unknown !== undefined) return err("E_BAD_PARAMS", `${at}: unknown field ${JSON.stringify(unknown)}`);

@@ -24,8 +24,8 @@ export interface ConnData {
   expiresAt: number;
   /** Allocated on first joinGroup only. */
   groups: Set<string> | null;
-  /** Groups a pushgate.v1 `subscribe` of this connection is deciding (allocated by the first subscribe). */
-  subscribing: Set<string> | null;
+  /** Its own subscriptions' state (pushgate.v1 `subscribe`), allocated by the first subscribe. */
+  subs: SubsState | null;
   /** Allocated by the first setSession/updateSession only; `bytes`/`keys` size its JSON without stringifying it. */
   session: Session | null;
   /** Token bucket state (see ws/rate-limit.ts). */
@@ -45,6 +45,13 @@ export interface HookState {
   waiting: number;
 }
 
+export interface SubsState {
+  /** Groups a `subscribe` is deciding (the backend, or the engine's hold). */
+  pending: Set<string>;
+  /** Channel-token subscriptions by group: when each ends (ws/subscription-expiry.ts). */
+  expiry: Map<string, { exp: number }> | null;
+}
+
 export interface Session {
   data: Record<string, unknown>;
   /** Bytes of JSON.stringify(data), kept up to date by updateSession. */
@@ -60,7 +67,7 @@ export function newConnData(hub: Hub, v1: boolean): ConnData {
   return {
     hub, cid: 0, v1, uid: null, loggedIn: false,
     loginDeadline: now + hub.config.loginTimeoutMs, authenticating: false, preauth: null, hook: null, expiresAt: 0,
-    groups: null, subscribing: null, session: null, tokens: hub.config.rateBurst, refilledAt: now,
+    groups: null, subs: null, session: null, tokens: hub.config.rateBurst, refilledAt: now,
     rateDrops: 0, rateLimited: false, badFrames: 0,
   };
 }

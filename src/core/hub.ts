@@ -15,6 +15,7 @@ import type { Logger } from "../ops/log.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import type { CounterSeries } from "../ops/prometheus.ts";
 import type { ExpiryWheel } from "../ws/expiry.ts";
+import type { SubscriptionExpiry } from "../ws/subscription-expiry.ts";
 import { ClientTable } from "./client-table.ts";
 import type { Conn, ConnData } from "./conn-data.ts";
 import { Registry } from "./registry.ts";
@@ -34,6 +35,8 @@ export interface HubParts {
   metrics: Metrics;
   /** Token expiry of this node's sockets (scheduled at login and refresh, cancelled on close). */
   expiry: ExpiryWheel;
+  /** Ends channel-token subscriptions at their token's exp. */
+  subExpiry: SubscriptionExpiry;
   /** The application's backend (--hook-url): pushgate.v1 `rpc` frames go there. */
   backend: Backend | null;
   /** Connection events for the application (--webhook-url). */
@@ -58,6 +61,7 @@ export class Hub {
   readonly engine: Engine;
   readonly metrics: Metrics;
   readonly expiry: ExpiryWheel;
+  readonly subExpiry: SubscriptionExpiry;
   readonly backend: Backend | null;
   readonly events: NodeEvents | null;
   readonly channels: ChannelRules | null;
@@ -80,6 +84,7 @@ export class Hub {
     this.engine = parts.engine;
     this.metrics = parts.metrics;
     this.expiry = parts.expiry;
+    this.subExpiry = parts.subExpiry;
     this.backend = parts.backend;
     this.events = parts.events;
     this.channels = parts.channels;

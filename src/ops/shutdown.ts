@@ -8,6 +8,7 @@ export async function drain(server: Server<ConnData>, hub: Hub, timers: readonly
   hub.draining = true;
   for (const t of timers) clearInterval(t);
   hub.expiry.stop();
+  hub.subExpiry.stop();
   const open = hub.clients.size;
   hub.log.info("shutdown_begin", { connections: open });
   server.stop(false); // stop listening; open sockets stay

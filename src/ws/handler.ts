@@ -24,6 +24,7 @@ export const websocketHandler: WebSocketHandler<ConnData> = {
     const hub = ws.data.hub;
     const code = effectiveCloseCode(hub, rawCode, reason);
     hub.expiry.cancel(ws);
+    hub.subExpiry.cancelAll(ws);
     hub.events?.closed(ws, code, reason);
     hub.members.detach(ws, code);
     if (code !== 1000 && code !== 1001 && code !== 1005) {

@@ -5,7 +5,7 @@ import { afterAll, afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PushgateError } from "../../src/client/index.ts";
+import { PushgateError, type Subscription, type SubscriptionEvents } from "../../src/client/index.ts";
 import type { Pushgate } from "../../src/server.ts";
 import { api, startTestServer, waitFor } from "../helpers.ts";
 import { Clients, nextEvent, wsUrl } from "./util.ts";
@@ -15,6 +15,17 @@ const rules = join(dir, "rules.json");
 writeFileSync(rules, JSON.stringify({ channels: [{ match: "room-*", subscribe: "public" }] }));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const clients = new Clients();
+
+/** The first argument of a subscription's next `event`, or a rejection after `ms`. */
+function nextSubEvent<K extends keyof SubscriptionEvents>(sub: Subscription, event: K, ms = 3000): Promise<Parameters<SubscriptionEvents[K]>[0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${String(event)}" within ${ms} ms`)), ms);
+    sub.once(event, ((a: Parameters<SubscriptionEvents[K]>[0]) => {
+      clearTimeout(timer);
+      resolve(a);
+    }) as SubscriptionEvents[K]);
+  });
+}
 const servers: Pushgate[] = [];
 afterEach(async () => {
   clients.closeAll();
@@ -41,7 +52,7 @@ test("subscribe, a forced disconnect, resubscribe with recovery: every group mes
   await api(pg, "sendToGroup", { group: "room-s", data: "m2" });
   await api(pg, "sendToGroup", { group: "room-s", data: "m3" });
   await back;
-  const again = await nextEvent(sub, "subscribed", 5000);
+  const again = await nextSubEvent(sub, "subscribed", 5000);
   expect(again.group).toBe("room-s");
   await waitFor(() => got.length === 3);
   await api(pg, "sendToGroup", { group: "room-s", data: "m4" });
@@ -59,7 +70,7 @@ test("a group no rule allows: ready rejects with E_FORBIDDEN and the subscriptio
   const c = clients.make({ url: wsUrl(pg), uid: "sdk2" });
   await c.connect();
   const sub = c.subscribe("secret");
-  const errored = nextEvent(sub, "error", 3000);
+  const errored = nextSubEvent(sub, "error", 3000);
   const e = await sub.ready.catch((x: unknown) => x);
   expect(e).toBeInstanceOf(PushgateError);
   expect((e as PushgateError).code).toBe("E_FORBIDDEN");
