@@ -190,6 +190,10 @@ export class PushgateClient extends Connection {
         return;
       case "unsubscribed":
         return this.onUnsubscribed(f);
+      case "presence":
+        this.emit("presence", f);
+        if (typeof f.group === "string") this.subs.get(f.group)?.presence(f);
+        return;
       case "error":
         if (!this.pending.settle(f.id, f as unknown as Record<string, unknown>, f as never)) this.emit("error", new PushgateError(String(f.code), String(f.message)));
         return;

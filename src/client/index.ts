@@ -10,5 +10,5 @@ export type {
   ConnectionState, DisconnectInfo, ErrorBody, ErrorFrame, GapInfo, PongFrame, Position, PositionMap,
   PushFrame, PushgateClientOptions, PushgateEvents, PushMeta, ReconnectOptions, RecoveryFrame,
   RecoveryStream, RefreshedFrame, ReplyFrame, SendResult, ServerFrame, StreamState, TokenSource,
-  UnsubscribedFrame, WelcomeFrame,
+  PresenceFrame, UnsubscribedFrame, WelcomeFrame,
 } from "./types.ts";

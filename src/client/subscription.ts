@@ -5,7 +5,7 @@
 
 import { Emitter } from "./emitter.ts";
 import type { PushgateError } from "./errors.ts";
-import type { GapInfo, PushMeta } from "./types.ts";
+import type { GapInfo, PresenceFrame, PushMeta } from "./types.ts";
 
 export interface SubscribeResult {
   readonly group: string;
@@ -32,6 +32,8 @@ export interface SubscriptionEvents {
   gap: (info: GapInfo) => void;
   /** The server refused the subscription (it is dropped: no further attempts). */
   error: (err: PushgateError) => void;
+  /** A uid joined or left the group (groups whose rule has presence). */
+  presence: (p: PresenceFrame) => void;
 }
 
 /** What a subscription needs of its client. */
@@ -73,6 +75,11 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.settle?.resolve(r);
     this.settle = null;
     this.emit("subscribed", r);
+  }
+
+  /** @internal */
+  presence(p: PresenceFrame): void {
+    this.emit("presence", p);
   }
 
   /** @internal */

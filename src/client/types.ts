@@ -104,6 +104,14 @@ export interface PongFrame {
   id?: number | string;
 }
 
+/** A uid joined or left a group with presence (its first connection in it / its last one gone). */
+export interface PresenceFrame {
+  type: "presence";
+  group: string;
+  event: "join" | "leave";
+  uid: string;
+}
+
 /** A subscription the server ended (its channel token expired). */
 export interface UnsubscribedFrame {
   type: "unsubscribed";
@@ -112,7 +120,7 @@ export interface UnsubscribedFrame {
   message: string;
 }
 
-export type ServerFrame = WelcomeFrame | PushFrame | RecoveryFrame | ReplyFrame | RefreshedFrame | ErrorFrame | PongFrame | UnsubscribedFrame;
+export type ServerFrame = WelcomeFrame | PushFrame | RecoveryFrame | ReplyFrame | RefreshedFrame | ErrorFrame | PongFrame | UnsubscribedFrame | PresenceFrame;
 
 /**
  * What a `message` listener learns besides the data. Absent fields: the push belongs to no
@@ -153,6 +161,8 @@ export interface PushgateEvents {
   disconnected: (info: DisconnectInfo) => void;
   recovered: (recovery: RecoveryFrame) => void;
   gap: (info: GapInfo) => void;
+  /** A uid joined or left a group with presence that this connection is in. */
+  presence: (p: PresenceFrame) => void;
   /** Server error frames without a pending send, refused tokens, giving up, protocol trouble. */
   error: (err: PushgateError) => void;
 }

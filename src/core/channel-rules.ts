@@ -1,5 +1,5 @@
-// Which groups a pushgate.v1 client may subscribe to itself, and how that is authorized
-// (--channel-rules, a JSON file; docs/protocol.md "subscribe"). Rules are tried in order, the
+// Which groups a pushgate.v1 client may subscribe to itself, how that is authorized, and which
+// groups have presence (--channel-rules, a JSON file; docs/protocol.md "Subscriptions"). Rules are tried in order, the
 // first whose pattern matches the group decides; a group no rule matches cannot be subscribed
 // (nor unsubscribed) by a client — groups given at login or by the API stay the backend's.
 // A pattern is the group name with `*` standing for any run of characters ("room-*", "*").
@@ -9,11 +9,16 @@ export type SubscribeAuth = "public" | "hook" | "token";
 
 export interface ChannelRule {
   match: string;
+  /** Clients may not subscribe themselves when absent (the rule is for presence only). */
   /**
    * public: any logged-in connection; hook: the backend decides (a `subscribe` hook request);
    * token: a channel token (a JWT signed with the server's key naming the uid and the group).
    */
-  subscribe: SubscribeAuth;
+  subscribe: SubscribeAuth | null;
+  /** Track who is in the group (getPresence) and tell its pushgate.v1 members `presence` join/leave frames. */
+  presence: boolean;
+  /** With presence: send join/leave frames (off for very large groups; getPresence still works). */
+  joinLeave: boolean;
 }
 
 const AUTHS: readonly string[] = ["public", "hook", "token"];
@@ -66,16 +71,19 @@ export function parseChannelRules(text: string): Result<ChannelRules> {
   for (const [i, r] of list.entries()) {
     const at = `channels[${i}]`;
     if (r === null || typeof r !== "object" || Array.isArray(r)) return err("E_BAD_PARAMS", `${at} must be an object`);
-    const { match, subscribe, ...rest } = r as Record<string, unknown>;
+    const { match, subscribe, presence, joinLeave, ...rest } = r as Record<string, unknown>;
     if (typeof match !== "string" || match.length === 0 || match.length > MAX_PATTERN) {
       return err("E_BAD_PARAMS", `${at}.match must be a pattern of 1..${MAX_PATTERN} characters`);
     }
-    if (typeof subscribe !== "string" || !AUTHS.includes(subscribe)) {
-      return err("E_BAD_PARAMS", `${at}.subscribe must be one of ${AUTHS.join(", ")}`);
+    if (subscribe !== undefined && (typeof subscribe !== "string" || !AUTHS.includes(subscribe))) {
+      return err("E_BAD_PARAMS", `${at}.subscribe must be one of ${AUTHS.join(", ")} (or absent: clients may not subscribe)`);
     }
+    if (presence !== undefined && typeof presence !== "boolean") return err("E_BAD_PARAMS", `${at}.presence must be true or false`);
+    if (joinLeave !== undefined && typeof joinLeave !== "boolean") return err("E_BAD_PARAMS", `${at}.joinLeave must be true or false`);
+    if (subscribe === undefined && presence !== true) return err("E_BAD_PARAMS", `${at} needs "subscribe" or "presence": true`);
     const unknown = Object.keys(rest)[0];
     if (unknown !== undefined) return err("E_BAD_PARAMS", `${at}: unknown field ${JSON.stringify(unknown)}`);
-    rules.push({ match, subscribe: subscribe as SubscribeAuth });
+    rules.push({ match, subscribe: (subscribe as SubscribeAuth | undefined) ?? null, presence: presence === true, joinLeave: joinLeave !== false });
   }
   return ok(new ChannelRules(rules));
 }

@@ -19,7 +19,7 @@ import type { SubscriptionExpiry } from "../ws/subscription-expiry.ts";
 import { ClientTable } from "./client-table.ts";
 import type { Conn, ConnData } from "./conn-data.ts";
 import { Registry } from "./registry.ts";
-import { V1_TOPIC_PREFIX } from "./topics.ts";
+import { V1_TOPIC_PREFIX, groupTopic } from "./topics.ts";
 import { directEnvelope, pushEnvelope } from "./v1-envelope.ts";
 
 export type PublishKind = "uid" | "group" | "all" | "client";
@@ -102,6 +102,7 @@ export class Hub {
         if (events && stream.startsWith("uid:")) this.uidChanged(events, stream.slice(4), 0);
       },
       changed: () => void this.effects++,
+      member: (group, uid, joined) => this.presenceEdge(group, uid, joined),
     });
     const m = this.metrics;
     this.published = {
@@ -206,6 +207,25 @@ export class Hub {
     this.metrics.framesOut.inc(nSeed + nJson);
     if (removed) for (const ws of removed) ws.subscribe(ws.data.v1 ? v1Topic! : stream);
     return nSeed + nJson;
+  }
+
+  /**
+   * A uid's first connection in a group here, or its last one gone: for a group whose rule asks
+   * for presence with join/leave, its pushgate.v1 members are told. One node only: on a cluster
+   * a node's own edge is not the group's (cluster-wide join/leave is not built yet: issue 12).
+   */
+  private presenceEdge(group: string, uid: string, joined: boolean): void {
+    const server = this.server;
+    if (server === null || this.channels === null || this.engine.distributed || this.members.v1Conns === 0) return;
+    const rule = this.channels.match(group);
+    if (rule === null || !rule.presence || !rule.joinLeave) return;
+    // After the step that made the edge: a subscriber gets its reply first, then its own join.
+    queueMicrotask(() => {
+      const topic = V1_TOPIC_PREFIX + groupTopic(group);
+      if (server.subscriberCount(topic) === 0) return;
+      this.metrics.presenceEvents.incL([joined ? "join" : "leave"]);
+      this.publishFrame(server, topic, `{"type":"presence","group":${JSON.stringify(group)},"event":"${joined ? "join" : "leave"}","uid":${JSON.stringify(uid)}}`);
+    });
   }
 
   /** The stream's pushgate.v1 topic, or null on a node without pushgate.v1 sockets (seed-only nodes, the common Workerman migration, pay nothing for the pushgate.v1 family). */

@@ -17,12 +17,16 @@ export interface RegistryEvents {
   unwatch(stream: string): void;
   /** Membership changed: an API call that throws after this had taken effect (api/guard.ts). */
   changed(): void;
+  /** `uid` got its first connection in `group` on this node (`joined`), or lost its last. */
+  member(group: string, uid: string, joined: boolean): void;
 }
 
 export class Registry {
   readonly pending = new Set<Conn>();
   readonly uids = new ConnIndex();
   readonly groups = new ConnIndex();
+  /** Per group, its uids' connections in it (distinct uid counts in O(1), join/leave edges). */
+  private readonly groupUids = new Map<string, Map<string, number>>();
   loggedIn = 0;
   /** Open pushgate.v1 sockets: with none, a push skips the pushgate.v1 topic family entirely. */
   v1Conns = 0;
@@ -52,6 +56,7 @@ export class Registry {
     if (d.groups) {
       for (const g of d.groups) {
         this.groups.delete(g, ws);
+        if (d.uid !== null) this.bumpMember(g, d.uid, -1);
         this.events.unwatch(groupTopic(g));
       }
     }
@@ -70,6 +75,7 @@ export class Registry {
     this.events.changed();
     this.uids.add(uid, ws);
     d.uid = uid;
+    if (d.groups) for (const g of d.groups) this.bumpMember(g, uid, 1);
     ws.subscribe(wireTopic(d.v1, uidTopic(uid)));
     this.events.watch(uidTopic(uid));
     if (!d.loggedIn) {
@@ -88,6 +94,7 @@ export class Registry {
     if (uid === null) return;
     this.events.changed();
     this.uids.delete(uid, ws);
+    if (ws.data.groups) for (const g of ws.data.groups) this.bumpMember(g, uid, -1);
     ws.unsubscribe(wireTopic(ws.data.v1, uidTopic(uid)));
     this.events.unwatch(uidTopic(uid));
     ws.data.uid = null;
@@ -111,6 +118,7 @@ export class Registry {
     this.groups.add(group, ws);
     ws.subscribe(wireTopic(d.v1, groupTopic(group)));
     this.events.watch(groupTopic(group));
+    if (d.uid !== null) this.bumpMember(group, d.uid, 1);
     return ok(true);
   }
 
@@ -122,6 +130,28 @@ export class Registry {
     this.groups.delete(group, ws);
     ws.unsubscribe(wireTopic(d.v1, groupTopic(group)));
     this.events.unwatch(groupTopic(group));
+    if (d.uid !== null) this.bumpMember(group, d.uid, -1);
+  }
+
+  /** Distinct uids with a connection in `group` on this node. */
+  uidCountInGroup(group: string): number {
+    return this.groupUids.get(group)?.size ?? 0;
+  }
+
+  private bumpMember(group: string, uid: string, by: 1 | -1): void {
+    let m = this.groupUids.get(group);
+    if (m === undefined) {
+      if (by < 0) return;
+      this.groupUids.set(group, (m = new Map()));
+    }
+    const n = (m.get(uid) ?? 0) + by;
+    if (n > 0) m.set(uid, n);
+    else {
+      m.delete(uid);
+      if (m.size === 0) this.groupUids.delete(group);
+    }
+    if (n === 1 && by > 0) this.events.member(group, uid, true);
+    else if (n === 0) this.events.member(group, uid, false);
   }
 
   /** Dissolve a group: every member leaves it. Returns how many connections left. */

@@ -51,6 +51,7 @@ export function createMetrics(src: MetricSources) {
     hookQueue: (read: () => number) => new Gauge("pushgate_hook_queue", "Backend hook requests waiting for a free slot (--hook-concurrency).", read),
     webhookEvents: r.add(new Counter("pushgate_webhook_events_total", "Webhook events by fate: sent, dropped_queue_full, dropped_retries_exhausted, dropped_stopped (queued at or after a stop and not sent or handed to Redis within its bound).", ["outcome"])),
     webhookPosts: r.add(new Counter("pushgate_webhook_posts_total", "Webhook POSTs (batches, retries included) by HTTP status, or failed (no answer).", ["status"])),
+    presenceEvents: r.add(new Counter("pushgate_presence_events_total", "Group presence frames (join, leave) published to a group's pushgate.v1 members.", ["event"])),
     webhookRetries: r.add(new Counter("pushgate_webhook_retries_total", "Webhook POSTs that were a retry of a batch not accepted before.")),
     webhookQueue: (read: () => number) => new Gauge("pushgate_webhook_queue", "Webhook events waiting to be sent.", read),
     apiDuration: r.add(new Histogram(

@@ -30,7 +30,7 @@ export function onSubscribe(ws: Conn, f: Frame): void {
   if (!group.ok) return replyError(ws, id, group.code, group.message);
   const name = group.value;
   const rule = hub.channels?.match(name) ?? null;
-  if (rule === null) {
+  if (rule === null || rule.subscribe === null) {
     hub.metrics.drops.incL(["forbidden"]);
     return replyError(ws, id, "E_FORBIDDEN", `clients may not subscribe to group ${name} (no --channel-rules rule matches it)`);
   }
@@ -112,7 +112,7 @@ export function onUnsubscribe(ws: Conn, f: Frame): void {
   if (!group.ok) return replyError(ws, id, group.code, group.message);
   const name = group.value;
   // Only what a client may subscribe to may it leave: groups from the login or the API stay.
-  if ((d.hub.channels?.match(name) ?? null) === null) {
+  if ((d.hub.channels?.match(name)?.subscribe ?? null) === null) {
     return replyError(ws, id, "E_FORBIDDEN", `clients may not unsubscribe from group ${name} (no --channel-rules rule matches it)`);
   }
   const was = d.groups?.has(name) ?? false;

@@ -36,6 +36,10 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
   getAllUidCount: { run: presence.getAllUidCount, route: { via: "merge", merge: unionSize, part: "getAllUidList" }, mutating: false },
   getAllUidList: listed(presence.getAllUidList, union),
   getClientCountByGroup: merged(presence.getClientCountByGroup, sum),
+  getClientIdCountByGroup: merged(presence.getClientCountByGroup, sum),
+  // One node: O(1). Across nodes distinct uids need every node's list (charged as that list).
+  getUidCountByGroup: { run: presence.getUidCountByGroup, route: { via: "merge", merge: unionSize, part: "getUidListByGroup" }, mutating: false },
+  getPresence: listed(presence.getPresence, concat),
   getClientIdListByGroup: listed(presence.getClientIdListByGroup, concat),
   getUidListByGroup: listed(presence.getUidListByGroup, union),
   getAllGroupIdList: listed(presence.getAllGroupIdList, union),

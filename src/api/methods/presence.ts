@@ -1,6 +1,6 @@
 // Gateway presence queries. Answered from the node's maps, hub.members and hub.clients (lookups, not routing).
 import { clientIdOf } from "../../core/client-table.ts";
-import { ok } from "../../core/result.ts";
+import { err, ok } from "../../core/result.ts";
 import type { ApiMethod } from "./types.ts";
 
 export const isOnline: ApiMethod = (p, hub) => {
@@ -50,4 +50,25 @@ export const getUidListByGroup: ApiMethod = (p, hub) => {
   const uids = new Set<string>();
   for (const ws of hub.members.groups.conns(group)) if (ws.data.uid !== null) uids.add(ws.data.uid);
   return ok([...uids]);
+};
+
+/** Distinct uids in the group on this node: O(1) (the registry counts them). */
+export const getUidCountByGroup: ApiMethod = (p, hub) => {
+  const group = p.group();
+  return p.error ?? ok(hub.members.uidCountInGroup(group));
+};
+
+/**
+ * Who is in a group whose --channel-rules rule has presence: one entry per connection, its uid,
+ * clientId and public `info` (its session's `info` key, or null). Charged to --api-max-list.
+ */
+export const getPresence: ApiMethod = (p, hub) => {
+  const group = p.group();
+  if (p.error) return p.error;
+  if (hub.channels?.match(group)?.presence !== true) {
+    return err("E_BAD_PARAMS", `group: presence is not enabled for ${group} (a --channel-rules rule with "presence": true)`, "group");
+  }
+  const refused = p.listOf(hub.members.groups.count(group));
+  if (refused) return refused;
+  return ok(hub.members.groups.conns(group).map((ws) => ({ uid: ws.data.uid, clientId: clientIdOf(ws.data), info: ws.data.session?.data.info ?? null })));
 };
