@@ -93,7 +93,9 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     config, nodeId, distributed: engine.distributed, hooks: opts.hooks ?? null, metrics, log,
     held: () => hub.members.uids.keys(), holds: (uid) => hub.members.uids.count(uid) > 0,
   });
-  const channels = loadChannelRules(config, backend !== null, auth.verifier !== undefined);
+  // An in-process backend answers subscribes only with a subscribe hook.
+  const subscribeBackend = opts.hooks ? opts.hooks.subscribe !== undefined : backend !== null;
+  const channels = loadChannelRules(config, subscribeBackend, auth.verifier !== undefined);
   const hub = new Hub({
     config, log, auth, history, nodeId, engine, metrics,
     expiry: new ExpiryWheel(), subExpiry: new SubscriptionExpiry(), backend, events: appEvents, channels,

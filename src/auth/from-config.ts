@@ -17,6 +17,8 @@ export function jwtAuthenticator(verifier: JwtVerifier): Authenticator {
       const r = await verifier.verify(token);
       if (!r.ok) return r;
       const c = r.value;
+      // A channel token (ws/v1-subscribe.ts) admits to one group, never to a connection.
+      if (c.channel !== undefined) return err("E_AUTH_FAILED", "a channel token cannot log in (it has a `channel` claim)");
       // --jwt-leeway may let a just-expired token verify, but a connection cannot live on it
       // (login and the expiry wheel go by exp): refuse it here, 401 on the URL, error in refresh.
       if (c.exp * 1000 <= Date.now()) return err("E_TOKEN_EXPIRED", "token expired");

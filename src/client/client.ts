@@ -56,9 +56,7 @@ export class PushgateClient extends Connection {
   /** @internal Subscription.unsubscribe() */
   unsubscribe(sub: Subscription): Promise<void> {
     if (this.subs.get(sub.group) !== sub) return Promise.resolve();
-    this.subs.delete(sub.group);
-    this.subRefresh.get(sub)?.cancel();
-    this.subRefresh.delete(sub);
+    this.forget(sub);
     sub.closed();
     if (this.status !== "connected") return Promise.resolve();
     return this.call({ type: "unsubscribe", group: sub.group }, () => undefined).catch((e: PushgateError) => {
@@ -67,33 +65,72 @@ export class PushgateClient extends Connection {
     });
   }
 
+  /** One subscribe frame per Subscription in flight; a call meanwhile sends another after it. */
   private async sendSubscribe(sub: Subscription): Promise<void> {
+    if (sub.inflight) {
+      sub.again = true;
+      return;
+    }
+    sub.inflight = true;
+    try {
+      await this.subscribeOnce(sub);
+    } finally {
+      sub.inflight = false;
+      if (sub.again) {
+        sub.again = false;
+        if (this.status === "connected" && this.subs.get(sub.group) === sub) void this.sendSubscribe(sub);
+      }
+    }
+  }
+
+  private async subscribeOnce(sub: Subscription): Promise<void> {
     const frame: Record<string, unknown> = { type: "subscribe", group: sub.group };
     const source = sub.options.token;
     if (source !== undefined) {
       try {
         frame.token = await resolveToken(source);
       } catch (err) {
-        return this.dropSub(sub, new PushgateError(ClientErrorCode.TOKEN, `channel token callback failed: ${errText(err)}`));
+        // Not the server's no: told, and tried again (the subscription stays).
+        sub.trouble(new PushgateError(ClientErrorCode.TOKEN, `channel token callback failed: ${errText(err)}`));
+        if (sub.retry === null && this.subs.get(sub.group) === sub) {
+          sub.retry = setTimeout(() => {
+            sub.retry = null;
+            if (this.status === "connected" && this.subs.get(sub.group) === sub) void this.sendSubscribe(sub);
+          }, 2000);
+        }
+        return;
       }
       if (this.subs.get(sub.group) !== sub || this.status !== "connected") return;
     }
     // Read after the token: pushes that arrived meanwhile moved the position.
     const at = this.tracker.get(sub.stream);
     if (at !== undefined) frame.recover = at;
-    this.call(frame, (f) => f.result as SubscribeResult).then(
-      (r) => {
-        if (this.subs.get(sub.group) !== sub) return;
-        this.tracker.welcome([{ stream: sub.stream, epoch: r.epoch, offset: r.offset }]);
-        if (typeof source === "function" && typeof r.exp === "number") this.refreshOf(sub).schedule(r.exp);
-        sub.subscribed(r);
-      },
-      (e: PushgateError) => {
-        // Lost with the socket: subscribed again at the next welcome. Otherwise refused.
-        if (e.code === ClientErrorCode.DISCONNECTED || this.subs.get(sub.group) !== sub) return;
-        this.dropSub(sub, e);
-      },
-    );
+    try {
+      const r = await this.call(frame, (f) => f.result as SubscribeResult);
+      if (this.subs.get(sub.group) !== sub) {
+        // Left while the subscribe was on its way: leave on the server too.
+        if (this.status === "connected") void this.call({ type: "unsubscribe", group: sub.group }, () => undefined).catch(() => {});
+        return;
+      }
+      this.tracker.welcome([{ stream: sub.stream, epoch: r.epoch, offset: r.offset }]);
+      if (typeof source === "function" && typeof r.exp === "number") this.refreshOf(sub).schedule(r.exp);
+      sub.subscribed(r);
+    } catch (e) {
+      const pe = e as PushgateError;
+      // Lost with the socket: subscribed again at the next welcome. Otherwise refused.
+      if (pe.code === ClientErrorCode.DISCONNECTED || this.subs.get(sub.group) !== sub) return;
+      this.dropSub(sub, pe);
+    }
+  }
+
+  /** Forgets a subscription here: its timers, and its stream's position (a later subscribe starts afresh). */
+  private forget(sub: Subscription): void {
+    this.subs.delete(sub.group);
+    this.subRefresh.get(sub)?.cancel();
+    this.subRefresh.delete(sub);
+    if (sub.retry !== null) clearTimeout(sub.retry);
+    sub.retry = null;
+    this.tracker.delete(sub.stream);
   }
 
   private refreshOf(sub: Subscription): RefreshTimer {
@@ -109,9 +146,10 @@ export class PushgateClient extends Connection {
   }
 
   private dropSub(sub: Subscription, e: PushgateError): void {
-    this.subs.delete(sub.group);
-    this.subRefresh.get(sub)?.cancel();
-    this.subRefresh.delete(sub);
+    const wasSubscribed = sub.state === "subscribed";
+    this.forget(sub);
+    // A refresh refused while the server still has the membership: leave it there too.
+    if (wasSubscribed && this.status === "connected") void this.call({ type: "unsubscribe", group: sub.group }, () => undefined).catch(() => {});
     sub.refused(e);
   }
 
@@ -124,7 +162,8 @@ export class PushgateClient extends Connection {
       void this.sendSubscribe(sub);
       return;
     }
-    this.dropSub(sub, new PushgateError(String(f.code ?? "E_UNSUBSCRIBED"), String(f.message ?? "the server ended the subscription")));
+    this.forget(sub); // the server has ended it already
+    sub.refused(new PushgateError(String(f.code ?? "E_UNSUBSCRIBED"), String(f.message ?? "the server ended the subscription")));
   }
 
   private call<T>(frame: Record<string, unknown>, answer: (reply: Record<string, unknown>) => T): Promise<T> {
@@ -150,12 +189,18 @@ export class PushgateClient extends Connection {
   }
 
   protected recoverMap(): PositionMap | undefined {
-    return this.tracker.size > 0 ? this.tracker.snapshot() : undefined;
+    if (this.tracker.size === 0) return undefined;
+    // Self-subscribed groups recover with their own subscribe, not in `auth` (--max-recover-streams).
+    return this.subs.size === 0 ? this.tracker.snapshot() : this.tracker.snapshot((s) => s.startsWith("group:") && this.subs.has(s.slice(6)));
   }
 
   protected onSocketGone(reason: string): void {
     this.refresher.cancel();
     for (const t of this.subRefresh.values()) t.cancel(); // armed again by the resubscribe
+    for (const sub of this.subs.values()) {
+      if (sub.retry !== null) clearTimeout(sub.retry);
+      sub.retry = null;
+    }
     this.pending.rejectAll(ClientErrorCode.DISCONNECTED, reason);
   }
 

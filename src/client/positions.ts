@@ -77,10 +77,15 @@ export class Positions {
     return p === undefined ? undefined : { epoch: p.epoch, offset: p.offset };
   }
 
+  /** Forgets `stream` (a group the client left: a later subscribe starts afresh). */
+  delete(stream: string): void {
+    this.map.delete(stream);
+  }
+
   /** A fresh copy: `{ [stream]: { epoch, offset } }`; also the `recover` field of `auth`. */
-  snapshot(): PositionMap {
+  snapshot(skip?: (stream: string) => boolean): PositionMap {
     const out: PositionMap = {};
-    for (const [stream, p] of this.map) out[stream] = { epoch: p.epoch, offset: p.offset };
+    for (const [stream, p] of this.map) if (!skip?.(stream)) out[stream] = { epoch: p.epoch, offset: p.offset };
     return out;
   }
 }

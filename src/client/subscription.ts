@@ -30,7 +30,7 @@ export interface SubscriptionEvents {
   subscribed: (result: SubscribeResult) => void;
   /** Recovery after a resubscribe was not complete. */
   gap: (info: GapInfo) => void;
-  /** The server refused the subscription (it is dropped: no further attempts). */
+  /** The server refused the subscription (then `state` is "closed": no further attempts), or its token callback failed (tried again in 2 s). */
   error: (err: PushgateError) => void;
   /** A uid joined or left the group (groups whose rule has presence). */
   presence: (p: PresenceFrame) => void;
@@ -48,6 +48,12 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   /** Settles with the first reply: resolved when subscribed, rejected when refused. */
   readonly ready: Promise<SubscribeResult>;
   private settle: { resolve(r: SubscribeResult): void; reject(e: PushgateError): void } | null;
+  /** @internal one subscribe frame in flight at a time; `again`: send another when it is answered. */
+  inflight = false;
+  /** @internal */
+  again = false;
+  /** @internal a retry after a failed token callback */
+  retry: ReturnType<typeof setTimeout> | null = null;
 
   constructor(readonly group: string, private readonly owner: SubscriptionOwner, readonly options: SubscribeOptions = {}) {
     super();
@@ -85,6 +91,11 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   /** @internal */
   gap(info: GapInfo): void {
     this.emit("gap", info);
+  }
+
+  /** @internal a problem that does not end it (a token callback failed: tried again). */
+  trouble(e: PushgateError): void {
+    this.emit("error", e);
   }
 
   /** @internal the server refused it: closed for good. */

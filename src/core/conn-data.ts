@@ -46,8 +46,8 @@ export interface HookState {
 }
 
 export interface SubsState {
-  /** Groups a `subscribe` is deciding (the backend, or the engine's hold). */
-  pending: Set<string>;
+  /** The `subscribe` in flight per group (the backend, a token check, or the engine's hold). */
+  pending: Map<string, object>;
   /** Channel-token subscriptions by group: when each ends (ws/subscription-expiry.ts). */
   expiry: Map<string, { exp: number }> | null;
 }

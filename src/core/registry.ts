@@ -125,6 +125,7 @@ export class Registry {
   leaveGroup(ws: Conn, group: string): void {
     const d = ws.data;
     if (!d.groups?.delete(group)) return;
+    d.subs?.expiry?.delete(group); // a channel token's end no longer applies (its wheel entry goes stale)
     this.events.changed();
     if (d.groups.size === 0) d.groups = null;
     this.groups.delete(group, ws);

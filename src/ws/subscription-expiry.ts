@@ -64,7 +64,9 @@ export class SubscriptionExpiry {
           this.schedule(e.ws, e.group, e.exp);
           continue;
         }
-        e.ws.data.subs?.expiry?.delete(e.group);
+        // Stale: refreshed (a newer entry), or the membership ended otherwise (leaveGroup drops the entry).
+        if (e.ws.data.subs?.expiry?.get(e.group) !== e) continue;
+        e.ws.data.subs!.expiry!.delete(e.group);
         if (e.ws.readyState !== 1 || !e.ws.data.groups?.has(e.group)) continue;
         e.ws.data.hub.members.leaveGroup(e.ws, e.group);
         e.ws.send(`{"type":"unsubscribed","group":${JSON.stringify(e.group)},"code":"E_TOKEN_EXPIRED","message":"the channel token expired"}`);

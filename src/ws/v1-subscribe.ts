@@ -21,6 +21,15 @@ import { sendRecovery } from "./v1-welcome.ts";
 /** Subscribes in flight per connection at most (each waits for the backend or the engine). */
 const MAX_PENDING = 16;
 
+/** One subscribe in flight: an unsubscribe (or a newer subscribe) of the group cancels it. */
+interface Attempt {
+  id: string | number;
+  name: string;
+  recover: Map<string, StreamPosition> | null;
+  /** The channel token's end (ms since epoch), 0 for none. */
+  exp: number;
+}
+
 export function onSubscribe(ws: Conn, f: Frame): void {
   const d = ws.data;
   const hub = d.hub;
@@ -37,38 +46,45 @@ export function onSubscribe(ws: Conn, f: Frame): void {
   const stream = groupTopic(name);
   const recover = recoverOf(f.recover, stream);
   if (recover === undefined) return badFrame(ws, "E_BAD_FRAME", "recover must be {epoch: string, offset: integer >= 0} of the group's stream", id);
-  const member = d.groups?.has(name) ?? false;
-  // A member gets its position (and replay) again; with a token rule the new token is checked
-  // and, when good, moves the subscription's end (a refresh).
-  if (member && rule.subscribe !== "token") return hold(ws, id, name, recover, 0);
-  if (!member) {
+  if (!(d.groups?.has(name) ?? false)) {
     const refused = hub.members.checkJoin(ws, name);
     if (refused) return replyError(ws, id, refused.code, refused.message);
   }
-  const subs = (d.subs ??= { pending: new Set(), expiry: null });
-  if (subs.pending.has(name)) return replyError(ws, id, "E_BAD_FRAME", `a subscribe to ${name} is in progress`);
-  if (subs.pending.size >= MAX_PENDING) return replyError(ws, id, "E_RATE_LIMITED", `${MAX_PENDING} subscribes of this connection are in progress`);
-  if (rule.subscribe === "public") {
-    subs.pending.add(name);
-    return hold(ws, id, name, recover, 0);
+  const subs = (d.subs ??= { pending: new Map(), expiry: null });
+  const earlier = subs.pending.get(name) as Attempt | undefined;
+  if (earlier === undefined && subs.pending.size >= MAX_PENDING) {
+    return replyError(ws, id, "E_RATE_LIMITED", `${MAX_PENDING} subscribes of this connection are in progress`);
   }
+  // A newer subscribe of the same group replaces one in flight (which is answered as cancelled).
+  if (earlier !== undefined) cancelled(ws, earlier, "a newer subscribe of the same group replaced it");
+  const attempt: Attempt = { id, name, recover, exp: 0 };
+  subs.pending.set(name, attempt);
+  const fail = (e: unknown) => {
+    if (subs.pending.get(name) === attempt) subs.pending.delete(name);
+    hub.log.error("subscribe_error", { clientId: clientIdOf(d), error: String(e) });
+    if (ws.readyState === 1) replyError(ws, id, "E_INTERNAL", "internal error: not subscribed");
+  };
+  // A member gets its position (and replay) again; with a token rule the new token is checked
+  // and, when good, moves the subscription's end (a refresh).
+  if (rule.subscribe === "public" || (rule.subscribe === "hook" && d.groups?.has(name))) return hold(ws, attempt);
   if (rule.subscribe === "token") {
-    if (typeof f.token !== "string") return replyError(ws, id, "E_AUTH_FAILED", `group ${name} needs a channel token (\`token\`)`);
-    subs.pending.add(name);
+    if (typeof f.token !== "string") {
+      subs.pending.delete(name);
+      return replyError(ws, id, "E_AUTH_FAILED", `group ${name} needs a channel token (\`token\`)`);
+    }
     return void channelToken(ws, f.token, name).then((r) => {
+      if (!current(ws, attempt)) return;
       if (!r.ok) {
         subs.pending.delete(name);
-        if (ws.readyState === 1) replyError(ws, id, r.code, r.message);
-        return;
+        return replyError(ws, id, r.code, r.message);
       }
-      if (ws.readyState !== 1) return void subs.pending.delete(name);
-      hold(ws, id, name, recover, r.value);
-    });
+      attempt.exp = r.value;
+      hold(ws, attempt);
+    }).catch(fail);
   }
-  // "hook": the backend decides (hub.backend is set: checked at start).
-  subs.pending.add(name);
+  // "hook": the backend decides (a backend with a subscribe hook exists: checked at start).
   void hub.backend!.post("subscribe", { clientId: clientIdOf(d), uid: d.uid, group: name }).then((r) => {
-    if (ws.readyState !== 1) return void subs.pending.delete(name);
+    if (!current(ws, attempt)) return;
     if (!r.ok) {
       subs.pending.delete(name);
       return replyError(ws, id, r.code, r.message);
@@ -80,12 +96,21 @@ export function onSubscribe(ws: Conn, f: Frame): void {
       const why = typeof e === "string" ? e : typeof e?.message === "string" ? e.message : `the backend refused (${status})`;
       return replyError(ws, id, "E_SUBSCRIBE_REFUSED", why.slice(0, 200));
     }
-    hold(ws, id, name, recover, 0);
-  }, (e) => {
-    subs.pending.delete(name);
-    hub.log.error("subscribe_error", { clientId: clientIdOf(d), error: String(e) });
-    if (ws.readyState === 1) replyError(ws, id, "E_INTERNAL", "internal error: not subscribed");
-  });
+    hold(ws, attempt);
+  }).catch(fail);
+}
+
+/** Still the group's attempt on an open socket (else it was cancelled, and answered then). */
+function current(ws: Conn, a: Attempt): boolean {
+  if (ws.data.subs?.pending.get(a.name) === a && ws.readyState === 1) return true;
+  if (ws.readyState !== 1 && ws.data.subs?.pending.get(a.name) === a) ws.data.subs.pending.delete(a.name);
+  return false;
+}
+
+/** An attempt given up: answered for its id, so every frame with an id gets one answer. */
+function cancelled(ws: Conn, a: Attempt, why: string): void {
+  ws.data.subs?.pending.delete(a.name);
+  if (ws.readyState === 1) replyError(ws, a.id, "E_SUBSCRIBE_REFUSED", `not subscribed: ${why}`);
 }
 
 /**
@@ -115,6 +140,8 @@ export function onUnsubscribe(ws: Conn, f: Frame): void {
   if ((d.hub.channels?.match(name)?.subscribe ?? null) === null) {
     return replyError(ws, id, "E_FORBIDDEN", `clients may not unsubscribe from group ${name} (no --channel-rules rule matches it)`);
   }
+  const pending = d.subs?.pending.get(name) as Attempt | undefined;
+  if (pending !== undefined) cancelled(ws, pending, "unsubscribed before it completed");
   const was = d.groups?.has(name) ?? false;
   d.hub.subExpiry.cancel(ws, name);
   if (was) d.hub.members.leaveGroup(ws, name);
@@ -132,39 +159,41 @@ function recoverOf(v: unknown, stream: string): Map<string, StreamPosition> | nu
 }
 
 /** The engine holds the stream (Redis: its channel is subscribed), then the join happens. */
-/** `exp`: when a channel-token subscription ends (ms since epoch), 0 for none. */
-function hold(ws: Conn, id: string | number, name: string, recover: Map<string, StreamPosition> | null, exp: number): void {
+function hold(ws: Conn, a: Attempt): void {
   const hub = ws.data.hub;
-  const view = hub.engine.login([groupTopic(name)], recover);
-  if (!(view instanceof Promise)) return joined(ws, id, name, recover, view, exp);
-  view.then((v) => joined(ws, id, name, recover, v, exp), (e) => {
-    ws.data.subs?.pending.delete(name);
+  const view = hub.engine.login([groupTopic(a.name)], a.recover);
+  if (!(view instanceof Promise)) return joined(ws, a, view);
+  view.then((v) => joined(ws, a, v)).catch((e) => {
+    if (ws.data.subs?.pending.get(a.name) === a) ws.data.subs.pending.delete(a.name);
     hub.log.error("subscribe_error", { clientId: clientIdOf(ws.data), error: String(e) });
-    if (ws.readyState === 1) replyError(ws, id, "E_INTERNAL", "internal error: not subscribed");
+    if (ws.readyState === 1) replyError(ws, a.id, "E_INTERNAL", "internal error: not subscribed");
   });
 }
 
 /** Join (a no-op for a member), reply with the position, replay: one synchronous step. */
-function joined(ws: Conn, id: string | number, name: string, recover: Map<string, StreamPosition> | null, view: LoginView, exp: number): void {
-  const hub = ws.data.hub;
-  ws.data.subs?.pending.delete(name);
+function joined(ws: Conn, a: Attempt, view: LoginView): void {
+  const d = ws.data;
+  const hub = d.hub;
   try {
-    if (ws.readyState !== 1) return;
-    const r = hub.members.joinGroup(ws, name);
-    if (!r.ok) return replyError(ws, id, r.code, r.message); // the limit was reached meanwhile
-    if (exp > 0) hub.subExpiry.schedule(ws, name, exp);
-    answer(ws, id, name, recover, view, exp);
+    if (!current(ws, a)) return;
+    d.subs!.pending.delete(a.name);
+    const r = hub.members.joinGroup(ws, a.name);
+    if (!r.ok) return replyError(ws, a.id, r.code, r.message); // the limit was reached meanwhile
+    // A token ends only what it made (or refreshes): a membership the backend gave stays.
+    const exp = a.exp > 0 && (r.value || d.subs!.expiry?.has(a.name)) ? a.exp : 0;
+    if (exp > 0) hub.subExpiry.schedule(ws, a.name, exp);
+    answer(ws, a, view, exp);
   } finally {
     view.release();
   }
 }
 
-function answer(ws: Conn, id: string | number, name: string, recover: Map<string, StreamPosition> | null, view: LoginView, exp: number): void {
-  const stream = groupTopic(name);
+function answer(ws: Conn, a: Attempt, view: LoginView, exp: number): void {
+  const stream = groupTopic(a.name);
   const pos = view.source.position(stream);
   const result = exp > 0
-    ? { group: name, stream, epoch: pos.epoch, offset: pos.offset, exp: Math.floor(exp / 1000) }
-    : { group: name, stream, epoch: pos.epoch, offset: pos.offset };
-  ws.send(`{"type":"reply","id":${JSON.stringify(id)},"result":${JSON.stringify(result)}}`);
-  if (recover !== null) sendRecovery(ws, [stream], recover, view.source);
+    ? { group: a.name, stream, epoch: pos.epoch, offset: pos.offset, exp: Math.floor(exp / 1000) }
+    : { group: a.name, stream, epoch: pos.epoch, offset: pos.offset };
+  ws.send(`{"type":"reply","id":${JSON.stringify(a.id)},"result":${JSON.stringify(result)}}`);
+  if (a.recover !== null) sendRecovery(ws, [stream], a.recover, view.source);
 }

@@ -77,3 +77,30 @@ test("a group no rule allows: ready rejects with E_FORBIDDEN and the subscriptio
   expect((await errored).code).toBe("E_FORBIDDEN");
   expect(sub.state).toBe("closed");
 });
+
+test("after unsubscribe the group's position is forgotten: a later subscribe starts afresh (no replay of what it missed while away)", async () => {
+  const pg = startTestServer({ channelRules: rules, maxRecoverStreams: 4 });
+  servers.push(pg);
+  const c = clients.make({ url: wsUrl(pg), uid: "sdk3", reconnect: { minDelayMs: 10, maxDelayMs: 20 } });
+  await c.connect();
+  for (const g of ["room-a", "room-b", "room-c", "room-d", "room-e"]) {
+    const s = c.subscribe(g);
+    await s.ready;
+    await api(pg, "sendToGroup", { group: g, data: `${g}-1` });
+    await waitFor(() => c.positions()[`group:${g}`]?.offset === 1);
+    await s.unsubscribe();
+  }
+  await api(pg, "sendToGroup", { group: "room-a", data: "while-away" });
+  const again = c.subscribe("room-a");
+  const got: unknown[] = [];
+  again.on("message", (d) => got.push(d));
+  await again.ready;
+  await Bun.sleep(100);
+  expect(got).toEqual([]);
+  // A reconnect still works: left groups are not sent as recover (--max-recover-streams 4).
+  const clientId = (await api(pg, "getClientIdByUid", { uid: "sdk3" })).body.result[0];
+  const back = nextEvent(c, "connected", 5000);
+  await api(pg, "closeClient", { clientId });
+  await back;
+  await nextSubEvent(again, "subscribed", 5000);
+});

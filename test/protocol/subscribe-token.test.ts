@@ -95,3 +95,20 @@ test("the SDK refreshes a channel token before its exp: the subscription outlive
     client.close();
   }
 }, 15_000);
+
+test("a channel token cannot log in; a token's end does not remove a membership the API gave later", async () => {
+  const pg = await createPushgate({ port: 0, host: "127.0.0.1", logLevel: "silent", auth: "jwt", jwtSecret: TEST_SECRET, channelRules: rules });
+  started.push(pg);
+  const bad = await JsonClient.connect(pg);
+  bad.send({ type: "auth", token: await chanToken("dave", "private-d") });
+  expect((await bad.closedWithin()).reason).toContain("a channel token cannot log in");
+  using c = await v1(pg, "dave");
+  c.send({ type: "subscribe", id: 1, group: "private-d", token: await chanToken("dave", "private-d", nowSeconds() + 1) });
+  await c.next("reply");
+  expect((await api(pg, "leaveGroup", { uid: "dave", group: "private-d" })).status).toBe(200);
+  expect((await api(pg, "joinGroup", { uid: "dave", group: "private-d" })).status).toBe(200);
+  await Bun.sleep(2300); // past the token's exp
+  expect((await api(pg, "sendToGroup", { group: "private-d", data: "kept" })).body.result.reached).toBe(1);
+  expect((await c.next("push")).data).toBe("kept");
+  expect(c.received.some((f) => f.type === "unsubscribed")).toBe(false);
+}, 10_000);

@@ -162,3 +162,21 @@ test("an in-process subscribe hook decides hook groups: true admits, { error } r
   expect((await c.next("reply")).error).toEqual({ code: "E_SUBSCRIBE_REFUSED", message: "not yours" });
   expect(asked).toEqual(["s5 doc-mine", "s5 doc-theirs"]);
 });
+
+test("an unsubscribe while the backend decides cancels the subscribe (answered, not joined); a second subscribe replaces the first", async () => {
+  const b = new Backend(async (q) => (q.kind === "subscribe" ? { body: {}, delayMs: 300 } : { status: 404 }));
+  started.push(b);
+  const pg = node({ hookUrl: b.url });
+  using c = await v1(pg, "s6");
+  c.send({ type: "subscribe", id: 1, group: "doc-slow" });
+  c.send({ type: "unsubscribe", id: 2, group: "doc-slow" });
+  const first = await c.next("reply", 3000);
+  expect(first).toMatchObject({ id: 1, error: { code: "E_SUBSCRIBE_REFUSED", message: "not subscribed: unsubscribed before it completed" } });
+  expect(await c.next("reply", 3000)).toEqual({ type: "reply", id: 2, result: { group: "doc-slow", unsubscribed: false } });
+  await Bun.sleep(500); // the backend's late yes joins nothing
+  expect((await api(pg, "sendToGroup", { group: "doc-slow", data: "x" })).body.result.reached).toBe(0);
+  c.send({ type: "subscribe", id: 3, group: "doc-slow" });
+  c.send({ type: "subscribe", id: 4, group: "doc-slow" });
+  expect(await c.next("reply", 3000)).toMatchObject({ id: 3, error: { code: "E_SUBSCRIBE_REFUSED" } });
+  expect(await c.next("reply", 3000)).toMatchObject({ id: 4, result: { group: "doc-slow" } });
+});
