@@ -106,6 +106,10 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     call: (method, params) => runForNode(hub, method, params),
     connections: (uid) => hub.members.uids.count(uid),
     uids: () => hub.members.uids.keys(),
+    presence: (group, uid, joined) => hub.presenceTransition(group, uid, joined),
+    holdsMember: (group, uid) => hub.members.holdsMember(group, uid),
+    members: () => hub.members.memberPairs((g) => hub.joinLeave(g)),
+    signal: (stream, frame) => hub.signal(stream, frame),
   });
   if (engine.distributed) hub.metrics.registry.add(hub.metrics.redisConnected(() => (engine.connected ? 1 : 0)));
   const idempotency = new IdempotencyCache(config.idempotencyWindowMs, config.idempotencyMaxKeys);

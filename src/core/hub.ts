@@ -211,21 +211,34 @@ export class Hub {
 
   /**
    * A uid's first connection in a group here, or its last one gone: for a group whose rule asks
-   * for presence with join/leave, its pushgate.v1 members are told. One node only: on a cluster
-   * a node's own edge is not the group's (cluster-wide join/leave is not built yet: issue 12).
+   * for presence with join/leave, the engine decides whether that is the group's transition
+   * (one node: always; a cluster: the first / last anywhere) and tells presence() once.
    */
   private presenceEdge(group: string, uid: string, joined: boolean): void {
-    const server = this.server;
-    if (server === null || this.channels === null || this.engine.distributed || this.members.v1Conns === 0) return;
-    const rule = this.channels.match(group);
-    if (rule === null || !rule.presence || !rule.joinLeave) return;
+    if (this.joinLeave(group)) this.engine.memberEdge(group, uid, joined);
+  }
+
+  /** Whether `group` has presence with join/leave frames (--channel-rules). */
+  joinLeave(group: string): boolean {
+    const rule = this.channels?.match(group) ?? null;
+    return rule !== null && rule.presence && rule.joinLeave;
+  }
+
+  /** A group presence transition (engine handler): its frame to the group's pushgate.v1 members on every node. */
+  presenceTransition(group: string, uid: string, joined: boolean): void {
     // After the step that made the edge: a subscriber gets its reply first, then its own join.
     queueMicrotask(() => {
-      const topic = V1_TOPIC_PREFIX + groupTopic(group);
-      if (server.subscriberCount(topic) === 0) return;
       this.metrics.presenceEvents.incL([joined ? "join" : "leave"]);
-      this.publishFrame(server, topic, `{"type":"presence","group":${JSON.stringify(group)},"event":"${joined ? "join" : "leave"}","uid":${JSON.stringify(uid)}}`);
+      this.engine.signal(groupTopic(group), `{"type":"presence","group":${JSON.stringify(group)},"event":"${joined ? "join" : "leave"}","uid":${JSON.stringify(uid)}}`);
     });
+  }
+
+  /** A raw pushgate.v1 frame for this node's pushgate.v1 subscribers of `stream` (engine handler). */
+  signal(stream: string, frame: string): void {
+    const server = this.server;
+    if (server === null || this.members.v1Conns === 0) return;
+    const topic = V1_TOPIC_PREFIX + stream;
+    if (server.subscriberCount(topic) > 0) this.publishFrame(server, topic, frame);
   }
 
   /** The stream's pushgate.v1 topic, or null on a node without pushgate.v1 sockets (seed-only nodes, the common Workerman migration, pay nothing for the pushgate.v1 family). */

@@ -134,6 +134,19 @@ export class Registry {
     if (d.uid !== null) this.bumpMember(group, d.uid, -1);
   }
 
+  /** Whether `uid` has a connection in `group` on this node. */
+  holdsMember(group: string, uid: string): boolean {
+    return this.groupUids.get(group)?.has(uid) ?? false;
+  }
+
+  /** Every (group, uid) with a connection here, for the groups `wanted` picks. */
+  *memberPairs(wanted: (group: string) => boolean): Iterable<[string, string]> {
+    for (const [group, uids] of this.groupUids) {
+      if (!wanted(group)) continue;
+      for (const uid of uids.keys()) yield [group, uid];
+    }
+  }
+
   /** Distinct uids with a connection in `group` on this node. */
   uidCountInGroup(group: string): number {
     return this.groupUids.get(group)?.size ?? 0;

@@ -13,6 +13,10 @@ const NO_HANDLERS: EngineHandlers = {
   call: async () => err("E_INTERNAL", "the node is not started"),
   connections: () => 0,
   uids: () => [],
+  presence: () => {},
+  holdsMember: () => false,
+  members: () => [],
+  signal: () => {},
 };
 
 export class MemoryEngine implements Engine {
@@ -63,5 +67,14 @@ export class MemoryEngine implements Engine {
 
   scatter(): readonly Result<unknown>[] {
     return NOBODY;
+  }
+
+  /** One node: its edges are the transitions. */
+  memberEdge(group: string, uid: string, joined: boolean): void {
+    this.h.presence(group, uid, joined);
+  }
+
+  signal(stream: string, frame: string): void {
+    this.h.signal(stream, frame);
   }
 }

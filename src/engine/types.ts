@@ -50,6 +50,16 @@ export interface EngineHandlers {
   /** This node's connections bound to `uid`, and every uid it holds (--max-connections-per-uid). */
   connections(uid: string): number;
   uids(): Iterable<string>;
+  /**
+   * A cluster-wide group presence transition (`uid`'s first connection in `group` anywhere, or
+   * its last one gone anywhere), told once, on one node. MUST NOT throw.
+   */
+  presence(group: string, uid: string, joined: boolean): void;
+  /** Whether this node holds `uid` in `group` now, and every (group, uid) it holds (presence groups). */
+  holdsMember(group: string, uid: string): boolean;
+  members(): Iterable<[group: string, uid: string]>;
+  /** A raw pushgate.v1 frame for this node's pushgate.v1 subscribers of `stream` (engine.signal). MUST NOT throw. */
+  signal(stream: string, frame: string): void;
 }
 
 /** A login's view while it is being completed: positions and recovery, then release(). */
@@ -104,4 +114,17 @@ export interface Engine {
    * answer in time is an E_CLUSTER_TIMEOUT entry (its part is unknown, never "not there").
    */
   scatter(method: string, params: Record<string, unknown>): readonly Result<unknown>[] | Promise<Result<unknown>[]>;
+  /**
+   * This node's holding of `uid` in a presence `group` went from none to some (`joined`) or
+   * back. The engine decides the cluster-wide transitions and tells them through
+   * handlers.presence — at once on one node; on a cluster once per transition, also for the
+   * members of a node that died (healed within --presence-ttl).
+   */
+  memberEdge(group: string, uid: string, joined: boolean): void;
+  /**
+   * Sends a raw pushgate.v1 frame to the pushgate.v1 subscribers of `stream` on every node
+   * (presence frames). Not placed in history; on a cluster, while Redis is unreachable only
+   * this node's subscribers get it.
+   */
+  signal(stream: string, frame: string): void;
 }

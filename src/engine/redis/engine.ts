@@ -20,6 +20,7 @@ import { NotSent, SCRIPTS, Script } from "./scripts.ts";
 import { Shard, type ShardPush } from "./shard.ts";
 import { shardOf } from "./shard-of.ts";
 import { UidLimit } from "./uid-limit.ts";
+import { GroupPresence } from "./group-presence.ts";
 
 export interface RedisEngineOptions {
   /** One URL per shard; the first also carries node channels and presence. */
@@ -49,6 +50,10 @@ const NO_HANDLERS: EngineHandlers = {
   call: async () => err("E_CLUSTER_UNAVAILABLE", "the node is starting"),
   connections: () => 0,
   uids: () => [],
+  presence: () => {},
+  holdsMember: () => false,
+  members: () => [],
+  signal: () => {},
 };
 
 export class RedisEngine implements Engine {
@@ -67,6 +72,8 @@ export class RedisEngine implements Engine {
   /** This node alone (its own history): what pushes and logins fall back on while Redis is unreachable. */
   private readonly local: MemoryEngine;
   private readonly uidLimit: UidLimit | null;
+  /** Cluster-wide group presence (join / leave), on the first shard. */
+  private readonly groups: GroupPresence;
   /** Delivery counts owed to other nodes this turn: one message per origin node. */
   private countsOut = new Map<string, string[]>();
   private heartbeat: Timer | null = null;
@@ -86,6 +93,9 @@ export class RedisEngine implements Engine {
         if (shard === this.home) {
           for (const s of [this.beatScript, this.liveScript]) s.reset();
           void this.beat().catch(() => {});
+          // Redis may have restarted empty: this node's group members are written again.
+          this.groups.resetScripts();
+          this.groups.rewrite();
         }
       },
       resubscribed: (shard: Shard) => {
@@ -107,6 +117,7 @@ export class RedisEngine implements Engine {
       nodeId: opts.nodeId, timeoutMs: opts.timeoutMs, home: this.home,
       liveNodes: () => this.liveNodes(), unavailable: () => this.unavailable(this.home), run: (m, p) => this.h.call(m, p),
     });
+    this.groups = new GroupPresence(this.home, opts.nodeId, opts.presenceTtlMs, () => this.h, opts.log);
     this.uidLimit = opts.maxPerUid > 0
       ? new UidLimit(opts.maxPerUid, opts.nodeId, opts.presenceTtlMs, this.home, (uid) => this.h.connections(uid), opts.log)
       : null;
@@ -149,6 +160,7 @@ export class RedisEngine implements Engine {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.groups.stop();
     this.nodeCalls.flush();
     this.tallies.flush();
     if (this.home.connected) await this.home.bounded(this.home.cmd.send("ZREM", [NODES_KEY, this.nodeId])).catch(() => {});
@@ -318,7 +330,21 @@ export class RedisEngine implements Engine {
     }
   };
 
+  memberEdge(group: string, uid: string, _joined: boolean): void {
+    this.groups.edge(group, uid);
+  }
+
+  /** A raw frame on the stream's channel ("!" + frame: a push body never starts with "!"). */
+  signal(stream: string, frame: string): void {
+    const shard = this.shard(stream);
+    // Unreachable: this node's own members are still told.
+    if (!shard.connected) return this.h.signal(stream, frame);
+    // A failure after the write is not repeated (it may have gone out): a missed frame, never a doubled one.
+    void shard.cmd.send("PUBLISH", [streamChannel(stream), `!${frame}`]).catch(() => {});
+  }
+
   private onPush(message: string, stream: string): void {
+    if (message.charCodeAt(0) === 33) return this.h.signal(stream, message.slice(1));
     const p = parsePush(message);
     if (!p) return;
     // This node's own pushes are delivered here too, not from the script's reply: one

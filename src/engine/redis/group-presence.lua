@@ -1,0 +1,33 @@
+-- Group presence (issue 12): this node's holding of some (group, uid) pairs changed. A pair's
+-- hash (KEYS[3+k], "pushgate:gu:<group>:<uid>") has one field per node holding it. Only a change
+-- of this node's field counts: a pair held by no node before becomes held (join), one held by no
+-- other node any more stops (leave) — exactly once, whatever the other nodes do meanwhile. A
+-- dead node's fields still count until the sweep heals them (group-sweep.lua), so a uid that
+-- stayed through a dead node is never announced twice.
+-- KEYS: this node's pair set, the presence nodes set, then one hash per pair.
+-- ARGV: me, then one 1/0 per pair (holds it now / not).
+-- Returns: { {index, 1 | 0, …} of the pairs whose change was a transition, healed (1/0) }.
+local me = ARGV[1]
+redis.call('SADD', KEYS[2], me)
+local out = {}
+for k = 3, #KEYS do
+  local hk = KEYS[k]
+  local pair = string.sub(hk, #'pushgate:gu:' + 1)
+  local had = redis.call('HEXISTS', hk, me) == 1
+  local others = redis.call('HLEN', hk) - (had and 1 or 0)
+  if ARGV[k - 1] == '1' then
+    if not had then
+      redis.call('HSET', hk, me, 1)
+      redis.call('SADD', KEYS[1], pair)
+      if others == 0 then out[#out + 1] = k - 2; out[#out + 1] = 1 end
+    end
+  elseif had then
+    redis.call('HDEL', hk, me)
+    redis.call('SREM', KEYS[1], pair)
+    if others == 0 then
+      redis.call('DEL', hk)
+      out[#out + 1] = k - 2; out[#out + 1] = 0
+    end
+  end
+end
+return { out, redis.call('SREM', 'pushgate:ghealed', me) }
