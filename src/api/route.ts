@@ -24,7 +24,7 @@ export function routed(name: string, spec: MethodSpec, body: Body, hub: Hub, bud
     case "owner": return onOwner(name, spec, body, hub, local, r.gone);
     case "owner-or-merge":
       return body.clientId !== undefined ? onOwner(name, spec, body, hub, local) : scatterMerge(name, spec, body, hub, budget, r.merge);
-    case "merge": return scatterMerge(name, spec, body, hub, budget, r.merge, r.part);
+    case "merge": return r.counted?.(body, hub) ?? scatterMerge(name, spec, body, hub, budget, r.merge, r.part);
     case "clients": return sendToClients(body, hub, spec.run as ApiMethod);
   }
 }

@@ -77,4 +77,8 @@ export class MemoryEngine implements Engine {
   signal(stream: string, frame: string): void {
     this.h.signal(stream, frame);
   }
+
+  groupUidCount(): null {
+    return null;
+  }
 }

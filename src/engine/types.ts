@@ -127,4 +127,9 @@ export interface Engine {
    * this node's subscribers get it.
    */
   signal(stream: string, frame: string): void;
+  /**
+   * Distinct uids in a presence group with join/leave across every node, kept counted (no
+   * member list loaded); null when the engine has no such count (one node: the registry's).
+   */
+  groupUidCount(group: string): Promise<Result<number>> | null;
 }

@@ -37,11 +37,14 @@ describeRedis("group presence on a cluster", () => {
     await u1.closedWithin();
     await Bun.sleep(500);
     expect(presence(watcher)).toEqual(["join watch", "join u"]); // still there through u2
+    // Counted across the nodes without loading a list: watch and u.
+    expect(await A.result("getUidCountByGroup", { group: "chat-1" })).toBe(2);
     u2.close();
     await u2.closedWithin();
     await until(() => presence(watcher).includes("leave u") || undefined, "u's leave", 5000);
     await Bun.sleep(300);
     expect(presence(watcher)).toEqual(["join watch", "join u", "leave u"]);
+    expect(await B.result("getUidCountByGroup", { group: "chat-1" })).toBe(1);
     // A member on A sees B's members come and go as well.
     const onA = await member(A, "a-watch", "chat-1");
     const x = await member(B, "x", "chat-1");
@@ -59,5 +62,6 @@ describeRedis("group presence on a cluster", () => {
     await until(() => presence(watcher).includes("leave k") || undefined, "k's leave after its node died", 10_000);
     await Bun.sleep(1500);
     expect(presence(watcher).filter((e) => e.endsWith(" k"))).toEqual(["join k", "leave k"]);
+    expect(await A.result("getUidCountByGroup", { group: "chat-2" })).toBe(1);
   }, 20_000);
 });

@@ -37,8 +37,8 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
   getAllUidList: listed(presence.getAllUidList, union),
   getClientCountByGroup: merged(presence.getClientCountByGroup, sum),
   getClientIdCountByGroup: merged(presence.getClientCountByGroup, sum),
-  // One node: O(1). Across nodes distinct uids need every node's list (charged as that list).
-  getUidCountByGroup: { run: presence.getUidCountByGroup, route: { via: "merge", merge: unionSize, part: "getUidListByGroup" }, mutating: false },
+  // One node: O(1). Across nodes: presence groups counted by the engine; others merge every node's list (charged as that list).
+  getUidCountByGroup: { run: presence.getUidCountByGroup, route: { via: "merge", merge: unionSize, part: "getUidListByGroup", counted: presence.countedUids }, mutating: false },
   getPresence: listed(presence.getPresence, concat),
   getClientIdListByGroup: listed(presence.getClientIdListByGroup, concat),
   getUidListByGroup: listed(presence.getUidListByGroup, union),

@@ -1,6 +1,8 @@
 // Gateway presence queries. Answered from the node's maps, hub.members and hub.clients (lookups, not routing).
 import { clientIdOf } from "../../core/client-table.ts";
-import { err, ok } from "../../core/result.ts";
+import type { Hub } from "../../core/hub.ts";
+import { validateGroup } from "../../core/names.ts";
+import { type Result, err, ok } from "../../core/result.ts";
 import type { ApiMethod } from "./types.ts";
 
 export const isOnline: ApiMethod = (p, hub) => {
@@ -51,6 +53,16 @@ export const getUidListByGroup: ApiMethod = (p, hub) => {
   for (const ws of hub.members.groups.conns(group)) if (ws.data.uid !== null) uids.add(ws.data.uid);
   return ok([...uids]);
 };
+
+/**
+ * On a cluster, a presence group with join/leave is counted by the engine across every node
+ * (no list loaded); other groups merge every node's uid list (api/methods/index.ts).
+ */
+export function countedUids(body: Record<string, unknown>, hub: Hub): Promise<Result<unknown>> | null {
+  const group = typeof body.group === "string" ? validateGroup(body.group) : null;
+  if (group === null || !group.ok || !hub.joinLeave(group.value)) return null;
+  return hub.engine.groupUidCount(group.value);
+}
 
 /** Distinct uids in the group on this node: O(1) (the registry counts them). */
 export const getUidCountByGroup: ApiMethod = (p, hub) => {

@@ -17,8 +17,11 @@ export type Route =
   | { via: "engine" }
   /** Runs on the node that owns params.clientId; `gone`: the answer when that node has left. */
   | { via: "owner"; gone?: unknown }
-  /** Runs here and on every other live node, answers merged; `part`: the method each node runs. */
-  | { via: "merge"; merge: Merge; part?: string }
+  /**
+   * Runs here and on every other live node, answers merged; `part`: the method each node runs.
+   * `counted`: an answer the engine keeps across the nodes, when it has one (then nothing is merged).
+   */
+  | { via: "merge"; merge: Merge; part?: string; counted?: (body: Record<string, unknown>, hub: Hub) => Promise<Result<unknown>> | null }
   /** On the owner with params.clientId, else merged over every node. */
   | { via: "owner-or-merge"; merge: Merge }
   /** Each clientId on its owner node, one call per node. */

@@ -4,7 +4,7 @@
 // node holds a local subscriber of it, so a push to a uid costs work only on the nodes holding
 // that uid. Pushes made in one event-loop turn go to their shard as one script call; a push to
 // a stream no pushgate.v1 reader observed is only published (see push.lua).
-import { type Err, type Result, err } from "../../core/result.ts";
+import { type Err, type Result, err, ok } from "../../core/result.ts";
 import type { HistoryStore, Payload, StreamPosition } from "../../history/types.ts";
 import type { Logger } from "../../ops/log.ts";
 import { MemoryEngine } from "../memory.ts";
@@ -332,6 +332,11 @@ export class RedisEngine implements Engine {
 
   memberEdge(group: string, uid: string, _joined: boolean): void {
     this.groups.edge(group, uid);
+  }
+
+  groupUidCount(group: string): Promise<Result<number>> {
+    if (!this.home.connected) return Promise.resolve(this.unavailable(this.home));
+    return this.groups.uidCount(group).then((n) => ok(n), (e) => err("E_CLUSTER_TIMEOUT", `Redis did not answer the group count: ${String(e).slice(0, 100)}`));
   }
 
   /** A raw frame on the stream's channel ("!" + frame: a push body never starts with "!"). */

@@ -6,6 +6,7 @@
 -- stayed through a dead node is never announced twice.
 -- KEYS: this node's pair set, the presence nodes set, then one hash per pair.
 -- ARGV: me, then one 1/0 per pair (holds it now / not).
+-- "pushgate:gcount" (group → distinct uids held anywhere) moves with the transitions.
 -- Returns: { {index, 1 | 0, …} of the pairs whose change was a transition, healed (1/0) }.
 local me = ARGV[1]
 redis.call('SADD', KEYS[2], me)
@@ -19,7 +20,10 @@ for k = 3, #KEYS do
     if not had then
       redis.call('HSET', hk, me, 1)
       redis.call('SADD', KEYS[1], pair)
-      if others == 0 then out[#out + 1] = k - 2; out[#out + 1] = 1 end
+      if others == 0 then
+        out[#out + 1] = k - 2; out[#out + 1] = 1
+        redis.call('HINCRBY', 'pushgate:gcount', string.match(pair, '^[^:]*'), 1)
+      end
     end
   elseif had then
     redis.call('HDEL', hk, me)
@@ -27,6 +31,8 @@ for k = 3, #KEYS do
     if others == 0 then
       redis.call('DEL', hk)
       out[#out + 1] = k - 2; out[#out + 1] = 0
+      local g = string.match(pair, '^[^:]*')
+      if redis.call('HINCRBY', 'pushgate:gcount', g, -1) <= 0 then redis.call('HDEL', 'pushgate:gcount', g) end
     end
   end
 end

@@ -49,6 +49,12 @@ export class GroupPresence {
     this.schedule();
   }
 
+  /** Distinct uids of a presence group held anywhere (kept by the scripts with the transitions). */
+  async uidCount(group: string): Promise<number> {
+    if (!this.home.connected) throw new Error("redis unavailable");
+    return Number((await this.home.bounded(this.home.cmd.send("HGET", [`${P}gcount`, group]))) ?? 0);
+  }
+
   resetScripts(): void {
     this.setScript.reset();
     this.sweepScript.reset();

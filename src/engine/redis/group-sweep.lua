@@ -23,6 +23,8 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
       if redis.call('HDEL', hk, node) == 1 and redis.call('HLEN', hk) == 0 then
         redis.call('DEL', hk)
         left[#left + 1] = pair
+        local g = string.match(pair, '^[^:]*')
+        if redis.call('HINCRBY', P .. 'gcount', g, -1) <= 0 then redis.call('HDEL', P .. 'gcount', g) end
       end
     end
     if #pairs_ > 0 then
