@@ -64,4 +64,23 @@ describeRedis("group presence on a cluster", () => {
     expect(presence(watcher).filter((e) => e.endsWith(" k"))).toEqual(["join k", "leave k"]);
     expect(await A.result("getUidCountByGroup", { group: "chat-2" })).toBe(1);
   }, 20_000);
+
+  test("a graceful stop writes and tells its members' leaves itself (nothing is left for the sweep to heal)", async () => {
+    const [A, B] = cluster.nodes;
+    // 2,000 pairs: enough that the drain's writes are still in flight when the engine stops.
+    const groups = Array.from({ length: 10 }, (_, i) => `chat-g${i}`);
+    const watchers = await Promise.all(groups.map((g, i) => member(B, `gw${i}`, g)));
+    const uids = Array.from({ length: 200 }, (_, i) => `gs${i}`);
+    await Promise.all(uids.map(async (u) => {
+      const { c } = await cluster.jsonLogin(A, u);
+      for (const [k, g] of groups.entries()) c.send({ type: "subscribe", id: k + 1, group: g });
+      for (let k = 0; k < groups.length; k++) await c.next("reply", 10_000);
+    }));
+    await until(() => watchers.every((w) => uids.every((u) => presence(w).includes(`join ${u}`))) || undefined, "every join", 10_000);
+    await A.kill("SIGTERM");
+    await until(() => watchers.every((w) => uids.every((u) => presence(w).includes(`leave ${u}`))) || undefined, "every leave", 10_000);
+    expect(Number(await cluster.redis.command("SCARD", [`pushgate:gn:${A.nodeId}`]))).toBe(0);
+    expect(await cluster.redis.command("EXISTS", [`pushgate:ghealed:${A.nodeId}`])).toBe(0); // not healed: it left by itself
+    for (const w of watchers) expect(presence(w).filter((e) => e.startsWith("leave gs"))).toHaveLength(uids.length);
+  }, 30_000);
 });

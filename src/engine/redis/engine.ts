@@ -160,7 +160,8 @@ export class RedisEngine implements Engine {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.groups.stop();
+    // The drain's leaves: written and told before the shards close.
+    await this.groups.stop(2000);
     this.nodeCalls.flush();
     this.tallies.flush();
     if (this.home.connected) await this.home.bounded(this.home.cmd.send("ZREM", [NODES_KEY, this.nodeId])).catch(() => {});

@@ -36,4 +36,4 @@ for k = 3, #KEYS do
     end
   end
 end
-return { out, redis.call('SREM', 'pushgate:ghealed', me) }
+return { out, redis.call('DEL', 'pushgate:ghealed:' .. me) }

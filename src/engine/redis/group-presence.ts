@@ -23,6 +23,9 @@ export class GroupPresence {
   private batch = new Set<string>();
   private scheduled = false;
   private flushing: Promise<void> | null = null;
+  /** One retry at a time while writes fail (never one per failed write). */
+  private retry: Timer | null = null;
+  private stopped = false;
   private readonly timer: Timer;
   private readonly setScript = new Script(SET);
   private readonly sweepScript = new Script(SWEEP);
@@ -43,10 +46,34 @@ export class GroupPresence {
     this.schedule();
   }
 
-  /** Redis may have lost everything (it restarted), or this node was healed away: every pair again. */
+  /**
+   * Redis may have lost everything (it restarted) or come back from an older state, or this
+   * node was healed away: every pair it holds is written again, and every pair Redis lists for
+   * it that it no longer holds is written as gone (so a stale entry cannot keep a uid present).
+   */
   rewrite(): void {
     for (const [g, u] of this.h().members()) this.batch.add(`${g}:${u}`);
     this.schedule();
+    void this.reconcile();
+  }
+
+  /** Pairs Redis has for this node: those it no longer holds are queued (their value is read as 0). */
+  private async reconcile(): Promise<void> {
+    let cursor = "0";
+    const h = this.h();
+    try {
+      do {
+        const [next, pairs] = (await this.home.bounded(this.home.cmd.send("SSCAN", [`${P}gn:${this.nodeId}`, cursor, "COUNT", "500"]))) as [string, string[]];
+        cursor = String(next);
+        for (const pair of pairs) {
+          const colon = pair.indexOf(":");
+          if (!h.holdsMember(pair.slice(0, colon), pair.slice(colon + 1))) this.batch.add(pair);
+        }
+        this.schedule();
+      } while (cursor !== "0" && !this.stopped);
+    } catch (e) {
+      this.log.warn("group_presence_write_failed", { reconcile: true, error: String(e).slice(0, 200) });
+    }
   }
 
   /** Distinct uids of a presence group held anywhere (kept by the scripts with the transitions). */
@@ -60,8 +87,21 @@ export class GroupPresence {
     this.sweepScript.reset();
   }
 
-  stop(): void {
+  /** A graceful stop: the drain's leaves are written and told before the shards close (bounded). */
+  async stop(boundMs: number): Promise<void> {
     clearInterval(this.timer);
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    const until = performance.now() + boundMs;
+    const last = (async () => {
+      if (this.flushing) await this.flushing;
+      this.stopped = true;
+      if (this.batch.size > 0 && this.home.connected) await this.flush();
+      // The transitions' frames go out through microtasks and the shard's pipeline: one more turn.
+      await Bun.sleep(30);
+    })().catch(() => {});
+    await Promise.race([last, Bun.sleep(Math.max(0, until - performance.now()))]);
+    this.stopped = true;
   }
 
   private tick(): void {
@@ -70,7 +110,7 @@ export class GroupPresence {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.stopped) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -111,16 +151,27 @@ export class GroupPresence {
   /** Not written: kept (values are read again when sent), written again in half a second or after a reconnect. */
   private keep(pairs: string[]): void {
     for (const p of pairs) this.batch.add(p);
-    if (pairs.length > 0) setTimeout(() => this.schedule(), 500).unref();
+    if (pairs.length === 0 || this.retry !== null || this.stopped || !this.home.connected) return; // a reconnect writes them
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.schedule();
+    }, 500);
+    this.retry.unref();
   }
 
   private async sweep(): Promise<void> {
-    if (!this.home.connected) return;
+    if (!this.home.connected || this.stopped) return;
     try {
       const got = await this.home.bounded(this.home.cmd.send("SET", [SWEEP_LOCK, this.nodeId, "NX", "PX", "900"]));
       if (got !== "OK") return;
-      const left = (await this.home.bounded(this.sweepScript.run(this.home.cmd, [NODES_KEY, NODES_WITH_PAIRS], [this.nodeId, String(this.presenceTtlMs), String(CHUNK)]))) as string[];
-      for (const pair of left) this.tell(pair, false);
+      // Chunks of 500 pairs while there are more (a dead node with many pairs), within the lock's time.
+      const until = performance.now() + 700;
+      for (;;) {
+        const r = (await this.home.bounded(this.sweepScript.run(this.home.cmd, [NODES_KEY, NODES_WITH_PAIRS], [this.nodeId, String(this.presenceTtlMs), String(CHUNK)]))) as [string[], number];
+        const [left, taken] = r;
+        for (const pair of left) this.tell(pair, false);
+        if (Number(taken) < CHUNK || performance.now() > until) break;
+      }
     } catch (e) {
       this.log.warn("group_presence_sweep_failed", { error: String(e).slice(0, 200) });
     }

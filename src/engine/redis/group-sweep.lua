@@ -4,12 +4,13 @@
 -- healed while it was only stalled learns it at its next write (the healed set) and writes its
 -- pairs again. Key names are built from the prefix (one Redis, not Redis Cluster).
 -- KEYS: nodes (heartbeats), presence nodes. ARGV: me, presence ttl ms, limit.
--- Returns: the "<group>:<uid>" pairs that left.
+-- Returns: { the "<group>:<uid>" pairs that left, how many pairs were taken }.
 local P = 'pushgate:'
 local me = ARGV[1]
 local t = redis.call('TIME')
 local oldest = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[2])
-local budget = tonumber(ARGV[3])
+local limit = tonumber(ARGV[3])
+local budget = limit
 local left = {}
 for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if budget <= 0 then break end
@@ -27,11 +28,9 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
         if redis.call('HINCRBY', P .. 'gcount', g, -1) <= 0 then redis.call('HDEL', P .. 'gcount', g) end
       end
     end
-    if #pairs_ > 0 then
-      redis.call('SADD', P .. 'ghealed', node)
-      redis.call('PEXPIRE', P .. 'ghealed', 86400000)
-    end
+    -- Marked (per node, expiring): a node that comes back learns it was healed away.
+    if #pairs_ > 0 then redis.call('SET', P .. 'ghealed:' .. node, 1, 'PX', 86400000) end
     if redis.call('SCARD', setk) == 0 then redis.call('SREM', KEYS[2], node) end
   end
 end
-return left
+return { left, limit - budget }
