@@ -16,7 +16,7 @@ export const ONLINE_KEY = `${P}online`;
 export const DUE_KEY = `${P}offline-due`;
 /** Set of nodes that hold presence entries (the sweep heals the dead ones). */
 export const PRESENCE_NODES_KEY = `${P}pnodes`;
-/** Set of nodes whose entries were healed away: one that comes back writes its uids again. */
+/** Prefix of "healed:<node>" marks (expiring): a node healed away that comes back writes its uids again. */
 export const HEALED_KEY = `${P}healed`;
 /** Hash node → 1 for every node with a connection of `uid` (presence-set.lua reads the uid back from the name). */
 export const holdersKey = (uid: string) => `${P}o:${uid}`;

@@ -57,5 +57,5 @@ for k = 7, #KEYS do
     redis.call('ZADD', KEYS[3], 'NX', now + debounce, uid)
   end
 end
-local healed = redis.call('SREM', 'pushgate:healed', me)
+local healed = redis.call('DEL', 'pushgate:healed:' .. me)
 return { online, dropped, healed }

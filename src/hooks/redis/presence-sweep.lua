@@ -3,7 +3,7 @@
 -- marked healed, so if it comes back it writes its holdings again), then sends user.offline for
 -- every uid whose debounce is over and that no live node holds. Each step is bounded by `limit`.
 -- Key names of uids and nodes are built here from the prefix (one Redis, not Redis Cluster).
--- KEYS: nodes, online, due, outbox, presence nodes, healed.
+-- KEYS: nodes, online, due, outbox, presence nodes, the healed-mark prefix (marks are "<prefix>:<node>").
 -- ARGV: me, presence ttl ms, append offline (1/0), outbox max length, limit.
 -- Returns: { offline uids, events dropped (outbox full) }.
 local P = 'pushgate:'
@@ -34,10 +34,8 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[5])) do
       if redis.call('HEXISTS', KEYS[2], uid) == 1 then redis.call('ZADD', KEYS[3], 'NX', now, uid) end
     end
     -- Marked at the first uid taken (not once all are): a node that comes back halfway learns it.
-    if #uids > 0 then
-      redis.call('SADD', KEYS[6], node)
-      redis.call('PEXPIRE', KEYS[6], 86400000)
-    end
+    -- One key per node with its own expiry (a set of every node ever healed would only grow).
+    if #uids > 0 then redis.call('SET', KEYS[6] .. ':' .. node, 1, 'PX', 86400000) end
     if redis.call('SCARD', setk) == 0 then redis.call('SREM', KEYS[5], node) end
   end
 end
