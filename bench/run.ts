@@ -12,6 +12,7 @@ import { type ScaleOutcome, runScale } from "./scenarios/scale.ts";
 import { runSoak } from "./scenarios/soak.ts";
 import { runAdversarialScenario } from "./scenarios/adversarial.ts";
 import { runHooksScenario } from "./scenarios/hooks.ts";
+import { runPresenceScenario } from "./scenarios/presence.ts";
 import { runLoadProcess } from "./lib/load-results.ts";
 import { Interrupted, stopAll } from "./lib/processes.ts";
 import {
@@ -133,6 +134,8 @@ async function main(p: Params): Promise<void> {
   if (p.scenarios.includes("adversarial")) return runAdversarialScenario(p, ROOT);
   // And the hooks scenario (latest-hooks.json; its controls differ per row, see scenarios/hooks.ts).
   if (p.scenarios.includes("hooks")) return runHooksScenario(p, ROOT);
+  // And the presence scenario (latest-presence.json; subscribes vs joinGroup, presence frames vs group pushes).
+  if (p.scenarios.includes("presence")) return runPresenceScenario(p, ROOT);
   const startedAt = new Date();
   const machine = machineInfo(ROOT);
   const c = p.cluster;

@@ -6,6 +6,9 @@ import type { BurstOptions, RateOptions } from "./types.ts";
 /** Logins of the hooks scenario's connect-proxy measurement (one load process per 5,000). */
 export const MAX_HOOK_LOGINS = 10_000;
 
+/** Members of the presence scenario's presence group (over processes of at most 2,500; one server holds them all). */
+export const MAX_PRESENCE_MEMBERS = 19_000;
+
 /** Each process holds one fd per client; RLIMIT_NOFILE is 20,000 here, so stay well below. */
 export const MAX_CLIENTS = 15_000;
 /** Split over load processes of at most 5,000 sockets each, but the one server holds them all. */
@@ -15,8 +18,8 @@ export const MAX_CAPACITY_CLIENTS = 19_000; // the issue's memory target is at 1
 export const MAX_SCALE_CLIENTS = 200_000;
 
 /** `scale` runs only when named (it needs minutes and several GiB); so does `soak` (it runs alone, --minutes N). */
-// `adversarial` too: it runs alone (adversarial.ts); and `hooks` (hooks.ts).
-export const SCENARIOS = ["standalone", "capacity", "api", "cluster", "scale", "soak", "adversarial", "hooks"] as const;
+// `adversarial` too: it runs alone (adversarial.ts); and `hooks` (hooks.ts), and `presence` (presence.ts).
+export const SCENARIOS = ["standalone", "capacity", "api", "cluster", "scale", "soak", "adversarial", "hooks", "presence"] as const;
 const DEFAULT_SCENARIOS: readonly Scenario[] = ["standalone", "capacity", "api", "cluster"];
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -72,10 +75,22 @@ export interface Params {
       batches: number[];
     };
   };
+  /** Client subscribes and group presence, each vs its API control (presence.ts). */
+  presence: {
+    /** `conns` pushgate.v1 connections each join `perConn` of `groups` public groups: subscribe frames vs API joinGroup. */
+    subscribe: { conns: number; groups: number; perConn: number; apiConns: number };
+    /**
+     * `members` connections (uids m0..m<memberUids-1>, `perProcess` per load process) in one
+     * presence group; `events` joins and as many leaves of a probe connection vs 2·events
+     * sendToGroup pushes, one every `intervalMs`.
+     */
+    group: { members: number; memberUids: number; perProcess: number; events: number; intervalMs: number };
+  };
 }
 
-export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scale|soak|adversarial|hooks ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N] [--capacity-cluster] [--scale-clients N]
+export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scale|soak|adversarial|hooks|presence ...] [--quick] [--clients N] [--rounds N] [--capacity-clients N] [--capacity-cluster] [--scale-clients N]
                      [--targeted-rate N] [--cluster-rate N] [--redis-shards N] [--api-rate N] [--protocol seed|json] [--minutes N] [--rpc-rate N] [--hook-logins N]
+                     [--presence-members N] [--presence-events N]
   standalone    pushgate vs the bare Bun.serve topic control and the Map control: setup, broadcast, targeted
   capacity      N idle logged-in clients per server (fresh server each): login rate, CPU, RSS per connection
   api           HTTP POST /api/sendToUid at a fixed rate, then /api/batch of 100 sendToUid (pushgate vs the bare control)
@@ -100,6 +115,11 @@ export const USAGE = `usage: bun run bench [standalone|capacity|api|cluster|scal
                 100 and 1000) vs a bare poster to the same receiver (~1 min; --quick ~15 s)
   --rpc-rate N  rpc calls/s of the hooks scenario (default 5000, the issue's target load)
   --hook-logins N  logins per measurement in the hooks scenario (default 2000, quick 1000, at most ${MAX_HOOK_LOGINS})
+  presence      only when named, and alone: pushgate.v1 subscribes (--channel-rules) vs API joinGroup
+                (2,000 connections x 5 public groups), and join/leave frames to a 10,000-member
+                presence group vs sendToGroup pushes to it: CPU per event, time to the last member (~3 min; --quick ~25 s)
+  --presence-members N  members of the presence group (default 10000, quick 4000, at most ${MAX_PRESENCE_MEMBERS})
+  --presence-events N   joins (and as many leaves) per measurement; the control pushes 2N (default 40, quick 20)
   --quick       200 clients, 300 broadcast messages, 2 s targeted, 2,000 capacity clients, 1 s api
                 phases, 5,000 cluster throughput messages, 1 round
   --clients N   logged-in clients per server (default 1000, quick 200, at most ${MAX_CLIENTS})
@@ -148,6 +168,8 @@ export function parseParams(argv: readonly string[]): Params | string {
         protocol: { type: "string" },
         "rpc-rate": { type: "string" },
         "hook-logins": { type: "string" },
+        "presence-members": { type: "string" },
+        "presence-events": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -179,11 +201,16 @@ export function parseParams(argv: readonly string[]): Params | string {
   if (typeof rpcRate === "string") return rpcRate;
   const hookLogins = intOption("--hook-logins", values["hook-logins"], quick ? 1000 : 2000, 2, MAX_HOOK_LOGINS);
   if (typeof hookLogins === "string") return hookLogins;
+  const presenceMembers = intOption("--presence-members", values["presence-members"], quick ? 4000 : 10_000, 2, MAX_PRESENCE_MEMBERS);
+  if (typeof presenceMembers === "string") return presenceMembers;
+  const presenceEvents = intOption("--presence-events", values["presence-events"], quick ? 20 : 40, 1, 500);
+  if (typeof presenceEvents === "string") return presenceEvents;
   const minutes = values.minutes === undefined ? 2 : Number(values.minutes);
   if (!Number.isFinite(minutes) || minutes < 0.5 || minutes > 240) return `--minutes must be a number from 0.5 to 240, got ${JSON.stringify(values.minutes)}`;
   if (scenarios.includes("soak") && scenarios.length > 1) return "soak runs on its own: bun run bench soak --minutes N";
   if (scenarios.includes("adversarial") && scenarios.length > 1) return "adversarial runs on its own: bun run bench adversarial";
   if (scenarios.includes("hooks") && scenarios.length > 1) return "hooks runs on its own: bun run bench hooks";
+  if (scenarios.includes("presence") && scenarios.length > 1) return "presence runs on its own: bun run bench presence";
   const advOnly = values["adversarial-only"]?.split(",").map((x) => x.trim()).filter((x) => x !== "") ?? null;
   if (values["capacity-cluster"] && !scenarios.includes("capacity")) return "--capacity-cluster is a column of the capacity scenario: name it too (bun run bench capacity --capacity-cluster)";
   const protocol = values.protocol ?? "seed";
@@ -213,6 +240,12 @@ export function parseParams(argv: readonly string[]): Params | string {
       rpc: { rate: rpcRate, seconds: quick ? 1 : 3, conns: 50, drainMs: 2000, maxInFlight: 1000 },
       logins: hookLogins,
       webhook: { liveSockets: quick ? 2000 : 8000, liveProcesses: 2, backlogEvents: quick ? 6000 : 20_000, queue: 25_000, batches: [100, 1000] },
+    },
+    presence: {
+      subscribe: { conns: quick ? 1000 : 2000, groups: 100, perConn: quick ? 2 : 5, apiConns: 64 },
+      // Each member costs the server ~10 µs of loopback TCP per frame (one write per socket), so the
+      // pace grows with the group: 300 ms at 10,000, and an event is delivered before the next.
+      group: { members: presenceMembers, memberUids: 100, perProcess: 2500, events: presenceEvents, intervalMs: Math.max(60, Math.round(presenceMembers * 0.03)) },
     },
   };
 }

@@ -262,7 +262,7 @@ export const RUNS_DIR = "runs";
  * runs/<ISO timestamp>.json (runs/<kind>-<ISO timestamp>.json), each via a .tmp rename.
  * Returns the timestamped copy.
  */
-export function save(dir: string, startedAt: Date, report: unknown, kind?: "adversarial" | "soak" | "hooks"): string {
+export function save(dir: string, startedAt: Date, report: unknown, kind?: "adversarial" | "soak" | "hooks" | "presence"): string {
   mkdirSync(join(dir, RUNS_DIR), { recursive: true });
   const text = JSON.stringify(report, null, 2) + "\n";
   const stamp = startedAt.toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-");
