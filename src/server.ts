@@ -106,9 +106,10 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     call: (method, params) => runForNode(hub, method, params),
     connections: (uid) => hub.members.uids.count(uid),
     uids: () => hub.members.uids.keys(),
-    presence: (group, uid, joined) => hub.presenceTransition(group, uid, joined),
+    presence: (group, uid, joined, sent) => hub.presenceTransition(group, uid, joined, sent),
+    joinLeave: (group) => hub.joinLeave(group),
     holdsMember: (group, uid) => hub.members.holdsMember(group, uid),
-    members: () => hub.members.memberPairs((g) => hub.joinLeave(g)),
+    members: () => hub.members.memberPairs((g) => hub.hasPresence(g)),
     signal: (stream, frame) => hub.signal(stream, frame),
   });
   if (engine.distributed) hub.metrics.registry.add(hub.metrics.redisConnected(() => (engine.connected ? 1 : 0)));

@@ -215,17 +215,27 @@ export class Hub {
    * (one node: always; a cluster: the first / last anywhere) and tells presence() once.
    */
   private presenceEdge(group: string, uid: string, joined: boolean): void {
-    if (this.joinLeave(group)) this.engine.memberEdge(group, uid, joined);
+    if (this.hasPresence(group)) this.engine.memberEdge(group, uid, joined);
   }
 
-  /** Whether `group` has presence with join/leave frames (--channel-rules). */
+  /** Whether `group` has presence (--channel-rules): tracked, counted, listed by getPresence. */
+  hasPresence(group: string): boolean {
+    return this.channels?.match(group)?.presence === true;
+  }
+
+  /** Whether `group` has presence with join/leave frames. */
   joinLeave(group: string): boolean {
     const rule = this.channels?.match(group) ?? null;
     return rule !== null && rule.presence && rule.joinLeave;
   }
 
-  /** A group presence transition (engine handler): its frame to the group's pushgate.v1 members on every node. */
-  presenceTransition(group: string, uid: string, joined: boolean): void {
+  /**
+   * A group presence transition (engine handler). `sent`: the engine published its frame (a
+   * cluster); else it goes to the group's pushgate.v1 members from here.
+   */
+  presenceTransition(group: string, uid: string, joined: boolean, sent: boolean): void {
+    if (!this.joinLeave(group)) return;
+    if (sent) return this.metrics.presenceEvents.incL([joined ? "join" : "leave"]);
     // After the step that made the edge: a subscriber gets its reply first, then its own join.
     queueMicrotask(() => {
       this.metrics.presenceEvents.incL([joined ? "join" : "leave"]);

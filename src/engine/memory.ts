@@ -14,6 +14,7 @@ const NO_HANDLERS: EngineHandlers = {
   connections: () => 0,
   uids: () => [],
   presence: () => {},
+  joinLeave: () => false,
   holdsMember: () => false,
   members: () => [],
   signal: () => {},
@@ -71,7 +72,7 @@ export class MemoryEngine implements Engine {
 
   /** One node: its edges are the transitions. */
   memberEdge(group: string, uid: string, joined: boolean): void {
-    this.h.presence(group, uid, joined);
+    this.h.presence(group, uid, joined, false);
   }
 
   signal(stream: string, frame: string): void {

@@ -52,9 +52,12 @@ export interface EngineHandlers {
   uids(): Iterable<string>;
   /**
    * A cluster-wide group presence transition (`uid`'s first connection in `group` anywhere, or
-   * its last one gone anywhere), told once, on one node. MUST NOT throw.
+   * its last one gone anywhere), told once, on one node. `sent`: the engine published its frame
+   * already (atomically with the decision); else the node sends it (engine.signal). MUST NOT throw.
    */
-  presence(group: string, uid: string, joined: boolean): void;
+  presence(group: string, uid: string, joined: boolean, sent: boolean): void;
+  /** Whether a presence group's transitions are told to its members (join/leave frames on). */
+  joinLeave(group: string): boolean;
   /** Whether this node holds `uid` in `group` now, and every (group, uid) it holds (presence groups). */
   holdsMember(group: string, uid: string): boolean;
   members(): Iterable<[group: string, uid: string]>;

@@ -12,7 +12,10 @@ import { type Node, clusterFixture, until } from "./nodes.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pushgate-cluster-presence-"));
 const rules = join(dir, "rules.json");
-writeFileSync(rules, JSON.stringify({ channels: [{ match: "chat-*", subscribe: "public", presence: true }] }));
+writeFileSync(rules, JSON.stringify({ channels: [
+  { match: "chat-*", subscribe: "public", presence: true },
+  { match: "big-*", subscribe: "public", presence: true, joinLeave: false },
+] }));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describeRedis("group presence on a cluster", () => {
@@ -51,6 +54,20 @@ describeRedis("group presence on a cluster", () => {
     await until(() => presence(onA).includes("join x") || undefined, "x's join seen on A", 5000);
     x.close();
     await until(() => presence(onA).includes("leave x") || undefined, "x's leave seen on A", 5000);
+  });
+
+  test("a presence group without join/leave: counted across the nodes (no list loaded), no frames", async () => {
+    const [A, B] = cluster.nodes;
+    const x1 = await member(A, "bx", "big-1");
+    await member(B, "bx", "big-1");
+    await member(B, "by", "big-1");
+    await until(async () => (await A.result("getUidCountByGroup", { group: "big-1" })) === 2 || undefined, "2 distinct uids", 5000);
+    x1.close();
+    await x1.closedWithin();
+    await Bun.sleep(300);
+    expect(await B.result("getUidCountByGroup", { group: "big-1" })).toBe(2); // bx still on B
+    expect(presence(x1)).toEqual([]);
+    expect((await A.result("getPresence", { group: "big-1" })).map((m: { uid: string }) => m.uid).sort()).toEqual(["bx", "by"]);
   });
 
   test("a SIGKILLed node's members leave once, within the presence TTL", async () => {

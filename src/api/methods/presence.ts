@@ -55,12 +55,12 @@ export const getUidListByGroup: ApiMethod = (p, hub) => {
 };
 
 /**
- * On a cluster, a presence group with join/leave is counted by the engine across every node
+ * On a cluster, a presence group is counted by the engine across every node
  * (no list loaded); other groups merge every node's uid list (api/methods/index.ts).
  */
 export function countedUids(body: Record<string, unknown>, hub: Hub): Promise<Result<unknown>> | null {
   const group = typeof body.group === "string" ? validateGroup(body.group) : null;
-  if (group === null || !group.ok || !hub.joinLeave(group.value)) return null;
+  if (group === null || !group.ok || !hub.hasPresence(group.value)) return null;
   return hub.engine.groupUidCount(group.value);
 }
 

@@ -11,7 +11,7 @@ import { MemoryEngine } from "../memory.ts";
 import type { Engine, EngineHandlers, LoginView, Published } from "../types.ts";
 import { countMessage, parseCounts, parseNodeMessage, parsePush, pushBody } from "./bus.ts";
 import { type Counted, CountTallies } from "./counts.ts";
-import { NODES_KEY, STREAM_CHANNEL_PREFIX, nodeChannel, streamChannel } from "./keys.ts";
+import { NODES_KEY, PRESENCE_CHANNEL, STREAM_CHANNEL_PREFIX, nodeChannel, streamChannel } from "./keys.ts";
 import { NodeCalls } from "./node-calls.ts";
 import type { StreamHistory } from "./read.ts";
 import { type Capture, clusterSource } from "./recovery-source.ts";
@@ -51,6 +51,7 @@ const NO_HANDLERS: EngineHandlers = {
   connections: () => 0,
   uids: () => [],
   presence: () => {},
+  joinLeave: () => false,
   holdsMember: () => false,
   members: () => [],
   signal: () => {},
@@ -110,7 +111,7 @@ export class RedisEngine implements Engine {
     this.shards = opts.urls.map((url, i) => new Shard({
       url, label: String(i), nodeId: opts.nodeId, log: opts.log,
       historySize: opts.historySize, historyTtlMs: opts.historyTtlMs, timeoutMs: opts.timeoutMs, batchMax: opts.batchMax,
-      fixed: [...(i === 0 ? [nodeChannel(opts.nodeId)] : []), ...(shardOf(ALL, n) === i ? [streamChannel(ALL)] : [])],
+      fixed: [...(i === 0 ? [nodeChannel(opts.nodeId), PRESENCE_CHANNEL] : []), ...(shardOf(ALL, n) === i ? [streamChannel(ALL)] : [])],
     }, events));
     this.home = this.shards[0]!;
     this.nodeCalls = new NodeCalls({
@@ -323,6 +324,7 @@ export class RedisEngine implements Engine {
   private readonly onMessage = (message: string, channel: string): void => {
     try {
       if (channel.startsWith(STREAM_CHANNEL_PREFIX)) return this.onPush(message, channel.slice(STREAM_CHANNEL_PREFIX.length));
+      if (channel === PRESENCE_CHANNEL) return this.onPresence(message);
       if (parseCounts(message, this.addCount)) return;
       const m = parseNodeMessage(message);
       if (m) this.nodeCalls.received(m);
@@ -330,6 +332,12 @@ export class RedisEngine implements Engine {
       this.opts.log.error("cluster_message_error", { channel, error: String(e) });
     }
   };
+
+  /** A presence frame the scripts published: to this node's pushgate.v1 members of its group. */
+  private onPresence(frame: string): void {
+    const group = (JSON.parse(frame) as { group?: unknown }).group;
+    if (typeof group === "string") this.h.signal(`group:${group}`, frame);
+  }
 
   memberEdge(group: string, uid: string, _joined: boolean): void {
     this.groups.edge(group, uid);

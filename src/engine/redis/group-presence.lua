@@ -4,25 +4,37 @@
 -- other node any more stops (leave) — exactly once, whatever the other nodes do meanwhile. A
 -- dead node's fields still count until the sweep heals them (group-sweep.lua), so a uid that
 -- stayed through a dead node is never announced twice.
+-- The frame of each announced transition (pairs of groups with join/leave) is published here,
+-- in the same atomic call, on the presence channel: members hear transitions in the order Redis
+-- decided them, and a lost reply loses no frame.
 -- KEYS: this node's pair set, the presence nodes set, then one hash per pair.
--- ARGV: me, then one 1/0 per pair (holds it now / not).
+-- ARGV: me, then per pair "<holds 1/0><announce 1/0>".
 -- "pushgate:gcount" (group → distinct uids held anywhere) moves with the transitions.
 -- Returns: { {index, 1 | 0, …} of the pairs whose change was a transition, healed (1/0) }.
 local me = ARGV[1]
 redis.call('SADD', KEYS[2], me)
 local out = {}
+local function announce(pair, event)
+  local colon = string.find(pair, ':', 1, true)
+  redis.call('PUBLISH', 'pushgate:presence', '{"type":"presence","group":' .. cjson.encode(string.sub(pair, 1, colon - 1)) ..
+    ',"event":"' .. event .. '","uid":' .. cjson.encode(string.sub(pair, colon + 1)) .. '}')
+end
 for k = 3, #KEYS do
   local hk = KEYS[k]
   local pair = string.sub(hk, #'pushgate:gu:' + 1)
   local had = redis.call('HEXISTS', hk, me) == 1
   local others = redis.call('HLEN', hk) - (had and 1 or 0)
-  if ARGV[k - 1] == '1' then
+  local flags = ARGV[k - 1]
+  local say = string.sub(flags, 2, 2) == '1'
+  if string.sub(flags, 1, 1) == '1' then
     if not had then
+      if not say then redis.call('SADD', 'pushgate:gquiet', string.match(pair, '^[^:]*')) end
       redis.call('HSET', hk, me, 1)
       redis.call('SADD', KEYS[1], pair)
       if others == 0 then
         out[#out + 1] = k - 2; out[#out + 1] = 1
         redis.call('HINCRBY', 'pushgate:gcount', string.match(pair, '^[^:]*'), 1)
+        if say then announce(pair, 'join') end
       end
     end
   elseif had then
@@ -33,6 +45,7 @@ for k = 3, #KEYS do
       out[#out + 1] = k - 2; out[#out + 1] = 0
       local g = string.match(pair, '^[^:]*')
       if redis.call('HINCRBY', 'pushgate:gcount', g, -1) <= 0 then redis.call('HDEL', 'pushgate:gcount', g) end
+      if say then announce(pair, 'leave') end
     end
   end
 end

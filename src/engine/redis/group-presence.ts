@@ -2,8 +2,10 @@
 // shard. Each node writes which (group, uid) pairs it holds — batched per event-loop turn, one
 // write at a time, each pair's value read when it is sent (group-presence.lua decides the
 // transitions atomically). Every node tries a sweep lock once a second; the holder heals the
-// pairs of nodes whose heartbeat is older than --presence-ttl (group-sweep.lua). Transitions are
-// told through handlers.presence, once, on the node whose call made them.
+// pairs of nodes whose heartbeat is older than --presence-ttl (group-sweep.lua). The scripts
+// publish the frames themselves on the presence channel (atomic with the decision: in Redis's
+// order, never lost with a reply); transitions are also told through handlers.presence (sent),
+// once, on the node whose call made them, for its metrics.
 import type { Logger } from "../../ops/log.ts";
 import type { EngineHandlers } from "../types.ts";
 import SET from "./group-presence.lua" with { type: "text" };
@@ -129,9 +131,11 @@ export class GroupPresence {
     const h = this.h();
     for (let i = 0; i === 0 || i < all.length; i += CHUNK) {
       const part = all.slice(i, i + CHUNK);
+      // Per pair: held now (read at send time) and announced (its group has join/leave frames).
       const holds = part.map((pair) => {
         const colon = pair.indexOf(":");
-        return h.holdsMember(pair.slice(0, colon), pair.slice(colon + 1)) ? "1" : "0";
+        const group = pair.slice(0, colon);
+        return `${h.holdsMember(group, pair.slice(colon + 1)) ? 1 : 0}${h.joinLeave(group) ? 1 : 0}`;
       });
       try {
         const r = (await this.home.bounded(this.setScript.run(this.home.cmd, [`${P}gn:${this.nodeId}`, NODES_WITH_PAIRS, ...part.map(pairKey)], [this.nodeId, ...holds]))) as [number[], number];
@@ -177,8 +181,9 @@ export class GroupPresence {
     }
   }
 
+  /** A transition the script decided (and, for join/leave groups, published). */
   private tell(pair: string, joined: boolean): void {
     const colon = pair.indexOf(":");
-    this.h().presence(pair.slice(0, colon), pair.slice(colon + 1), joined);
+    this.h().presence(pair.slice(0, colon), pair.slice(colon + 1), joined, true);
   }
 }

@@ -3,6 +3,8 @@
 -- the node holding the sweep lock (one at a time); bounded by `limit` pairs per run. A node
 -- healed while it was only stalled learns it at its next write (the healed set) and writes its
 -- pairs again. Key names are built from the prefix (one Redis, not Redis Cluster).
+-- A leave is published here (presence channel) unless its group is listed in `quiet` (a hash:
+-- groups without join/leave frames, kept by the nodes).
 -- KEYS: nodes (heartbeats), presence nodes. ARGV: me, presence ttl ms, limit.
 -- Returns: { the "<group>:<uid>" pairs that left, how many pairs were taken }.
 local P = 'pushgate:'
@@ -26,6 +28,10 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
         left[#left + 1] = pair
         local g = string.match(pair, '^[^:]*')
         if redis.call('HINCRBY', P .. 'gcount', g, -1) <= 0 then redis.call('HDEL', P .. 'gcount', g) end
+        if redis.call('SISMEMBER', P .. 'gquiet', g) == 0 then
+          redis.call('PUBLISH', P .. 'presence', '{"type":"presence","group":' .. cjson.encode(g) ..
+            ',"event":"leave","uid":' .. cjson.encode(string.sub(pair, #g + 2)) .. '}')
+        end
       end
     end
     -- Marked (per node, expiring): a node that comes back learns it was healed away.

@@ -14,6 +14,8 @@ export const markerKey = (stream: string) => `${P}v:${stream}`;
 export const historyKey = (stream: string) => `${P}h:${stream}`;
 /** Hash node → that node's connections of a uid (cluster-wide --max-connections-per-uid; on the first shard). */
 export const uidCountKey = (uid: string) => `${P}u:${uid}`;
+/** Channel (first shard) every node subscribes: group presence frames, published by the presence scripts themselves. */
+export const PRESENCE_CHANNEL = `${P}presence`;
 /** Sorted set of live nodes scored by their last heartbeat (ms). */
 export const NODES_KEY = `${P}nodes`;
 
