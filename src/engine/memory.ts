@@ -4,21 +4,11 @@
 // node is answered here (the only node that holds anything), a scatter reaches nobody.
 import { type Result, err } from "../core/result.ts";
 import type { HistoryStore, Payload } from "../history/types.ts";
+import { noHandlers } from "./no-handlers.ts";
 import type { Engine, EngineHandlers, LoginView } from "./types.ts";
 
 const NOBODY: readonly Result<unknown>[] = Object.freeze([]);
-const NO_HANDLERS: EngineHandlers = {
-  deliver: () => 0,
-  observed: () => false,
-  call: async () => err("E_INTERNAL", "the node is not started"),
-  connections: () => 0,
-  uids: () => [],
-  presence: () => {},
-  joinLeave: () => false,
-  holdsMember: () => false,
-  members: () => [],
-  signal: () => {},
-};
+const NO_HANDLERS = noHandlers(err("E_INTERNAL", "the node is not started"));
 
 export class MemoryEngine implements Engine {
   readonly kind = "memory";

@@ -8,6 +8,7 @@ import { type Err, type Result, err, ok } from "../../core/result.ts";
 import type { HistoryStore, Payload, StreamPosition } from "../../history/types.ts";
 import type { Logger } from "../../ops/log.ts";
 import { MemoryEngine } from "../memory.ts";
+import { noHandlers } from "../no-handlers.ts";
 import type { Engine, EngineHandlers, LoginView, Published } from "../types.ts";
 import { countMessage, parseCounts, parseNodeMessage, parsePush, pushBody } from "./bus.ts";
 import { type Counted, CountTallies } from "./counts.ts";
@@ -44,18 +45,7 @@ const ALL = "all";
 const SENT: Published = Object.freeze({ reached: 0, error: null });
 const UID_PREFIX = "uid:";
 
-const NO_HANDLERS: EngineHandlers = {
-  deliver: () => 0,
-  observed: () => false,
-  call: async () => err("E_CLUSTER_UNAVAILABLE", "the node is starting"),
-  connections: () => 0,
-  uids: () => [],
-  presence: () => {},
-  joinLeave: () => false,
-  holdsMember: () => false,
-  members: () => [],
-  signal: () => {},
-};
+const NO_HANDLERS = noHandlers(err("E_CLUSTER_UNAVAILABLE", "the node is starting"));
 
 export class RedisEngine implements Engine {
   readonly kind = "redis";
