@@ -12,6 +12,7 @@ import SET from "./group-presence.lua" with { type: "text" };
 import SWEEP from "./group-sweep.lua" with { type: "text" };
 import { NODES_KEY } from "./keys.ts";
 import { Script } from "./scripts.ts";
+import { SerialBatch } from "./serial-batch.ts";
 import type { Shard } from "./shard.ts";
 
 const P = "pushgate:";
@@ -22,11 +23,7 @@ const SWEEP_LOCK = `${P}gsweep`;
 const CHUNK = 500;
 
 export class GroupPresence {
-  private batch = new Set<string>();
-  private scheduled = false;
-  private flushing: Promise<void> | null = null;
-  /** One retry at a time while writes fail (never one per failed write). */
-  private retry: Timer | null = null;
+  private readonly writes: SerialBatch;
   private stopped = false;
   private readonly timer: Timer;
   private readonly setScript = new Script(SET);
@@ -41,11 +38,11 @@ export class GroupPresence {
     // away while stalled learns it).
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
+    this.writes = new SerialBatch((pairs) => this.write(pairs), () => this.home.connected);
   }
 
   edge(group: string, uid: string): void {
-    this.batch.add(`${group}:${uid}`);
-    this.schedule();
+    this.writes.add(`${group}:${uid}`);
   }
 
   /**
@@ -54,8 +51,8 @@ export class GroupPresence {
    * it that it no longer holds is written as gone (so a stale entry cannot keep a uid present).
    */
   rewrite(): void {
-    for (const [g, u] of this.h().members()) this.batch.add(`${g}:${u}`);
-    this.schedule();
+    for (const [g, u] of this.h().members()) this.writes.add(`${g}:${u}`);
+    this.writes.schedule();
     void this.reconcile();
   }
 
@@ -69,9 +66,8 @@ export class GroupPresence {
         cursor = String(next);
         for (const pair of pairs) {
           const colon = pair.indexOf(":");
-          if (!h.holdsMember(pair.slice(0, colon), pair.slice(colon + 1))) this.batch.add(pair);
+          if (!h.holdsMember(pair.slice(0, colon), pair.slice(colon + 1))) this.writes.add(pair);
         }
-        this.schedule();
       } while (cursor !== "0" && !this.stopped);
     } catch (e) {
       this.log.warn("group_presence_write_failed", { reconcile: true, error: String(e).slice(0, 200) });
@@ -92,42 +88,22 @@ export class GroupPresence {
   /** A graceful stop: the drain's leaves are written and told before the shards close (bounded). */
   async stop(boundMs: number): Promise<void> {
     clearInterval(this.timer);
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = null;
-    const until = performance.now() + boundMs;
+    this.stopped = true;
     const last = (async () => {
-      if (this.flushing) await this.flushing;
-      this.stopped = true;
-      if (this.batch.size > 0 && this.home.connected) await this.flush();
+      await this.writes.drain();
       // The transitions' frames go out through microtasks and the shard's pipeline: one more turn.
       await Bun.sleep(30);
     })().catch(() => {});
-    await Promise.race([last, Bun.sleep(Math.max(0, until - performance.now()))]);
-    this.stopped = true;
+    await Promise.race([last, Bun.sleep(boundMs)]);
   }
 
   private tick(): void {
-    if (++this.ticks % Math.max(1, Math.round(this.presenceTtlMs / 3000)) === 0) this.schedule();
+    if (++this.ticks % Math.max(1, Math.round(this.presenceTtlMs / 3000)) === 0) this.writes.schedule();
     void this.sweep();
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (this.flushing) {
-        void this.flushing.then(() => this.schedule());
-        return;
-      }
-      this.flushing = this.flush().finally(() => { this.flushing = null; });
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const all = [...this.batch];
-    this.batch = new Set();
-    if (!this.home.connected) return this.keep(all);
+  /** Writes pairs in chunks; answers those not written. */
+  private async write(all: string[]): Promise<string[]> {
     const h = this.h();
     for (let i = 0; i === 0 || i < all.length; i += CHUNK) {
       const part = all.slice(i, i + CHUNK);
@@ -147,20 +123,10 @@ export class GroupPresence {
         }
       } catch (e) {
         this.log.warn("group_presence_write_failed", { pairs: all.length - i, error: String(e).slice(0, 200) });
-        return this.keep(all.slice(i));
+        return all.slice(i);
       }
     }
-  }
-
-  /** Not written: kept (values are read again when sent), written again in half a second or after a reconnect. */
-  private keep(pairs: string[]): void {
-    for (const p of pairs) this.batch.add(p);
-    if (pairs.length === 0 || this.retry !== null || this.stopped || !this.home.connected) return; // a reconnect writes them
-    this.retry = setTimeout(() => {
-      this.retry = null;
-      this.schedule();
-    }, 500);
-    this.retry.unref();
+    return [];
   }
 
   private async sweep(): Promise<void> {

@@ -12,6 +12,7 @@ import type { Presence, PresenceListener } from "../presence.ts";
 import {
   DUE_KEY, HEALED_KEY, NODES_KEY, ONLINE_KEY, OUTBOX_KEY, PRESENCE_NODES_KEY, holdersKey, nodeUidsKey,
 } from "./keys.ts";
+import { SerialBatch } from "../../engine/redis/serial-batch.ts";
 import type { Link } from "./link.ts";
 import SET from "./presence-set.lua" with { type: "text" };
 import SWEEP from "./presence-sweep.lua" with { type: "text" };
@@ -36,11 +37,7 @@ export interface ClusterPresenceOptions {
 
 export class ClusterPresence implements Presence {
   /** uids whose holding changed (or was not written yet); their 1/0 is read at send time. */
-  private batch = new Set<string>();
-  private scheduled = false;
-  /** One write at a time: an older value can never land after a newer one. */
-  private flushing: Promise<void> | null = null;
-  private stopped = false;
+  private readonly writes: SerialBatch;
   private sweeper: Timer | null = null;
   private readonly checker: Timer;
   private readonly setScript;
@@ -51,17 +48,17 @@ export class ClusterPresence implements Presence {
     private readonly metrics: Metrics, private readonly log: Logger,
   ) {
     this.setScript = link.script(SET);
+    this.writes = new SerialBatch((uids) => this.write(uids), () => link.connected);
     this.sweepScript = link.script(SWEEP);
     // Redis may have restarted empty: every uid is written again.
     link.whenConnected(() => this.rewrite());
     // An empty write now and then: a node that was healed away while stalled learns it.
-    this.checker = setInterval(() => this.schedule(), Math.max(200, Math.floor(opts.presenceTtlMs / 3)));
+    this.checker = setInterval(() => this.writes.schedule(), Math.max(200, Math.floor(opts.presenceTtlMs / 3)));
     this.checker.unref();
   }
 
   uidConnections(uid: string, _n: number): void {
-    this.batch.add(uid);
-    this.schedule();
+    this.writes.add(uid);
   }
 
   /** The lease holder sweeps; another node does not. */
@@ -79,35 +76,17 @@ export class ClusterPresence implements Presence {
     clearInterval(this.checker);
     this.leaseLost();
     // The drain's closes are written: their uids go offline on the other nodes' sweep (or the
-    // next holder's). Bounded by the caller (AppEvents.stop); a failed write ends it.
-    if (this.flushing) await this.flushing;
-    this.flushing = this.flush().finally(() => { this.flushing = null; });
-    await this.flushing;
-    this.stopped = true;
+    // next holder's). Bounded by the caller (AppEvents.stop).
+    await this.writes.drain();
   }
 
   private rewrite(): void {
-    for (const uid of this.opts.held()) this.batch.add(uid);
-    this.schedule();
+    for (const uid of this.opts.held()) this.writes.add(uid);
+    this.writes.schedule();
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (this.flushing) {
-        void this.flushing.then(() => this.schedule());
-        return;
-      }
-      this.flushing = this.flush().finally(() => { this.flushing = null; });
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const all = [...this.batch];
-    this.batch = new Set();
-    if (!this.link.connected) return this.keep(all);
+  /** Writes uids in chunks; answers those not written. */
+  private async write(all: string[]): Promise<string[]> {
     const o = this.opts;
     for (let i = 0; i === 0 || i < all.length; i += CHUNK) {
       const part = all.slice(i, i + CHUNK);
@@ -123,16 +102,10 @@ export class ClusterPresence implements Presence {
         }
       } catch (e) {
         this.log.warn("presence_write_failed", { uids: all.length - i, error: String(e).slice(0, 200) });
-        this.keep(all.slice(i)); // this part and the rest: written again later
-        return;
+        return all.slice(i); // this part and the rest: written again later
       }
     }
-  }
-
-  /** Not written: kept (their value is read again when they are sent) and written after the next connect. */
-  private keep(uids: string[]): void {
-    for (const uid of uids) this.batch.add(uid);
-    if (uids.length > 0 && this.link.connected && !this.stopped) setTimeout(() => this.schedule(), 500).unref();
+    return [];
   }
 
   private async sweep(): Promise<void> {
