@@ -1,8 +1,9 @@
 // Channel-token subscriptions end at their token's exp unless a new token came first (a
-// `subscribe` again): entries bucketed by the second they expire, swept every 250 ms, so the
-// cost is O(expiring subscriptions). An expired one leaves the group and is told with an
-// `unsubscribed` frame (code E_TOKEN_EXPIRED). One per node (server.ts makes it, the hub holds it).
+// `subscribe` again): entries on a SecondWheel, so the cost is O(expiring subscriptions). An
+// expired one leaves the group and is told with an `unsubscribed` frame (code E_TOKEN_EXPIRED).
+// One per node (server.ts makes it, the hub holds it).
 import type { Conn } from "../core/conn-data.ts";
+import { SecondWheel } from "../core/second-wheel.ts";
 
 interface Entry {
   ws: Conn;
@@ -12,19 +13,23 @@ interface Entry {
 }
 
 export class SubscriptionExpiry {
-  private readonly buckets = new Map<number, Set<Entry>>();
-  private timer: Timer | null = null;
+  private readonly wheel = new SecondWheel<Entry>((e, now) => {
+    if (e.exp > now) return this.wheel.add(e, e.exp);
+    // Stale: refreshed (a newer entry), or the membership ended otherwise (leaveGroup drops the entry).
+    const s = e.ws.data.subs;
+    if (s?.expiry?.get(e.group) !== e) return;
+    s.expiry!.delete(e.group);
+    if (e.ws.readyState !== 1 || !e.ws.data.groups?.has(e.group)) return;
+    e.ws.data.hub.members.leaveGroup(e.ws, e.group);
+    e.ws.send(`{"type":"unsubscribed","group":${JSON.stringify(e.group)},"code":"E_TOKEN_EXPIRED","message":"the channel token expired"}`);
+  });
 
   /** (Re)schedules the end of `ws`'s subscription to `group` at `exp` (ms since epoch). */
   schedule(ws: Conn, group: string, exp: number): void {
     this.cancel(ws, group);
     const entry: Entry = { ws, group, exp };
-    const s = ws.data.subs!;
-    (s.expiry ??= new Map()).set(group, entry);
-    const second = Math.ceil(exp / 1000);
-    let set = this.buckets.get(second);
-    if (!set) this.buckets.set(second, (set = new Set()));
-    set.add(entry);
+    (ws.data.subs!.expiry ??= new Map()).set(group, entry);
+    this.wheel.add(entry, exp);
   }
 
   /** The subscription ended otherwise (unsubscribe, leaveGroup): no expiry for it. */
@@ -32,9 +37,7 @@ export class SubscriptionExpiry {
     const entry = ws.data.subs?.expiry?.get(group) as Entry | undefined;
     if (entry === undefined) return;
     ws.data.subs!.expiry!.delete(group);
-    const second = Math.ceil(entry.exp / 1000);
-    const set = this.buckets.get(second);
-    if (set?.delete(entry) && set.size === 0) this.buckets.delete(second);
+    this.wheel.remove(entry, entry.exp);
   }
 
   /** The connection closed. */
@@ -45,32 +48,10 @@ export class SubscriptionExpiry {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => this.sweep(Date.now()), 250);
-    this.timer.unref();
+    this.wheel.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  sweep(now: number): void {
-    const current = Math.floor(now / 1000);
-    for (const [second, set] of this.buckets) {
-      if (second > current) continue;
-      this.buckets.delete(second);
-      for (const e of set) {
-        if (e.exp > now) {
-          this.schedule(e.ws, e.group, e.exp);
-          continue;
-        }
-        // Stale: refreshed (a newer entry), or the membership ended otherwise (leaveGroup drops the entry).
-        if (e.ws.data.subs?.expiry?.get(e.group) !== e) continue;
-        e.ws.data.subs!.expiry!.delete(e.group);
-        if (e.ws.readyState !== 1 || !e.ws.data.groups?.has(e.group)) continue;
-        e.ws.data.hub.members.leaveGroup(e.ws, e.group);
-        e.ws.send(`{"type":"unsubscribed","group":${JSON.stringify(e.group)},"code":"E_TOKEN_EXPIRED","message":"the channel token expired"}`);
-      }
-    }
+    this.wheel.stop();
   }
 }
