@@ -32,7 +32,7 @@ export function renderConfigDocs(): string {
     "- Flags take `--flag value` or `--flag=value`. `--help` (`-h`) prints the options and exits 0.",
     "- Sizes are bytes, optionally with a unit (case-insensitive): `B`, `KB`/`MB`/`GB` (powers of 1000),",
     "  `KiB`/`MiB`/`GiB` (powers of 1024); decimals are allowed: `65536`, `64KiB`, `1.5MB`.",
-    "- Durations are milliseconds, optionally with a unit `ms`, `s` or `m`: `500`, `500ms`, `10s`, `2m`.",
+    "- Durations are milliseconds, optionally with a unit `ms`, `s`, `m` or `h`: `500`, `500ms`, `10s`, `2m`, `1h`.",
     "- Booleans accept `true/false`, `1/0`, `yes/no`, `on/off`. A bare `--flag` means true when it is",
     "  last or followed by another `--option`; `--no-flag` means false.",
     "- Integers are whole numbers; every value is range-checked.",

@@ -5,7 +5,7 @@ export type Parsed<T> = { value: T } | { problem: string };
 const SIZE_UNITS: Record<string, number> = {
   "": 1, b: 1, kb: 1000, kib: 1024, mb: 1000 ** 2, mib: 1024 ** 2, gb: 1000 ** 3, gib: 1024 ** 3,
 };
-const TIME_UNITS: Record<string, number> = { "": 1, ms: 1, s: 1000, m: 60_000 };
+const TIME_UNITS: Record<string, number> = { "": 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 function scaled(raw: string, units: Record<string, number>): number | null {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(raw);
@@ -44,7 +44,7 @@ export function parseSize(raw: string, min: number, max: number): Parsed<number>
 export function parseDuration(raw: string, min: number, max: number): Parsed<number> {
   const n = scaled(raw, TIME_UNITS);
   if (n === null || n < min || n > max) {
-    return { problem: `is not a duration in ${min}..${max} ms (e.g. 500ms, 10s, 2m)` };
+    return { problem: `is not a duration in ${min}..${max} ms (e.g. 500ms, 10s, 2m, 1h)` };
   }
   return { value: n };
 }

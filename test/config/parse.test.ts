@@ -40,6 +40,7 @@ describe("config", () => {
     expect(c.loginTimeoutMs).toBe(1500);
     expect(c.allowClientSend).toBe(false);
     expect(c.drainTimeoutMs).toBe(250);
+    expect(config(["--history-ttl", "1h"]).historyTtlMs).toBe(3_600_000);
     expect(config(["--allow-client-send", "false"]).allowClientSend).toBe(false);
     expect(config([], { PUSHGATE_ALLOW_CLIENT_SEND: "off" }).allowClientSend).toBe(false);
     expect(config([], { PUSHGATE_API_KEY: "s3cret" }).apiKey).toBe("s3cret");
@@ -51,7 +52,7 @@ describe("config", () => {
     expect(error(["--port"])).toBe("missing value for --port");
     expect(error(["--auth", "magic"])).toBe('invalid value for --auth: "magic" is not one of: uid, jwt, hook');
     expect(error([], { PUSHGATE_LOGIN_TIMEOUT: "soon" })).toBe(
-      'invalid value for PUSHGATE_LOGIN_TIMEOUT: "soon" is not a duration in 50..3600000 ms (e.g. 500ms, 10s, 2m)',
+      'invalid value for PUSHGATE_LOGIN_TIMEOUT: "soon" is not a duration in 50..3600000 ms (e.g. 500ms, 10s, 2m, 1h)',
     );
     expect(error(["--idle-timeout", "5"])).toBe(
       "invalid value for --idle-timeout (PUSHGATE_IDLE_TIMEOUT): Bun's minimum is 8 seconds (0 disables)",
