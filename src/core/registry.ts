@@ -69,7 +69,7 @@ export class Registry {
     if (d.uid === uid) return ok(undefined);
     const max = this.config.maxConnectionsPerUid;
     if (max > 0 && this.uids.count(uid) >= max) {
-      return err("E_UID_CONNECTION_LIMIT", `uid already has ${max} connections (--max-connections-per-uid)`);
+      return err("E_UID_CONNECTION_LIMIT", `uid already has ${max} connection${max === 1 ? "" : "s"} (--max-connections-per-uid)`);
     }
     if (d.uid !== null) this.unbindUid(ws);
     this.events.changed();

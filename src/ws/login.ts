@@ -86,7 +86,7 @@ export function admitLogin(ws: Conn, result: Result<Identity>, then: (done: () =
     if (!admitted) {
       done();
       d.hub.metrics.limitsExceeded.incL(["max_connections_per_uid"]);
-      return closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_UID_CONNECTION_LIMIT", `uid already has ${d.hub.config.maxConnectionsPerUid} connections across the cluster (--max-connections-per-uid)`);
+      return closeWithError(ws, CloseCode.POLICY_VIOLATION, "E_UID_CONNECTION_LIMIT", `uid already has ${d.hub.config.maxConnectionsPerUid} connection${d.hub.config.maxConnectionsPerUid === 1 ? "" : "s"} across the cluster (--max-connections-per-uid)`);
     }
     try {
       then(done);

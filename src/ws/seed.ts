@@ -31,7 +31,7 @@ export function onSeedMessage(ws: Conn, message: string | Buffer): void {
   }
   if (!hub.config.allowClientSend) {
     hub.metrics.drops.incL(["forbidden"]);
-    sendError(ws, "E_FORBIDDEN", "clients may not send to other uids on this server (--allow-client-send)");
+    sendError(ws, "E_FORBIDDEN", "clients may not push on this server (--allow-client-send)");
     return;
   }
   const target = message.slice(0, colon);

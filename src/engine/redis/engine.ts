@@ -268,7 +268,7 @@ export class RedisEngine implements Engine {
 
   /** Redis unreachable: delivered here from this node's own history (its epoch differs, so recovery reports the break). */
   private alone(shard: Shard, stream: string, payload: Payload, excludeIds: readonly string[] | null): Published {
-    return { reached: this.local.publish(stream, payload, excludeIds), error: this.unavailable(shard) };
+    return { reached: this.local.publish(stream, payload, excludeIds), error: this.unavailable(shard, "delivered on this node only") };
   }
 
   call(node: string, method: string, params: Record<string, unknown>): Promise<Result<unknown>> {
@@ -279,12 +279,13 @@ export class RedisEngine implements Engine {
     return this.nodeCalls.scatter(method, params);
   }
 
-  private unavailable(shard: Shard): Err {
+  /** `what`: what this node did alone (a push: "delivered on this node only"; a question: this node's part). */
+  private unavailable(shard: Shard, what = "answered for this node only"): Err {
     const which = this.shards.length > 1 ? ` (shard ${shard.opts.label})` : "";
     if (shard.linked && !shard.answers.answering) {
-      return err("E_CLUSTER_UNAVAILABLE", `Redis${which} is not answering (nothing within ${this.opts.timeoutMs} ms, --cluster-timeout): delivered on this node only; other nodes were not reached`);
+      return err("E_CLUSTER_UNAVAILABLE", `Redis${which} is not answering (nothing within ${this.opts.timeoutMs} ms, --cluster-timeout): ${what}; other nodes were not reached`);
     }
-    return err("E_CLUSTER_UNAVAILABLE", `Redis${which} is unreachable: delivered on this node only; other nodes were not reached`);
+    return err("E_CLUSTER_UNAVAILABLE", `Redis${which} is unreachable: ${what}; other nodes were not reached`);
   }
 
   /** The answer for a command written to Redis whose reply was lost with its connection. */
@@ -334,7 +335,7 @@ export class RedisEngine implements Engine {
   }
 
   groupUidCount(group: string): Promise<Result<number>> {
-    if (!this.home.connected) return Promise.resolve(this.unavailable(this.home));
+    if (!this.home.connected) return Promise.resolve(this.unavailable(this.home, "not counted"));
     return this.groups.uidCount(group).then((n) => ok(n), (e) => err("E_CLUSTER_TIMEOUT", `Redis did not answer the group count: ${String(e).slice(0, 100)}`));
   }
 
