@@ -15,6 +15,13 @@ export function reasonCode(reason: string): string | null {
   return m ? m[1]! : null;
 }
 
+/** A 1008 close whose code says the credentials were refused. */
+export function isCredentialRefusal(code: number, reason: string): boolean {
+  if (code !== POLICY_VIOLATION_CLOSE) return false;
+  const c = reasonCode(reason);
+  return c !== null && CREDENTIAL_CODES.has(c);
+}
+
 /**
  * - 4001 token expired: at once, with a fresh token from the callback;
  * - 1008 refused credentials: stop, unless a token callback can produce new ones;

@@ -3,7 +3,7 @@
 // What the frames mean is left to the subclass.
 
 import { Backoff } from "./backoff.ts";
-import { closeDecision, reasonCode } from "./close-policy.ts";
+import { closeDecision, isCredentialRefusal, reasonCode } from "./close-policy.ts";
 import { Emitter } from "./emitter.ts";
 import { ClientErrorCode, PushgateError } from "./errors.ts";
 import { type ResolvedOptions, resolveOptions } from "./options.ts";
@@ -29,6 +29,10 @@ export abstract class Connection extends Emitter<PushgateEvents> {
   private generation = 0;
   private waiter: Waiter | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A welcomed connection is up: `disconnected` tells its loss, once — not every failed attempt after it. */
+  private live = false;
+  /** Credential refusals (1008) since the last welcome: a token callback gets one more try, then it stops. */
+  private refusals = 0;
 
   constructor(options: PushgateClientOptions) {
     super();
@@ -77,6 +81,8 @@ export abstract class Connection extends Emitter<PushgateEvents> {
   close(reason = "client closed"): void {
     const sock = this.sock;
     this.stop();
+    this.live = false;
+    this.refusals = 0;
     this.onSocketGone(reason);
     this.takeWaiter()?.reject(new PushgateError(ClientErrorCode.DISCONNECTED, `${reason} before a welcome`));
     if (sock === null) return;
@@ -89,6 +95,8 @@ export abstract class Connection extends Emitter<PushgateEvents> {
     this.sock?.welcomed();
     this.current = f;
     this.status = "connected";
+    this.live = true;
+    this.refusals = 0;
     this.backoff.reset();
     const w = this.takeWaiter();
     this.emit("connected", f);
@@ -142,9 +150,16 @@ export abstract class Connection extends Emitter<PushgateEvents> {
     this.current = null;
     this.onSocketGone(`connection closed (${code}${reason ? ` ${reason}` : ""})`);
     const closed = { code, reason };
-    const decision = closeDecision(code, reason, typeof this.o.token === "function");
-    if (decision === "fatal") this.after(null, new PushgateError(reasonCode(reason) ?? "E_AUTH_FAILED", reason), closed);
-    else this.after(decision === "now" ? this.backoff.immediate() : this.backoff.next(), null, closed);
+    // Refused credentials: a token callback gets one more try with a fresh token, then it stops
+    // (connect() rejects) — the same refusal would come again and again.
+    const refused = isCredentialRefusal(code, reason);
+    if (refused) this.refusals++;
+    const decision = refused && this.refusals > 1 ? "fatal" : closeDecision(code, reason, typeof this.o.token === "function");
+    if (decision === "fatal") {
+      const c = reasonCode(reason) ?? "E_AUTH_FAILED";
+      // The reason starts with its code already ("E_AUTH_FAILED: …"): not twice in the message.
+      this.after(null, new PushgateError(c, reason.startsWith(`${c}: `) ? reason.slice(c.length + 2) : reason), closed);
+    } else this.after(decision === "now" ? this.backoff.immediate() : this.backoff.next(), null, closed);
   }
 
   /**
@@ -158,13 +173,17 @@ export abstract class Connection extends Emitter<PushgateEvents> {
         this.retryTimer = null;
         this.attempt();
       }, delay);
-      if (closed) this.emit("disconnected", { code: closed.code, reason: closed.reason, willReconnect: true });
+      if (closed && this.live) {
+        this.live = false;
+        this.emit("disconnected", { code: closed.code, reason: closed.reason, willReconnect: true });
+      }
       return;
     }
     const error = err ?? new PushgateError(ClientErrorCode.GAVE_UP, `no connection after ${this.backoff.attempt} reconnect attempts`);
     this.stop();
     const w = this.takeWaiter();
-    if (closed) this.emit("disconnected", { code: closed.code, reason: closed.reason, willReconnect: false });
+    if (closed && this.live) this.emit("disconnected", { code: closed.code, reason: closed.reason, willReconnect: false });
+    this.live = false;
     this.emit("error", error);
     w?.reject(error);
   }

@@ -158,6 +158,7 @@ export type ConnectionState = "idle" | "connecting" | "authenticating" | "connec
 export interface PushgateEvents {
   message: (data: unknown, meta: PushMeta) => void;
   connected: (welcome: WelcomeFrame) => void;
+  /** A welcomed connection was lost (once per loss: failed reconnect attempts after it are not told again). */
   disconnected: (info: DisconnectInfo) => void;
   recovered: (recovery: RecoveryFrame) => void;
   gap: (info: GapInfo) => void;
