@@ -12,15 +12,16 @@ import { noHandlers } from "../no-handlers.ts";
 import type { Engine, EngineHandlers, LoginView, Published } from "../types.ts";
 import { countMessage, parseCounts, parseNodeMessage, parsePush, pushBody } from "./bus.ts";
 import { type Counted, CountTallies } from "./counts.ts";
-import { NODES_KEY, PRESENCE_CHANNEL, STREAM_CHANNEL_PREFIX, nodeChannel, streamChannel } from "./keys.ts";
+import { PRESENCE_CHANNEL, STREAM_CHANNEL_PREFIX, nodeChannel, streamChannel } from "./keys.ts";
 import { NodeCalls } from "./node-calls.ts";
 import type { StreamHistory } from "./read.ts";
 import { type Capture, clusterSource } from "./recovery-source.ts";
 import { NoAnswer } from "./responsiveness.ts";
-import { NotSent, SCRIPTS, Script } from "./scripts.ts";
+import { NotSent } from "./scripts.ts";
 import { Shard, type ShardPush } from "./shard.ts";
 import { shardOf } from "./shard-of.ts";
 import { UidLimit } from "./uid-limit.ts";
+import { Heartbeat } from "./heartbeat.ts";
 import { GroupPresence } from "./group-presence.ts";
 
 export interface RedisEngineOptions {
@@ -57,8 +58,6 @@ export class RedisEngine implements Engine {
   private readonly home: Shard;
   private readonly nodeCalls: NodeCalls;
   private readonly tallies: CountTallies;
-  private readonly beatScript = new Script(SCRIPTS.beat);
-  private readonly liveScript = new Script(SCRIPTS.live);
   private readonly captures = new Set<Capture>();
   /** This node alone (its own history): what pushes and logins fall back on while Redis is unreachable. */
   private readonly local: MemoryEngine;
@@ -67,8 +66,7 @@ export class RedisEngine implements Engine {
   private readonly groups: GroupPresence;
   /** Delivery counts owed to other nodes this turn: one message per origin node. */
   private countsOut = new Map<string, string[]>();
-  private heartbeat: Timer | null = null;
-  private stopped = false;
+  private readonly heartbeat: Heartbeat;
 
   constructor(private readonly opts: RedisEngineOptions) {
     this.nodeId = opts.nodeId;
@@ -82,19 +80,18 @@ export class RedisEngine implements Engine {
         this.rewriteUidCounts(shard);
         // Heartbeat at once: Redis may have restarted and forgotten this node.
         if (shard === this.home) {
-          for (const s of [this.beatScript, this.liveScript]) s.reset();
-          void this.beat().catch(() => {});
+          this.heartbeat.reconnected();
           // Redis may have restarted empty: this node's group members are written again.
           this.groups.resetScripts();
           this.groups.rewrite();
         }
       },
       resubscribed: (shard: Shard) => {
-        if (shard === this.home) void this.beat().catch(() => {}); // reachable again: present again
+        if (shard === this.home) this.heartbeat.now(); // reachable again: present again
       },
       answering: (shard: Shard) => {
         this.rewriteUidCounts(shard);
-        if (shard === this.home) void this.beat().catch(() => {}); // present again now, not at the next heartbeat
+        if (shard === this.home) this.heartbeat.now(); // present again now, not at the next heartbeat
         shard.marks.refresh();
       },
     };
@@ -104,9 +101,10 @@ export class RedisEngine implements Engine {
       fixed: [...(i === 0 ? [nodeChannel(opts.nodeId), PRESENCE_CHANNEL] : []), ...(shardOf(ALL, n) === i ? [streamChannel(ALL)] : [])],
     }, events));
     this.home = this.shards[0]!;
+    this.heartbeat = new Heartbeat(this.home, opts.nodeId, opts.presenceTtlMs);
     this.nodeCalls = new NodeCalls({
       nodeId: opts.nodeId, timeoutMs: opts.timeoutMs, home: this.home,
-      liveNodes: () => this.liveNodes(), unavailable: () => this.unavailable(this.home), run: (m, p) => this.h.call(m, p),
+      liveNodes: () => this.heartbeat.liveNodes(), unavailable: () => this.unavailable(this.home), run: (m, p) => this.h.call(m, p),
     });
     this.groups = new GroupPresence(this.home, opts.nodeId, opts.presenceTtlMs, () => this.h, opts.log);
     this.uidLimit = opts.maxPerUid > 0
@@ -143,19 +141,15 @@ export class RedisEngine implements Engine {
 
   async start(): Promise<void> {
     await Promise.all(this.shards.map((s) => s.start()));
-    await this.beat();
-    this.heartbeat = setInterval(() => void this.beat().catch(() => {}), Math.max(200, Math.floor(this.opts.presenceTtlMs / 3)));
-    this.heartbeat.unref();
+    await this.heartbeat.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
     // The drain's leaves: written and told before the shards close.
     await this.groups.stop(2000);
     this.nodeCalls.flush();
     this.tallies.flush();
-    if (this.home.connected) await this.home.bounded(this.home.cmd.send("ZREM", [NODES_KEY, this.nodeId])).catch(() => {});
+    await this.heartbeat.stop();
     for (const s of this.shards) s.stop();
   }
 
@@ -296,19 +290,6 @@ export class RedisEngine implements Engine {
   /** The answer for a command Redis got but did not answer in time. */
   private noAnswer(what: string): Err {
     return err("E_CLUSTER_TIMEOUT", `Redis did not answer ${what} within ${this.opts.timeoutMs} ms (--cluster-timeout): it may still run when Redis does, or never`);
-  }
-
-  /** Nodes that heartbeated within --presence-ttl, by Redis's clock (node clocks may disagree). */
-  private async liveNodes(): Promise<string[]> {
-    return (await this.home.bounded(this.liveScript.run(this.home.cmd, [NODES_KEY], [String(this.opts.presenceTtlMs)]))) as string[];
-  }
-
-  private async beat(): Promise<void> {
-    // Not while the node channel is being subscribed again: a node present but not reachable
-    // would be taken for one that left (its calls answered as for a node that is gone).
-    if (!this.home.connected || this.home.resubscribing || this.stopped) return;
-    // Nodes silent for two TTLs are gone: forgotten (queries already skip them after one).
-    await this.home.bounded(this.beatScript.run(this.home.cmd, [NODES_KEY], [this.nodeId, String(2 * this.opts.presenceTtlMs)]));
   }
 
   /** The listener of every channel. Bus input is validated: a bad message is logged, not fatal. */
