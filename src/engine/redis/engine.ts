@@ -21,6 +21,7 @@ import { NotSent } from "./scripts.ts";
 import { Shard, type ShardPush } from "./shard.ts";
 import { shardOf } from "./shard-of.ts";
 import { UidLimit } from "./uid-limit.ts";
+import { lost, noAnswer, unavailable } from "./faults.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { GroupPresence } from "./group-presence.ts";
 
@@ -238,7 +239,7 @@ export class RedisEngine implements Engine {
           // Sent, then unanswered or the connection dropped: Redis may have run it (then every
           // node, this one too, delivered it once). Not delivered again here, and not
           // "offline": the outcome is unknown.
-          return resolve({ reached: 0, error: e instanceof NoAnswer ? this.noAnswer("the push") : this.lost("the push", e) });
+          return resolve({ reached: 0, error: e instanceof NoAnswer ? noAnswer("the push", this.opts.timeoutMs) : lost("the push", e) });
         }
         if (!tally) return resolve(SENT);
         // Every subscribed node reports a count, this one included (see onPush).
@@ -274,22 +275,8 @@ export class RedisEngine implements Engine {
   }
 
   /** `what`: what this node did alone (a push: "delivered on this node only"; a question: this node's part). */
-  private unavailable(shard: Shard, what = "answered for this node only"): Err {
-    const which = this.shards.length > 1 ? ` (shard ${shard.opts.label})` : "";
-    if (shard.linked && !shard.answers.answering) {
-      return err("E_CLUSTER_UNAVAILABLE", `Redis${which} is not answering (nothing within ${this.opts.timeoutMs} ms, --cluster-timeout): ${what}; other nodes were not reached`);
-    }
-    return err("E_CLUSTER_UNAVAILABLE", `Redis${which} is unreachable: ${what}; other nodes were not reached`);
-  }
-
-  /** The answer for a command written to Redis whose reply was lost with its connection. */
-  private lost(what: string, e: unknown): Err {
-    return err("E_CLUSTER_TIMEOUT", `the Redis connection failed after ${what} was sent (${String(e).slice(0, 120)}): it may or may not have run (outcome unknown)`);
-  }
-
-  /** The answer for a command Redis got but did not answer in time. */
-  private noAnswer(what: string): Err {
-    return err("E_CLUSTER_TIMEOUT", `Redis did not answer ${what} within ${this.opts.timeoutMs} ms (--cluster-timeout): it may still run when Redis does, or never`);
+  private unavailable(shard: Shard, what?: string): Err {
+    return unavailable(shard, this.opts.timeoutMs, this.shards.length > 1, what);
   }
 
   /** The listener of every channel. Bus input is validated: a bad message is logged, not fatal. */
