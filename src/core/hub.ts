@@ -230,8 +230,8 @@ export class Hub {
   }
 
   /**
-   * A group presence transition (engine handler). `sent`: the engine published its frame (a
-   * cluster); else it goes to the group's pushgate.v1 members from here.
+   * A group presence transition (engine handler). `sent`: the engine published its frame to
+   * every node (a cluster); else (one node) it goes to this node's pushgate.v1 members.
    */
   presenceTransition(group: string, uid: string, joined: boolean, sent: boolean): void {
     if (!this.joinLeave(group)) return;
@@ -239,7 +239,7 @@ export class Hub {
     // After the step that made the edge: a subscriber gets its reply first, then its own join.
     queueMicrotask(() => {
       this.metrics.presenceEvents.incL([joined ? "join" : "leave"]);
-      this.engine.signal(groupTopic(group), `{"type":"presence","group":${JSON.stringify(group)},"event":"${joined ? "join" : "leave"}","uid":${JSON.stringify(uid)}}`);
+      this.signal(groupTopic(group), `{"type":"presence","group":${JSON.stringify(group)},"event":"${joined ? "join" : "leave"}","uid":${JSON.stringify(uid)}}`);
     });
   }
 

@@ -65,10 +65,6 @@ export class MemoryEngine implements Engine {
     this.h.presence(group, uid, joined, false);
   }
 
-  signal(stream: string, frame: string): void {
-    this.h.signal(stream, frame);
-  }
-
   groupUidCount(): null {
     return null;
   }

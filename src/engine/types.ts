@@ -53,7 +53,8 @@ export interface EngineHandlers {
   /**
    * A cluster-wide group presence transition (`uid`'s first connection in `group` anywhere, or
    * its last one gone anywhere), told once, on one node. `sent`: the engine published its frame
-   * already (atomically with the decision); else the node sends it (engine.signal). MUST NOT throw.
+   * already to every node (atomically with the decision); else (one node) the node sends it to its
+   * own members. MUST NOT throw.
    */
   presence(group: string, uid: string, joined: boolean, sent: boolean): void;
   /** Whether a presence group's transitions are told to its members (join/leave frames on). */
@@ -61,7 +62,7 @@ export interface EngineHandlers {
   /** Whether this node holds `uid` in `group` now, and every (group, uid) it holds (presence groups). */
   holdsMember(group: string, uid: string): boolean;
   members(): Iterable<[group: string, uid: string]>;
-  /** A raw pushgate.v1 frame for this node's pushgate.v1 subscribers of `stream` (engine.signal). MUST NOT throw. */
+  /** A raw pushgate.v1 frame for this node's pushgate.v1 subscribers of `stream` (a presence frame from the bus). MUST NOT throw. */
   signal(stream: string, frame: string): void;
 }
 
@@ -124,12 +125,6 @@ export interface Engine {
    * members of a node that died (healed within --presence-ttl).
    */
   memberEdge(group: string, uid: string, joined: boolean): void;
-  /**
-   * Sends a raw pushgate.v1 frame to the pushgate.v1 subscribers of `stream` on every node
-   * (presence frames). Not placed in history; on a cluster, while Redis is unreachable only
-   * this node's subscribers get it.
-   */
-  signal(stream: string, frame: string): void;
   /**
    * Distinct uids in a presence group with join/leave across every node, kept counted (no
    * member list loaded); null when the engine has no such count (one node: the registry's).

@@ -307,17 +307,7 @@ export class RedisEngine implements Engine {
     return this.groups.uidCount(group).then((n) => ok(n), (e) => err("E_CLUSTER_TIMEOUT", `Redis did not answer the group count: ${String(e).slice(0, 100)}`));
   }
 
-  /** A raw frame on the stream's channel ("!" + frame: a push body never starts with "!"). */
-  signal(stream: string, frame: string): void {
-    const shard = this.shard(stream);
-    // Unreachable: this node's own members are still told.
-    if (!shard.connected) return this.h.signal(stream, frame);
-    // A failure after the write is not repeated (it may have gone out): a missed frame, never a doubled one.
-    void shard.cmd.send("PUBLISH", [streamChannel(stream), `!${frame}`]).catch(() => {});
-  }
-
   private onPush(message: string, stream: string): void {
-    if (message.charCodeAt(0) === 33) return this.h.signal(stream, message.slice(1));
     const p = parsePush(message);
     if (!p) return;
     // This node's own pushes are delivered here too, not from the script's reply: one
