@@ -30,14 +30,27 @@ interface Attempt {
   exp: number;
 }
 
+/** The frame's id and its valid group, or null when it was refused (answered already). */
+function target(ws: Conn, f: Frame): { id: string | number; name: string } | null {
+  const id = f.id;
+  if (id === undefined) {
+    badFrame(ws, "E_BAD_FRAME", `${f.type} needs an \`id\``);
+    return null;
+  }
+  const group = validateGroup(f.group);
+  if (!group.ok) {
+    replyError(ws, id, group.code, group.message);
+    return null;
+  }
+  return { id, name: group.value };
+}
+
 export function onSubscribe(ws: Conn, f: Frame): void {
   const d = ws.data;
   const hub = d.hub;
-  const id = f.id;
-  if (id === undefined) return badFrame(ws, "E_BAD_FRAME", "subscribe needs an `id`");
-  const group = validateGroup(f.group);
-  if (!group.ok) return replyError(ws, id, group.code, group.message);
-  const name = group.value;
+  const t = target(ws, f);
+  if (t === null) return;
+  const { id, name } = t;
   const rule = hub.channels?.match(name) ?? null;
   if (rule === null || rule.subscribe === null) {
     hub.metrics.drops.incL(["forbidden"]);
@@ -131,11 +144,9 @@ async function channelToken(ws: Conn, token: string, group: string): Promise<Res
 
 export function onUnsubscribe(ws: Conn, f: Frame): void {
   const d = ws.data;
-  const id = f.id;
-  if (id === undefined) return badFrame(ws, "E_BAD_FRAME", "unsubscribe needs an `id`");
-  const group = validateGroup(f.group);
-  if (!group.ok) return replyError(ws, id, group.code, group.message);
-  const name = group.value;
+  const t = target(ws, f);
+  if (t === null) return;
+  const { id, name } = t;
   // Only what a client may subscribe to may it leave: groups from the login or the API stay.
   if ((d.hub.channels?.match(name)?.subscribe ?? null) === null) {
     return replyError(ws, id, "E_FORBIDDEN", `clients may not unsubscribe from group ${name} (no --channel-rules rule matches it)`);
