@@ -4,7 +4,7 @@
 // on 127.0.0.1, stopped by its pid; and the rounds of a pair (control, pushgate), or of the rpc
 // part's three (control, relay, pushgate), in rotating order.
 import { type Child, spawnChild } from "../lib/processes.ts";
-import type { AnyPhaseResult } from "../report/report.ts";
+import type { AnyPhaseResult, ColumnName, RoundResult } from "../report/report.ts";
 import { HOST, type ServerUnderTest, startPushgate } from "../lib/servers.ts";
 
 const READY_MS = 10_000;
@@ -58,3 +58,42 @@ export const rpcOrderOf = (r: number): RpcName[] => RPC_TRIO.map((_, i) => RPC_T
 
 /** One part's rounds: per round, each side's phase result (or an error). */
 export type PartRounds<N extends string = RpcName> = { round: number; order: N[]; results: Partial<Record<N, AnyPhaseResult>>; errors: Partial<Record<N, string | null>> }[];
+
+/** The parts' rounds as report.ts rounds (round r of every part together), for the participants `names`. */
+export function mergeRounds<N extends ColumnName>(parts: readonly PartRounds<N>[], rounds: number, names: readonly N[]): RoundResult[] {
+  return Array.from({ length: rounds }, (_, i) => {
+    const r: RoundResult = { round: i + 1, order: orderOf(i + 1), results: {}, errors: {} };
+    for (const name of names) {
+      r.results[name] = [];
+      r.errors[name] = null;
+    }
+    for (const pr of parts.map((part) => part.find((x) => x.round === i + 1))) {
+      if (!pr) continue;
+      for (const name of names) {
+        const res = pr.results[name];
+        if (res) r.results[name]!.push(res);
+        const e = pr.errors[name];
+        if (e) r.errors[name] = r.errors[name] ? `${r.errors[name]}; ${e}` : e;
+      }
+    }
+    return r;
+  });
+}
+
+/** Every phase's errors, timeouts, closed sockets and saturated load clients, one line each. */
+export function phaseNotes(rounds: readonly RoundResult[], names: readonly ColumnName[]): string[] {
+  const out: string[] = [];
+  for (const r of rounds) {
+    for (const name of names) {
+      if (r.errors[name]) out.push(`round ${r.round} ${name}: ${r.errors[name]}`);
+      for (const x of r.results[name] ?? []) {
+        const at = `round ${r.round} ${name} ${x.phase}`;
+        if (x.errors) out.push(`${at}: ${x.errors}`);
+        if (x.timedOut) out.push(`${at}: ${x.timedOut} (partial results)`);
+        if (typeof x.connsClosed === "number" && x.connsClosed > 0) out.push(`${at}: ${x.connsClosed} client sockets closed by the end`);
+        if (typeof x.clientCpuUtil === "number" && x.clientCpuUtil > 0.85) out.push(`${at}: load client at ${Math.round(x.clientCpuUtil * 100)}% of a core — the generator may be the limit`);
+      }
+    }
+  }
+  return out;
+}

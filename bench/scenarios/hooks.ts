@@ -22,8 +22,8 @@ import { fetchMetrics, sample } from "../lib/prom-text.ts";
 import { stopChild } from "../lib/redis.ts";
 import { HOST } from "../lib/servers.ts";
 import { type HookTarget, HOOKS_LEGEND, hookTargets, hooksMetrics, renderTargets, targetsMarkdown } from "../report/hooks-report.ts";
-import { type AnyPhaseResult, type RoundResult, machineInfo, renderTable, save, summarize } from "../report/report.ts";
-import { type Name, PAIR, type PartRounds, RPC_TRIO, type RpcName, checkAlive, orderOf, rpcOrderOf, startHookPushgate, startListener } from "./hooks-servers.ts";
+import { type AnyPhaseResult, machineInfo, renderTable, save, summarize } from "../report/report.ts";
+import { type Name, PAIR, type PartRounds, RPC_TRIO, type RpcName, checkAlive, mergeRounds, orderOf, phaseNotes, rpcOrderOf, startHookPushgate, startListener } from "./hooks-servers.ts";
 import { runWebhookPart } from "./hooks-webhooks.ts";
 
 
@@ -197,41 +197,6 @@ async function loginPart(p: Params, root: string, backend: Backend, started: Chi
  * The parts' rounds as report.ts rounds (round r of every part together). `order` is the pair's
  * (login and webhook parts); the rpc part's own rotation is in each hooks-rpc result's `position`.
  */
-function mergeRounds(parts: readonly PartRounds[], rounds: number): RoundResult[] {
-  return Array.from({ length: rounds }, (_, i) => {
-    const r: RoundResult = {
-      round: i + 1, order: orderOf(i + 1), results: { control: [], relay: [], pushgate: [] }, errors: { control: null, relay: null, pushgate: null },
-    };
-    for (const part of parts) {
-      const pr = part.find((x) => x.round === i + 1);
-      if (!pr) continue;
-      for (const name of RPC_TRIO) {
-        const res = pr.results[name];
-        if (res) r.results[name]!.push(res);
-        const e = pr.errors[name];
-        if (e) r.errors[name] = r.errors[name] ? `${r.errors[name]}; ${e}` : e;
-      }
-    }
-    return r;
-  });
-}
-
-/** Every phase's errors and timeouts, one line each. */
-function phaseNotes(rounds: readonly RoundResult[]): string[] {
-  const out: string[] = [];
-  for (const r of rounds) {
-    for (const name of RPC_TRIO) {
-      if (r.errors[name]) out.push(`round ${r.round} ${name}: ${r.errors[name]}`);
-      for (const x of r.results[name] ?? []) {
-        if (x.errors) out.push(`round ${r.round} ${name} ${x.phase}: ${x.errors}`);
-        if (x.timedOut) out.push(`round ${r.round} ${name} ${x.phase}: ${x.timedOut} (partial results)`);
-        if (typeof x.clientCpuUtil === "number" && x.clientCpuUtil > 0.85) out.push(`round ${r.round} ${name} ${x.phase}: load client at ${Math.round(x.clientCpuUtil * 100)}% of a core — the generator may be the limit`);
-      }
-    }
-  }
-  return out;
-}
-
 export async function runHooksScenario(p: Params, root: string): Promise<void> {
   const startedAt = new Date();
   const machine = machineInfo(root);
@@ -258,10 +223,10 @@ export async function runHooksScenario(p: Params, root: string): Promise<void> {
   } finally {
     await Promise.all(started.map(stopChild));
   }
-  const rounds = mergeRounds(parts, p.rounds);
+  const rounds = mergeRounds(parts, p.rounds, RPC_TRIO);
   const summary = summarize(rounds, hooksMetrics(h.webhook.batches));
   const targets: HookTarget[] = hookTargets(summary, h.webhook.batches, h.rpc.rate);
-  const noteLines = [...(error ? [`hooks scenario stopped early: ${error}`] : []), ...extraNotes, ...phaseNotes(rounds)];
+  const noteLines = [...(error ? [`hooks scenario stopped early: ${error}`] : []), ...extraNotes, ...phaseNotes(rounds, RPC_TRIO)];
   console.log("\n" + renderTable(summary));
   console.log("\n" + HOOKS_LEGEND);
   console.log("\ntargets:\n" + renderTargets(targets));

@@ -23,8 +23,8 @@ import { percentiles } from "../lib/stats.ts";
 import {
   PRESENCE_LEGEND, type PresenceTarget, presenceMarkdown, presenceMetrics, presenceTargets, renderTargets,
 } from "../report/presence-report.ts";
-import { type AnyPhaseResult, type RoundResult, machineInfo, renderTable, save, summarize } from "../report/report.ts";
-import { type Name, PAIR, type PartRounds, checkAlive, orderOf } from "./hooks-servers.ts";
+import { type AnyPhaseResult, machineInfo, renderTable, save, summarize } from "../report/report.ts";
+import { type Name, PAIR, type PartRounds, checkAlive, mergeRounds, orderOf, phaseNotes } from "./hooks-servers.ts";
 import { CHANNEL_RULES, type MemberReport, PRESENCE_GROUP, PROBE_UID, releaseMembers, startMembers, startPresencePushgate, writeRules } from "./presence-servers.ts";
 
 /** Events of each kind in the group part's warm-up (even: the probe ends outside the group). */
@@ -191,41 +191,6 @@ async function groupPart(p: Params, root: string, rulesPath: string, started: Ch
   }
 }
 
-/** The parts' rounds as report.ts rounds (round r of both parts together). */
-function mergeRounds(parts: readonly PartRounds<Name>[], rounds: number): RoundResult[] {
-  return Array.from({ length: rounds }, (_, i) => {
-    const r: RoundResult = { round: i + 1, order: orderOf(i + 1), results: { control: [], pushgate: [] }, errors: { control: null, pushgate: null } };
-    for (const pr of parts.map((part) => part.find((x) => x.round === i + 1))) {
-      if (!pr) continue;
-      for (const name of PAIR) {
-        const res = pr.results[name];
-        if (res) r.results[name]!.push(res);
-        const e = pr.errors[name];
-        if (e) r.errors[name] = r.errors[name] ? `${r.errors[name]}; ${e}` : e;
-      }
-    }
-    return r;
-  });
-}
-
-/** Every phase's errors, timeouts and closed sockets, one line each. */
-function phaseNotes(rounds: readonly RoundResult[]): string[] {
-  const out: string[] = [];
-  for (const r of rounds) {
-    for (const name of PAIR) {
-      if (r.errors[name]) out.push(`round ${r.round} ${name}: ${r.errors[name]}`);
-      for (const x of r.results[name] ?? []) {
-        const at = `round ${r.round} ${name} ${x.phase}`;
-        if (x.errors) out.push(`${at}: ${x.errors}`);
-        if (x.timedOut) out.push(`${at}: ${x.timedOut} (partial results)`);
-        if (typeof x.connsClosed === "number" && x.connsClosed > 0) out.push(`${at}: ${x.connsClosed} client sockets closed by the end`);
-        if (typeof x.clientCpuUtil === "number" && x.clientCpuUtil > 0.85) out.push(`${at}: load client at ${Math.round(x.clientCpuUtil * 100)}% of a core — the generator may be the limit`);
-      }
-    }
-  }
-  return out;
-}
-
 export async function runPresenceScenario(p: Params, root: string): Promise<void> {
   const startedAt = new Date();
   const machine = machineInfo(root);
@@ -248,11 +213,11 @@ export async function runPresenceScenario(p: Params, root: string): Promise<void
     await Promise.all(started.map(stopChild));
     rules.remove();
   }
-  const rounds = mergeRounds(parts, p.rounds);
+  const rounds = mergeRounds(parts, p.rounds, PAIR);
   const summary = summarize(rounds, presenceMetrics());
   const targets: PresenceTarget[] = presenceTargets(summary, p);
   const markdown = presenceMarkdown(summary, p);
-  const noteLines = [...(error ? [`presence scenario stopped early: ${error}`] : []), ...extraNotes, ...phaseNotes(rounds)];
+  const noteLines = [...(error ? [`presence scenario stopped early: ${error}`] : []), ...extraNotes, ...phaseNotes(rounds, PAIR)];
   console.log("\n" + renderTable(summary));
   console.log("\n" + PRESENCE_LEGEND);
   console.log("\ntargets:\n" + renderTargets(targets));
