@@ -45,13 +45,7 @@ for k = 7, #KEYS do
     redis.call('ZREM', KEYS[3], uid)
     if redis.call('HSETNX', KEYS[2], uid, now) == 1 then
       online[#online + 1] = uid
-      if appendOnline then
-        if redis.call('XLEN', KEYS[4]) < maxlen then
-          redis.call('XADD', KEYS[4], '*', 'e', '{"name":"user.online","time_ms":' .. now .. ',"uid":' .. cjson.encode(uid) .. '}')
-        else
-          dropped = dropped + 1
-        end
-      end
+      if appendOnline then dropped = dropped + presenceEvent(KEYS[4], maxlen, 'user.online', now, uid) end
     end
   elseif redis.call('HEXISTS', KEYS[2], uid) == 1 then
     redis.call('ZADD', KEYS[3], 'NX', now + debounce, uid)

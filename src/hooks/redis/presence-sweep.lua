@@ -49,13 +49,7 @@ for _, uid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 
   end
   if held == 0 and redis.call('HDEL', KEYS[2], uid) == 1 then
     offline[#offline + 1] = uid
-    if appendOffline then
-      if redis.call('XLEN', KEYS[4]) < maxlen then
-        redis.call('XADD', KEYS[4], '*', 'e', '{"name":"user.offline","time_ms":' .. now .. ',"uid":' .. cjson.encode(uid) .. '}')
-      else
-        dropped = dropped + 1
-      end
-    end
+    if appendOffline then dropped = dropped + presenceEvent(KEYS[4], maxlen, 'user.offline', now, uid) end
   end
 end
 return { offline, dropped }

@@ -14,6 +14,7 @@ import {
 } from "./keys.ts";
 import { SerialBatch } from "../../engine/redis/serial-batch.ts";
 import type { Link } from "./link.ts";
+import EVENT from "./presence-event.lua" with { type: "text" };
 import SET from "./presence-set.lua" with { type: "text" };
 import SWEEP from "./presence-sweep.lua" with { type: "text" };
 
@@ -47,9 +48,9 @@ export class ClusterPresence implements Presence {
     private readonly link: Link, private readonly opts: ClusterPresenceOptions, private readonly listener: PresenceListener | null,
     private readonly metrics: Metrics, private readonly log: Logger,
   ) {
-    this.setScript = link.script(SET);
+    this.setScript = link.script(EVENT + SET);
     this.writes = new SerialBatch((uids) => this.write(uids), () => link.connected);
-    this.sweepScript = link.script(SWEEP);
+    this.sweepScript = link.script(EVENT + SWEEP);
     // Redis may have restarted empty: every uid is written again.
     link.whenConnected(() => this.rewrite());
     // An empty write now and then: a node that was healed away while stalled learns it.
