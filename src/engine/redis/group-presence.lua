@@ -14,11 +14,6 @@
 local me = ARGV[1]
 redis.call('SADD', KEYS[2], me)
 local out = {}
-local function announce(pair, event)
-  local colon = string.find(pair, ':', 1, true)
-  redis.call('PUBLISH', 'pushgate:presence', '{"type":"presence","group":' .. cjson.encode(string.sub(pair, 1, colon - 1)) ..
-    ',"event":"' .. event .. '","uid":' .. cjson.encode(string.sub(pair, colon + 1)) .. '}')
-end
 for k = 3, #KEYS do
   local hk = KEYS[k]
   local pair = string.sub(hk, #'pushgate:gu:' + 1)
@@ -33,8 +28,7 @@ for k = 3, #KEYS do
       redis.call('SADD', KEYS[1], pair)
       if others == 0 then
         out[#out + 1] = k - 2; out[#out + 1] = 1
-        redis.call('HINCRBY', 'pushgate:gcount', string.match(pair, '^[^:]*'), 1)
-        if say then announce(pair, 'join') end
+        transition(pair, true, say)
       end
     end
   elseif had then
@@ -43,9 +37,7 @@ for k = 3, #KEYS do
     if others == 0 then
       redis.call('DEL', hk)
       out[#out + 1] = k - 2; out[#out + 1] = 0
-      local g = string.match(pair, '^[^:]*')
-      if redis.call('HINCRBY', 'pushgate:gcount', g, -1) <= 0 then redis.call('HDEL', 'pushgate:gcount', g) end
-      if say then announce(pair, 'leave') end
+      transition(pair, false, say)
     end
   end
 end

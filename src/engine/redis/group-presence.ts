@@ -9,6 +9,7 @@
 import type { Logger } from "../../ops/log.ts";
 import type { EngineHandlers } from "../types.ts";
 import SET from "./group-presence.lua" with { type: "text" };
+import TRANSITION from "./group-transition.lua" with { type: "text" };
 import SWEEP from "./group-sweep.lua" with { type: "text" };
 import { NODES_KEY } from "./keys.ts";
 import { Script } from "./scripts.ts";
@@ -26,8 +27,8 @@ export class GroupPresence {
   private readonly writes: SerialBatch;
   private stopped = false;
   private readonly timer: Timer;
-  private readonly setScript = new Script(SET);
-  private readonly sweepScript = new Script(SWEEP);
+  private readonly setScript = new Script(TRANSITION + SET);
+  private readonly sweepScript = new Script(TRANSITION + SWEEP);
   private ticks = 0;
 
   constructor(

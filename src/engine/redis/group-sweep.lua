@@ -26,12 +26,7 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
       if redis.call('HDEL', hk, node) == 1 and redis.call('HLEN', hk) == 0 then
         redis.call('DEL', hk)
         left[#left + 1] = pair
-        local g = string.match(pair, '^[^:]*')
-        if redis.call('HINCRBY', P .. 'gcount', g, -1) <= 0 then redis.call('HDEL', P .. 'gcount', g) end
-        if redis.call('SISMEMBER', P .. 'gquiet', g) == 0 then
-          redis.call('PUBLISH', P .. 'presence', '{"type":"presence","group":' .. cjson.encode(g) ..
-            ',"event":"leave","uid":' .. cjson.encode(string.sub(pair, #g + 2)) .. '}')
-        end
+        transition(pair, false, redis.call('SISMEMBER', P .. 'gquiet', string.match(pair, '^[^:]*')) == 0)
       end
     end
     -- Marked (per node, expiring): a node that comes back learns it was healed away.
