@@ -36,6 +36,8 @@ describeRedis("group presence on a cluster", () => {
     const u1 = await member(A, "u", "chat-1");
     await until(() => presence(watcher).includes("join u") || undefined, "u's join, seen on B", 5000);
     const u2 = await member(B, "u", "chat-1");
+    // B's holding is written to Redis a turn after its reply: only then is u held on two nodes.
+    await until(async () => Number(await cluster.redis.command("HEXISTS", ["pushgate:gu:chat-1:u", B.nodeId])) === 1 || undefined, "u held on B in Redis", 5000);
     u1.close();
     await u1.closedWithin();
     await Bun.sleep(500);
