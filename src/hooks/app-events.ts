@@ -104,7 +104,7 @@ export class AppEvents implements NodeEvents {
     return new Lease(this.link!, p.nodeId, Math.max(1000, Math.floor(p.config.presenceTtlMs / 3)), {
       acquired: () => {
         p.log.info("webhook_sender", { nodeId: p.nodeId, message: "this node sends the cluster's webhooks and sweeps presence" });
-        this.outbox instanceof RedisOutbox && this.outbox.leaseAcquired();
+        if (this.outbox instanceof RedisOutbox) this.outbox.leaseAcquired();
         if (this.presence instanceof ClusterPresence) this.presence.leaseAcquired();
       },
       lost: () => {
