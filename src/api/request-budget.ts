@@ -47,13 +47,23 @@ export class RequestBudget {
 
   /** After a list was merged from the cluster's nodes: charged, and refused if it overdraws the budget. */
   chargeList(method: string, r: Result<unknown>): Result<unknown> {
-    if (!r.ok || !Array.isArray(r.value)) return r;
-    this.listsLeft -= r.value.length;
-    return this.listsLeft < 0 ? this.listTooLarge(method, r.value.length) : r;
+    const n = r.ok ? entriesOf(r.value) : null;
+    if (n === null) return r;
+    this.listsLeft -= n;
+    return this.listsLeft < 0 ? this.listTooLarge(method, n) : r;
   }
 
   private listTooLarge(method: string, n: number | null): Err {
     const what = n === null ? "the request's earlier lists used up" : `${n} entries would pass`;
     return err("E_LIST_TOO_LARGE", `${method}: ${what} the limit of ${this.maxList} list entries per request (--api-max-list); ask for counts instead, or raise the limit`);
   }
+}
+
+/** What an answer costs in list entries: a list's length; a map's entries (a list value counts its length). */
+function entriesOf(value: unknown): number | null {
+  if (Array.isArray(value)) return value.length;
+  if (value === null || typeof value !== "object") return null;
+  let n = 0;
+  for (const v of Object.values(value)) n += Array.isArray(v) ? v.length : 1;
+  return n;
 }

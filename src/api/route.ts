@@ -26,6 +26,7 @@ export function routed(name: string, spec: MethodSpec, body: Body, hub: Hub, bud
       return body.clientId !== undefined ? onOwner(name, spec, body, hub, local) : scatterMerge(name, spec, body, hub, budget, r.merge);
     case "merge": return r.counted?.(body, hub) ?? scatterMerge(name, spec, body, hub, budget, r.merge, r.part);
     case "clients": return sendToClients(body, hub, spec.run as ApiMethod);
+    case "engine-or-clients": return body.clientId !== undefined ? sendToClients(body, hub, spec.run as ApiMethod) : local();
   }
 }
 

@@ -27,6 +27,7 @@ export const ErrorCodes = [
   "E_TOO_DEEP",
   "E_TOO_MANY_TARGETS",
   "E_LIST_TOO_LARGE",
+  "E_NOT_APPLICABLE",
   "E_FANOUT_TOO_LARGE",
   "E_SHUTTING_DOWN",
   "E_AUTH_FAILED",
@@ -74,6 +75,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case "E_TOO_MANY_TARGETS":
     case "E_LIST_TOO_LARGE":
     case "E_FANOUT_TOO_LARGE":
+    case "E_NOT_APPLICABLE":
       return 400;
     case "E_UNAUTHORIZED":
     case "E_AUTH_FAILED":

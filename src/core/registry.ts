@@ -147,6 +147,18 @@ export class Registry {
     }
   }
 
+  /** Per group with a connection here: its uids (each with a connection in it here). */
+  *groupUidLists(): Iterable<[string, Iterable<string>, number]> {
+    for (const [group, uids] of this.groupUids) yield [group, uids.keys(), uids.size];
+  }
+
+  /** Distinct (group, uid) pairs here: the size of groupUidLists' answer. */
+  get groupUidPairs(): number {
+    let n = 0;
+    for (const uids of this.groupUids.values()) n += uids.size;
+    return n;
+  }
+
   /** Distinct uids with a connection in `group` on this node. */
   uidCountInGroup(group: string): number {
     return this.groupUids.get(group)?.size ?? 0;

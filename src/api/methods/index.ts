@@ -1,9 +1,11 @@
 // The API's method table: names are GatewayWorker's Gateway:: static methods. Each entry is the
 // method's node-local part plus how it is routed across nodes (types.ts), as data.
+import * as maps from "./group-maps.ts";
 import * as membership from "./membership.ts";
 import * as presence from "./presence.ts";
 import * as send from "./send.ts";
 import * as session from "./session.ts";
+import { notApplicable } from "./not-applicable.ts";
 import type { Merge, MethodSpec } from "./types.ts";
 
 const sum: Merge = (v) => v.reduce((a: number, b) => a + (b as number), 0);
@@ -21,7 +23,8 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
   sendToUid: push(send.sendToUid),
   sendToClient: { run: send.sendToClient, route: { via: "clients" }, mutating: true, send: true },
   sendToGroup: push(send.sendToGroup),
-  sendToAll: push(send.sendToAll),
+  // With a clientId list: each on its owner node, as sendToClient.
+  sendToAll: { run: send.sendToAll, route: { via: "engine-or-clients" }, mutating: true, send: true },
   bindUid: owned(membership.bindUid, true),
   unbindUid: owned(membership.unbindUid, true),
   joinGroup: { run: membership.joinGroup, route: { via: "owner-or-merge", merge: sum }, mutating: true },
@@ -32,6 +35,8 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
   getClientIdByUid: listed(presence.getClientIdByUid, concat),
   getUidByClientId: owned(presence.getUidByClientId, false, null),
   getAllClientCount: merged(presence.getAllClientCount, sum),
+  getAllClientIdCount: merged(presence.getAllClientCount, sum),
+  getAllClientIdList: listed(maps.getAllClientIdList, concat),
   // Counting distinct uids over nodes needs every node's list (charged as that list).
   getAllUidCount: { run: presence.getAllUidCount, route: { via: "merge", merge: unionSize, part: "getAllUidList" }, mutating: false },
   getAllUidList: listed(presence.getAllUidList, union),
@@ -43,10 +48,27 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
   getClientIdListByGroup: listed(presence.getClientIdListByGroup, concat),
   getUidListByGroup: listed(presence.getUidListByGroup, union),
   getAllGroupIdList: listed(presence.getAllGroupIdList, union),
+  getAllGroupClientIdList: listed(maps.getAllGroupClientIdList, maps.concatPerKey),
+  getAllGroupClientIdCount: merged(maps.getAllGroupClientIdCount, maps.sumPerKey),
+  getAllGroupUidList: listed(maps.getAllGroupUidList, maps.unionPerKey),
+  // Distinct uids per group over nodes need every node's lists (charged as those lists).
+  getAllGroupUidCount: { run: maps.getAllGroupUidCount, route: { via: "merge", merge: maps.unionSizePerKey, part: "getAllGroupUidList" }, mutating: false },
+  getClientSessionsByGroup: listed(maps.getClientSessionsByGroup, maps.assign),
+  getAllClientSessions: listed(maps.getAllClientSessions, maps.assign),
+  // GatewayWorker's deprecated names for the two above.
+  getClientInfoByGroup: listed(maps.getClientSessionsByGroup, maps.assign),
+  getAllClientInfo: listed(maps.getAllClientSessions, maps.assign),
   setSession: owned(session.setSession, true),
   updateSession: owned(session.updateSession, true),
   getSession: owned(session.getSession, false),
   closeClient: owned(session.closeClient, true, false),
+  destroyClient: owned(session.destroyClient, true, false),
+  // GatewayWorker's own spelling.
+  destoryClient: owned(session.destroyClient, true, false),
+  // A business worker's "current client" has no meaning over HTTP.
+  sendToCurrentClient: notApplicable("sendToCurrentClient", "sendToClient"),
+  closeCurrentClient: notApplicable("closeCurrentClient", "closeClient"),
+  destoryCurrentClient: notApplicable("destoryCurrentClient", "destroyClient"),
 };
 
 export function methodSpec(name: string): MethodSpec | null {

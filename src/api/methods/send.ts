@@ -27,18 +27,25 @@ export const sendToGroup: ApiPush = (p, hub) => {
   return pushAll(hub, groups, groupTopic, "group", data, exclude, false);
 };
 
+/** With `clientId` (a list, GatewayWorker's $client_id_array): only those connections, as sendToClient. */
 export const sendToAll: ApiPush = (p, hub) => {
+  if (p.has("clientId")) return sendToClient(p, hub);
   const data = p.data();
   const exclude = p.excludeIds();
   if (p.error) return p.error;
   return pushAll(hub, [TOPIC_ALL], (s) => s, "all", data, exclude, false);
 };
 
-/** Direct pushes to connections of this node (api/route.ts sends each clientId to its owner). */
+/**
+ * Direct pushes to connections of this node (api/route.ts sends each clientId to its owner).
+ * `exclude` (sendToAll's) is taken out of the list.
+ */
 export const sendToClient: ApiMethod = (p, hub) => {
-  const ids = p.clientIds("clientId");
+  const listed = p.clientIds("clientId");
   const data = p.data();
+  const exclude = p.excludeIds();
   if (p.error) return p.error;
+  const ids = exclude === null || exclude.length === 0 ? listed : without(listed, exclude);
   let reached = 0;
   const offline: string[] = [];
   for (const id of ids) {
@@ -83,4 +90,9 @@ function answer(targets: readonly string[], outcomes: readonly Outcome[], listOf
   if (timedOut.length > 0) out.timedOut = timedOut;
   if (error) out.error = { code: error.code, message: error.message };
   return ok(out);
+}
+
+function without(ids: readonly string[], exclude: readonly string[]): string[] {
+  const skip = new Set(exclude);
+  return ids.filter((id) => !skip.has(id));
 }

@@ -95,3 +95,14 @@ export const closeClient: ApiMethod = (p, hub) => {
   ws.close(1000, reason);
   return ok(true);
 };
+
+/** GatewayWorker's destoryClient: the connection is dropped at once (no close handshake, nothing more sent). */
+export const destroyClient: ApiMethod = (p, hub) => {
+  const id = p.clientId();
+  if (p.error) return p.error;
+  const ws = hub.clients.get(id);
+  if (!ws) return ok(false);
+  hub.effects++;
+  ws.terminate();
+  return ok(true);
+};

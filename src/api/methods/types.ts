@@ -25,7 +25,9 @@ export type Route =
   /** On the owner with params.clientId, else merged over every node. */
   | { via: "owner-or-merge"; merge: Merge }
   /** Each clientId on its owner node, one call per node. */
-  | { via: "clients" };
+  | { via: "clients" }
+  /** With params.clientId as "clients", else as "engine" (sendToAll). */
+  | { via: "engine-or-clients" };
 
 export interface MethodSpec {
   run: ApiMethod | ApiPush;
