@@ -4,7 +4,9 @@ import { CloseCode, type ErrorCode, MAX_CLOSE_REASON_BYTES } from "../core/error
 
 /** Sends {"type":"error","code":…,"message":…[,"id":…]} as a text frame. */
 export function sendError(ws: Conn, code: ErrorCode, message: string, id?: string | number): void {
-  ws.data.hub.metrics.errors.incL([code]);
+  const hub = ws.data.hub;
+  hub.metrics.errors.incL([code]);
+  if (!ws.data.v1 && hub.config.seedErrors === "silent") return;
   const idPart = id === undefined ? "" : `,"id":${JSON.stringify(id)}`;
   ws.send(`{"type":"error","code":"${code}","message":${JSON.stringify(message)}${idPart}}`);
 }
