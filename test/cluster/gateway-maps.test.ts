@@ -14,7 +14,7 @@ describeRedis("Gateway:: maps on a cluster (2 nodes)", () => {
   const { login } = cluster;
   let A: Node, B: Node;
   beforeAll(() => void ({ nodes: [A, B] } = cluster));
-  let a1: string, b1: string, b2: string;
+  let a1: string, b1: string, b2: string | undefined;
   let onA: TestClient, onB1: TestClient, onB2: TestClient;
 
   test("maps asked on either node answer for both", async () => {
