@@ -1,6 +1,8 @@
 #!/usr/bin/env bun
-// CLI entry: `bun run start [options]`. Parses flags/env, starts one node, drains on signals.
+// CLI entry: `bun run start [options]`, or the single binary of `bun run build` (src/build/binary.ts).
+// Parses flags/env, starts one node, drains on signals.
 // With --workers above 1 it supervises that many worker processes instead (src/process/workers.ts).
+import { invocation } from "./process/self.ts";
 import { isWorker, superviseWorkers, watchSupervisor } from "./process/workers.ts";
 import { helpText, parseConfig } from "./config/parse.ts";
 import { type Pushgate, createPushgate } from "./server.ts";
@@ -8,7 +10,7 @@ import { type Pushgate, createPushgate } from "./server.ts";
 const parsed = parseConfig(Bun.argv.slice(2), process.env);
 if (!parsed.ok) {
   if (parsed.help) {
-    console.log(helpText());
+    console.log(helpText(invocation()));
     process.exit(0);
   }
   console.error(`pushgate: ${parsed.error}`);

@@ -4,10 +4,10 @@
 import type { Subprocess } from "bun";
 import type { Config } from "../config/types.ts";
 import { createLogger } from "../ops/log.ts";
+import { selfCommand } from "./self.ts";
 
 const WORKER_ENV = "PUSHGATE_WORKER";
 const PARENT_ENV = "PUSHGATE_SUPERVISOR_PID";
-const MAIN = Bun.fileURLToPath(new URL("../main.ts", import.meta.url));
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
 const STABLE_MS = 30_000; // a worker that ran this long restarts with the minimum delay again
@@ -45,7 +45,7 @@ export function superviseWorkers(config: Config, argv: readonly string[]): Promi
   const log = createLogger(config.logLevel);
   // Port 0: pick one now so that every worker (and every restart) binds the same port.
   const port = config.port === 0 ? freePort(config.host) : config.port;
-  const cmd = [process.execPath, MAIN, ...argv, ...(config.port === 0 ? ["--port", String(port)] : [])];
+  const cmd = [...selfCommand(), ...argv, ...(config.port === 0 ? ["--port", String(port)] : [])];
   const done = Promise.withResolvers<number>();
   let stopping = false;
   const slots: Slot[] = Array.from({ length: config.workers }, (_, index) => ({

@@ -1,9 +1,10 @@
 // The SDK as a web page gets it: GET /client.js from the server, imported as an ES module, used
-// against that same server.
+// against that same server; GET /client.d.ts, its declarations.
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DECLARATIONS_FILE } from "../../src/build/declarations.ts";
 import type { PushgateClient as Client } from "../../src/client/index.ts";
 import { api, startTestServer, waitFor } from "../helpers.ts";
 import { wsUrl } from "./util.ts";
@@ -35,4 +36,15 @@ test("GET /client.js is a self-contained ES module whose PushgateClient works", 
   } finally {
     c.close();
   }
+});
+
+test("GET /client.d.ts serves the SDK's declarations beside it", async () => {
+  await using pg = startTestServer();
+  const res = await fetch(`${pg.url}/client.d.ts`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toStartWith("application/typescript");
+  expect(res.headers.get("access-control-allow-origin")).toBe("*");
+  const text = await res.text();
+  expect(text).toBe(readFileSync(DECLARATIONS_FILE, "utf8"));
+  expect(text).toContain("export { PushgateClient,");
 });
