@@ -4,6 +4,7 @@
 // timers. `startPushgate` is the programmatic entry; src/main.ts is the CLI.
 import type { Server } from "bun";
 import { readFileSync } from "node:fs";
+import { Admin, adminNodeCall, adminRoute, isAdminPath } from "./admin/admin.ts";
 import { clientScript } from "./api/client-bundle.ts";
 import { runForNode } from "./api/dispatch.ts";
 import { API_PREFIX, HttpApi } from "./api/http.ts";
@@ -93,17 +94,19 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
     config, nodeId, distributed: engine.distributed, hooks: opts.hooks ?? null, metrics, log,
     held: () => hub.members.uids.keys(), holds: (uid) => hub.members.uids.count(uid) > 0,
   });
+  // /admin (on with an API key) records lifecycle events through the hub's NodeEvents.
+  const admin = Admin.of(config, log);
   // An in-process backend answers subscribes only with a subscribe hook.
   const subscribeBackend = opts.hooks ? opts.hooks.subscribe !== undefined : backend !== null;
   const channels = loadChannelRules(config, subscribeBackend, auth.verifier !== undefined);
   const hub = new Hub({
     config, log, auth, history, nodeId, engine, metrics,
-    expiry: new ExpiryWheel(), subExpiry: new SubscriptionExpiry(), backend, events: appEvents, channels,
+    expiry: new ExpiryWheel(), subExpiry: new SubscriptionExpiry(), backend, events: admin ? admin.listen(appEvents) : appEvents, channels,
   });
   engine.register({
     deliver: (stream, payload, at, excludeIds) => hub.deliver(stream, payload, at, excludeIds),
     observed: (stream) => hub.observed(stream),
-    call: (method, params) => runForNode(hub, method, params),
+    call: (method, params) => adminNodeCall(admin, hub, method, params) ?? runForNode(hub, method, params),
     connections: (uid) => hub.members.uids.count(uid),
     uids: () => hub.members.uids.keys(),
     presence: (group, uid, joined, sent) => hub.presenceTransition(group, uid, joined, sent),
@@ -139,7 +142,8 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
       if (path.startsWith(API_PREFIX)) return api.handle(req, srv, path);
       if (path === "/healthz") return healthz(hub, startedAt);
       if (path === "/metrics") return metricsText(hub);
-      if (path === "/client.js") return clientScript(log);
+      if (isAdminPath(path)) return adminRoute(admin, hub, req, srv, path);
+      if (path === "/client.js" || path === "/client.d.ts") return clientScript(log, path);
       hub.metrics.errors.incL(["E_NOT_FOUND"]);
       return errorResponse("E_NOT_FOUND", `no route ${path}; WebSocket clients connect with an Upgrade request`);
     },

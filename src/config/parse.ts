@@ -132,14 +132,18 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
   return out as unknown as Config;
 }
 
-export function helpText(): string {
+/** `invocation`: how the program was started (src/process/self.ts): a binary's name, or `bun run start`. */
+export function helpText(invocation = "bun run start"): string {
+  const usage = invocation === "bun run start"
+    ? "Usage: bun run start [options]      (or: bun src/main.ts [options])"
+    : `Usage: ${invocation} [options]`;
   const lines = [
     "pushgate — WebSocket push server (Bun)",
     "",
-    "Usage: bun run start [options]      (or: bun src/main.ts [options])",
+    usage,
     "",
     "Every option can also be set with its PUSHGATE_* environment variable; flags win.",
-    "Sizes take B/KiB/MiB suffixes, durations ms/s/m. Booleans: --flag, --no-flag, --flag=false.",
+    "Sizes take B, KB/MB/GB or KiB/MiB/GiB; durations ms/s/m/h. Booleans: --flag, --no-flag, --flag=false.",
     "",
   ];
   for (const o of OPTIONS) {

@@ -16,7 +16,15 @@ const CONFLICTS: ReadonlyArray<[when: string, breaks: Partial<Config>]> = [
   ["`--auth jwt` without exactly one of `--jwt-secret` / `--jwt-public-key`", { auth: "jwt" }],
   ["a `--jwt-*` option without `--auth jwt`", { jwtIssuer: "x" }],
   ["`--workers` above 1 without `--redis`", { workers: 2 }],
+  ["`--auth hook` without `--hook-url`", { auth: "hook" }],
+  ["`--seed-messages backend` without `--hook-url`", { seedMessages: "backend" }],
+  ["`--webhook-url` not an http(s):// URL", { webhookUrl: "ftp://x", webhookSecret: "0123456789abcdef" }],
+  ["`--webhook-url` without a `--webhook-secret` of 16+ characters", { webhookUrl: "http://x" }],
+  ["`--webhook-events` naming an unknown event", { webhookEvents: "user.foo" }],
+  ["`--hook-url` not an http(s):// URL", { hookUrl: "ftp://x" }],
   ["`--redis` not a redis:// URL", { redisUrl: "http://x" }],
+  ["`--redis` listing a shard twice", { redisUrl: "redis://a,redis://a" }],
+  ["`--redis` with more than 64 shards", { redisUrl: Array.from({ length: 65 }, (_, i) => `redis://h${i}`).join(",") }],
 ];
 
 export function renderConfigDocs(): string {

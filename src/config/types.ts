@@ -25,6 +25,8 @@ export interface Config {
   maxGroupsPerConnection: number;
   maxSessionBytes: number;
   apiKey: string | null;
+  /** Lifecycle events kept per node for /admin (src/admin/events.ts). */
+  adminEvents: number;
   apiMaxBody: number;
   apiMaxBatch: number;
   apiMaxTargets: number;
@@ -57,6 +59,8 @@ export interface Config {
   hookMaxBody: number;
   hookHeaders: string;
   seedMessages: "route" | "backend";
+  /** json: seed sockets get {"type":"error",…} frames; silent: none, as the seed (still counted). */
+  seedErrors: "json" | "silent";
   webhookUrl: string | null;
   webhookSecret: string | null;
   webhookBatchMs: number;

@@ -5,6 +5,8 @@ import type { Payload } from "../history/types.ts";
 import type { Conn } from "./conn-data.ts";
 
 export interface NodeEvents {
+  /** A connection was accepted (before its login). Optional: only /admin's event ring records it. */
+  opened?(ws: Conn): void;
   /** A connection logged in (its uid is bound). */
   loggedIn(ws: Conn): void;
   /** A connection closed (called before its membership is dropped: its uid is still there). */

@@ -12,6 +12,7 @@ export const websocketHandler: WebSocketHandler<ConnData> = {
   open(ws) {
     const d = ws.data;
     d.hub.members.attach(ws);
+    d.hub.events?.opened?.(ws);
     // A token on the upgrade URL logs a seed socket in at once; pushgate.v1 still waits for
     // `auth`, which carries the recovery positions.
     if (d.preauth && !d.v1) finishSeedLogin(ws, { ok: true, value: d.preauth });
