@@ -112,7 +112,10 @@ function finishV1Login(ws: Conn, result: Result<Identity>, recover: Map<string, 
       finishLogin(ws, id, recover, v, done);
     }).catch((e) => {
       done();
+      d.authenticating = false;
       d.hub.log.error("login_error", { clientId: clientIdOf(d), error: String(e) });
+      // Not left open unanswered until --login-timeout: the client reconnects at once.
+      if (ws.readyState === 1) closeWithError(ws, CloseCode.INTERNAL_ERROR, "E_INTERNAL", "login failed");
     });
   });
 }
