@@ -141,7 +141,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
       const path = pathOf(req.url);
       if (path.startsWith(API_PREFIX)) return api.handle(req, srv, path);
       if (path === "/healthz") return healthz(hub, startedAt);
-      if (path === "/metrics") return metricsText(hub);
+      if (path === "/metrics") return metricsText(hub, req);
       if (isAdminPath(path)) return adminRoute(admin, hub, req, srv, path);
       if (path === "/client.js" || path === "/client.d.ts") return clientScript(log, path);
       hub.metrics.errors.incL(["E_NOT_FOUND"]);

@@ -1,5 +1,6 @@
 // The server's metrics. Names and labels are part of the operations contract (docs/operations.md).
 import { heapSize } from "bun:jsc";
+import { ProcessMetrics } from "./process-metrics.ts";
 import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 
 export interface MetricSources {
@@ -43,7 +44,7 @@ export function createMetrics(src: MetricSources) {
     closes: r.add(new Counter("pushgate_closes_total", "Closed WebSocket connections, by close code.", ["code"])),
     upgradesRejected: r.add(new Counter("pushgate_upgrades_rejected_total", "WebSocket upgrades refused, by reason.", ["reason"])),
     apiRequests: r.add(new Counter("pushgate_api_requests_total", "HTTP API calls, by method and status.", ["method", "status"])),
-    hookRequests: r.add(new Counter("pushgate_hook_requests_total", "Requests to the backend hook (--hook-url), by kind (connect, rpc, message) and outcome (ok, refused, error, unavailable, timeout, queue_full).", ["kind", "outcome"])),
+    hookRequests: r.add(new Counter("pushgate_hook_requests_total", "Requests to the backend hook (--hook-url), by kind (connect, rpc, message, subscribe; in-process close, online, offline) and outcome (ok, refused, error, unavailable, timeout, queue_full).", ["kind", "outcome"])),
     hookDuration: r.add(new Histogram(
       "pushgate_hook_duration_seconds", "Backend hook latency (answered requests).", ["kind"],
       [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
@@ -58,6 +59,8 @@ export function createMetrics(src: MetricSources) {
       "pushgate_api_duration_seconds", "HTTP API request latency.", ["method"],
       [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     )),
+    /** The standard process_* families (CPU, memory, fds, start time), read on scrape. */
+    process: r.add(new ProcessMetrics()),
   };
 }
 

@@ -1,15 +1,13 @@
-// Minimal Prometheus text-format registry: counters, gauges (read on scrape) and histograms.
-// Counters keyed by their label values so an increment is one Map lookup, no allocation for
-// unlabelled counters.
+// Minimal metrics registry: counters, gauges (read on scrape) and histograms, rendered as the
+// Prometheus 0.0.4 text or as OpenMetrics 1.0.0 (src/ops/openmetrics.ts). Counters keyed by
+// their label values so an increment is one Map lookup, no allocation for unlabelled counters.
+import { type Format, counterFamily, escapeLabel as esc, familyHeader, leValue, sampleValue } from "./openmetrics.ts";
 
 type Labels = readonly string[];
 
-interface Metric {
-  render(out: string[]): void;
-}
-
-function esc(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+/** One or more families in the registry; `format` picks the exposition. */
+export interface Metric {
+  render(out: string[], format?: Format): void;
 }
 
 function labelText(names: Labels, values: readonly string[]): string {
@@ -56,18 +54,39 @@ export class Counter implements Metric {
     return this.byLabel.get(values.join("\u0000"))?.n ?? 0;
   }
 
-  render(out: string[]): void {
-    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
-    if (this.labels.length === 0) out.push(`${this.name} ${this.value}`);
-    for (const s of this.byLabel.values()) out.push(`${this.name}${labelText(this.labels, s.values)} ${s.n}`);
+  render(out: string[], format: Format = "prometheus"): void {
+    const sample = counterHeader(out, format, this.name, this.help);
+    if (this.labels.length === 0) out.push(`${sample} ${sampleValue(this.value)}`);
+    for (const s of this.byLabel.values()) out.push(`${sample}${labelText(this.labels, s.values)} ${sampleValue(s.n)}`);
+  }
+}
+
+/** Writes a counter's HELP/TYPE and returns its sample name (OpenMetrics: family without `_total`). */
+function counterHeader(out: string[], format: Format, name: string, help: string): string {
+  if (format !== "openmetrics") {
+    familyHeader(out, format, name, "counter", help);
+    return name;
+  }
+  const family = counterFamily(name);
+  familyHeader(out, format, family, "counter", help);
+  return family + "_total";
+}
+
+/** An unlabelled counter kept elsewhere (e.g. CPU seconds, by the kernel) and read on scrape. */
+export class ReadCounter implements Metric {
+  constructor(readonly name: string, readonly help: string, private readonly read: () => number) {}
+
+  render(out: string[], format: Format = "prometheus"): void {
+    out.push(`${counterHeader(out, format, this.name, this.help)} ${sampleValue(this.read())}`);
   }
 }
 
 export class Gauge implements Metric {
   constructor(readonly name: string, readonly help: string, private readonly read: () => number) {}
 
-  render(out: string[]): void {
-    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`);
+  render(out: string[], format: Format = "prometheus"): void {
+    familyHeader(out, format, this.name, "gauge", this.help);
+    out.push(`${this.name} ${sampleValue(this.read())}`);
   }
 }
 
@@ -90,16 +109,17 @@ export class Histogram implements Metric {
     s.n++;
   }
 
-  render(out: string[]): void {
-    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`);
+  render(out: string[], format: Format = "prometheus"): void {
+    familyHeader(out, format, this.name, "histogram", this.help);
+    const les = this.buckets.map((b) => leValue(b, format));
     for (const s of this.series.values()) {
       const base = this.labels.map((n, i) => `${n}="${esc(s.values[i] ?? "")}"`);
-      this.buckets.forEach((b, i) => {
-        out.push(`${this.name}_bucket{${[...base, `le="${b}"`].join(",")}} ${s.counts[i]}`);
+      les.forEach((le, i) => {
+        out.push(`${this.name}_bucket{${[...base, `le="${le}"`].join(",")}} ${s.counts[i]}`);
       });
       out.push(`${this.name}_bucket{${[...base, 'le="+Inf"'].join(",")}} ${s.n}`);
       const lt = base.length ? `{${base.join(",")}}` : "";
-      out.push(`${this.name}_sum${lt} ${s.sum}`, `${this.name}_count${lt} ${s.n}`);
+      out.push(`${this.name}_sum${lt} ${sampleValue(s.sum)}`, `${this.name}_count${lt} ${s.n}`);
     }
   }
 }
@@ -112,9 +132,11 @@ export class Registry {
     return m;
   }
 
-  render(): string {
+  /** The Prometheus 0.0.4 text (the default), or OpenMetrics 1.0.0 ending in `# EOF`. */
+  render(format: Format = "prometheus"): string {
     const out: string[] = [];
-    for (const m of this.metrics) m.render(out);
+    for (const m of this.metrics) m.render(out, format);
+    if (format === "openmetrics") out.push("# EOF");
     return out.join("\n") + "\n";
   }
 }
