@@ -234,12 +234,9 @@ export class Shard {
       this.events.reconnected(this);
       return;
     }
-    this.resubscribe();
-  }
-
-  /** Subscribes every held channel again; a failure tries again each second while connected. */
-  private resubscribe(): void {
     this.resubscribing = true;
+    // A failure here is the connection dropping mid-way (Bun drops a connection whose SUBSCRIBE
+    // Redis refuses): its onclose reconnects, and that connect resubscribes (retryLater).
     void this.channels.subscribeAll(true).then(
       () => {
         this.resubscribing = false;
@@ -251,10 +248,6 @@ export class Shard {
       (e) => {
         this.resubscribing = false;
         this.opts.log.error("redis_resubscribe_failed", { shard: this.opts.label, error: String(e) });
-        // A later reconnect resubscribes by itself (onConnect); until then, try again here.
-        setTimeout(() => {
-          if (!this.stopped && this.sub.connected && !this.resubscribing) this.resubscribe();
-        }, 1000).unref();
       },
     );
   }
