@@ -7,7 +7,7 @@ import { guardedCall } from "./guard.ts";
 import type { IdempotencyCache } from "./idempotency.ts";
 import { type MethodSpec, methodSpec } from "./methods/index.ts";
 import { Params } from "./params.ts";
-import type { RequestBudget } from "./request-budget.ts";
+import { type RequestBudget, partBudget } from "./request-budget.ts";
 import { routed } from "./route.ts";
 
 const MAX_KEY_LENGTH = 256;
@@ -33,7 +33,8 @@ export function dispatch(name: string, body: Record<string, unknown>, hub: Hub, 
 export function runForNode(hub: Hub, name: string, params: Record<string, unknown>): Promise<Result<unknown>> {
   const spec = methodSpec(name);
   if (!spec) return Promise.resolve(err("E_UNKNOWN_METHOD", `unknown method ${name}`));
-  return Promise.resolve(guardedCall(name, spec.mutating, hub, () => spec.run(new Params(params), hub)));
+  const budget = spec.list ? partBudget(params, hub.config.apiMaxList) : null;
+  return Promise.resolve(guardedCall(name, spec.mutating, hub, () => spec.run(new Params(params, budget, name), hub)));
 }
 
 function settled(spec: MethodSpec, hub: Hub, budget: RequestBudget, r: Result<unknown>): Result<unknown> {

@@ -14,12 +14,31 @@ export interface Budgeted {
   send?: true;
 }
 
+/**
+ * The parameter that carries a request's remaining list budget to the nodes running their part
+ * of a merged list (api/route.ts, api/dispatch.ts). A caller may send it too: a node takes at
+ * most its own --api-max-list, so it can only lower its own budget.
+ */
+export const PART_LIST_BUDGET = "$listBudget";
+
+/** The budget of a part run for another node: what the caller has left, at most this node's limit. */
+export function partBudget(params: Record<string, unknown>, maxList: number): RequestBudget | null {
+  const v = params[PART_LIST_BUDGET];
+  if (typeof v !== "number" || !(v >= 0)) return null;
+  return new RequestBudget(Math.min(Math.floor(v), maxList), Infinity);
+}
+
 export class RequestBudget {
   private listsLeft: number;
   private deliveries = 0;
 
   constructor(private readonly maxList: number, private readonly maxFanout: number) {
     this.listsLeft = maxList;
+  }
+
+  /** List entries this request may still take (what a node's part of a merged list may hold). */
+  get listsRemaining(): number {
+    return Math.max(0, this.listsLeft);
   }
 
   /** A list query once the list budget is overdrawn, or a push once the fan-out is spent: refused without running. */

@@ -10,7 +10,7 @@ import { unknownOutcome } from "./guard.ts";
 import { METHODS } from "./methods/index.ts";
 import type { ApiMethod, MethodSpec, Route } from "./methods/types.ts";
 import { Params } from "./params.ts";
-import type { RequestBudget } from "./request-budget.ts";
+import { PART_LIST_BUDGET, RequestBudget } from "./request-budget.ts";
 
 type Body = Record<string, unknown>;
 type Answer = Result<unknown> | Promise<Result<unknown>>;
@@ -59,12 +59,16 @@ async function scatterMerge(
     const spent = budget?.refuse(part, partSpec);
     if (spent) return spent;
   }
+  // Each node's part is refused from its own count before it is built when it alone would not
+  // fit what the request has left: the merged list is at least as long as any one part.
+  const left = charged && budget ? budget.listsRemaining : null;
+  const partBody = left === null ? body : { ...body, [PART_LIST_BUDGET]: left };
   // The local part is synchronous, so whether it changed anything is exact.
   const before = hub.effects;
-  const mine = await partSpec.run(new Params(body), hub);
+  const mine = await partSpec.run(new Params(body, left === null ? null : new RequestBudget(left, Infinity), part), hub);
   if (!mine.ok) return mine;
   const acted = hub.effects !== before;
-  const results = await hub.engine.scatter(part, body);
+  const results = await hub.engine.scatter(part, partBody);
   const failed = results.find((r) => !r.ok);
   if (failed && !failed.ok) {
     // A change is unknown once any part of it may have run: here, on a node that answered, or on
@@ -84,9 +88,13 @@ async function scatterMerge(
 /** Local clientIds here; the others on their owner nodes, in one call per node. */
 async function sendToClients(body: Body, hub: Hub, local: ApiMethod): Promise<Result<unknown>> {
   const p = new Params(body);
-  const ids = p.clientIds("clientId");
+  const listed = p.clientIds("clientId");
   p.data();
+  const exclude = p.excludeIds();
   if (p.error) return p.error;
+  // sendToAll's exclude is taken out here, so no node is asked about (or reports) an excluded id.
+  const ids = without(listed, exclude);
+  if (ids.length === 0) return ok({ reached: 0, offline: [] });
   const byNode = new Map<string, string[]>();
   for (const id of ids) {
     const node = nodeOfClientId(id) ?? hub.nodeId;
@@ -100,7 +108,7 @@ async function sendToClients(body: Body, hub: Hub, local: ApiMethod): Promise<Re
   const timedOut: string[] = [];
   const parts = [...byNode];
   const answers = await Promise.all(parts.map(([node, list]) => {
-    const sub = { ...body, clientId: list };
+    const sub = { ...body, clientId: list, exclude: undefined };
     return node === hub.nodeId ? local(new Params(sub), hub) : hub.engine.call(node, "sendToClient", sub);
   }));
   for (let i = 0; i < parts.length; i++) {
@@ -121,4 +129,10 @@ async function sendToClients(body: Body, hub: Hub, local: ApiMethod): Promise<Re
   if (timedOut.length > 0) out.timedOut = timedOut;
   if (error) out.error = { code: error.code, message: error.message };
   return ok(out);
+}
+
+function without(ids: readonly string[], exclude: readonly string[] | null): string[] {
+  if (exclude === null || exclude.length === 0) return [...ids];
+  const skip = new Set(exclude);
+  return ids.filter((id) => !skip.has(id));
 }

@@ -50,6 +50,8 @@ export interface Config {
   workers: number;
   presenceTtlMs: number;
   clusterTimeoutMs: number;
+  /** Largest node-to-node answer (bytes of JSON) published over Redis. */
+  clusterMaxReply: number;
   redisBatch: number;
   hookUrl: string | null;
   channelRules: string | null;

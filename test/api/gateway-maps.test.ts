@@ -138,3 +138,21 @@ test("the maps are bounded by --api-max-list, counted by entries", async () => {
   expect(batch.body.result[1].error.code).toBe("E_LIST_TOO_LARGE");
   void a; void b;
 });
+
+test("a part run for another node takes the asker's remaining list budget, at most this node's own", async () => {
+  const { runForNode } = await import("../../src/api/dispatch.ts");
+  const { PART_LIST_BUDGET } = await import("../../src/api/request-budget.ts");
+  await using pg = startTestServer({ apiMaxList: 3 });
+  using a = await TestClient.login(pg, "a");
+  using b = await TestClient.login(pg, "b");
+  // The asker has 1 entry left: this node's 2 clientIds are refused before the list is built.
+  const refused = await runForNode(pg.hub, "getAllClientIdList", { [PART_LIST_BUDGET]: 1 });
+  expect(refused).toMatchObject({ ok: false, code: "E_LIST_TOO_LARGE" });
+  expect(await runForNode(pg.hub, "getAllClientIdList", { [PART_LIST_BUDGET]: 2 })).toMatchObject({ ok: true });
+  // A budget above this node's --api-max-list is this node's; none given: unbounded as before.
+  using c = await TestClient.login(pg, "c");
+  using d = await TestClient.login(pg, "d");
+  expect(await runForNode(pg.hub, "getAllClientIdList", { [PART_LIST_BUDGET]: 1000 })).toMatchObject({ ok: false, code: "E_LIST_TOO_LARGE" });
+  expect(await runForNode(pg.hub, "getAllClientIdList", {})).toMatchObject({ ok: true });
+  void a; void b; void c; void d;
+});

@@ -10,7 +10,7 @@ const T = 30_000;
 const sortedValues = (m: Record<string, string[]>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, [...v].sort()]));
 
 describeRedis("Gateway:: maps on a cluster (2 nodes)", () => {
-  const cluster = clusterFixture(["A", "B"], ["--api-max-list", "6"]);
+  const cluster = clusterFixture(["A", "B"], ["--api-max-list", "6", "--cluster-max-reply", "4KiB"]);
   const { login } = cluster;
   let A: Node, B: Node;
   beforeAll(() => void ({ nodes: [A, B] } = cluster));
@@ -55,8 +55,36 @@ describeRedis("Gateway:: maps on a cluster (2 nodes)", () => {
     const r = await A.api("getAllGroupClientIdList");
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe("E_LIST_TOO_LARGE");
-    // Counts are not lists of members: 3 groups fit.
+    // Counts are not lists of members: 3 groups fit; one entry per group is charged.
     expect(await A.result("getAllGroupClientIdCount")).toEqual({ room: 3, second: 3, third: 1 });
+    for (const g of ["g4", "g5", "g6", "g7"]) await A.result("joinGroup", { clientId: b2, group: g });
+    const counts = await A.api("getAllGroupClientIdCount");
+    expect(counts.status).toBe(400);
+    expect(counts.body.error.code).toBe("E_LIST_TOO_LARGE");
+    for (const g of ["g4", "g5", "g6", "g7"]) await A.result("leaveGroup", { clientId: b2, group: g });
+  }, T);
+
+  test("a bad exclude beside a clientId list is refused before any node is asked", async () => {
+    for (const exclude of ["abc", [7]]) {
+      const r = await A.api("sendToAll", { data: "x", clientId: [b2], exclude });
+      expect(r.status).toBe(400);
+      expect(r.body.error.field).toStartWith("exclude");
+    }
+    expect(await onB2.nothingWithin(100)).toBe(true);
+  }, T);
+
+  test("a node's part over --cluster-max-reply is refused by that node, and the asker stays connected", async () => {
+    const big = { blob: "x".repeat(3000) };
+    expect(await A.result("setSession", { clientId: b1, session: big })).toBe(true);
+    expect(await A.result("setSession", { clientId: b2, session: big })).toBe(true);
+    const r = await A.api("getAllClientSessions");
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe("E_LIST_TOO_LARGE");
+    expect(r.body.error.message).toContain("--cluster-max-reply");
+    // One session fits: the refusal is per answer, and A's Redis connection was never cut.
+    expect(await A.result("setSession", { clientId: b2, session: {} })).toBe(true);
+    expect(Object.keys(await A.result("getAllClientSessions")).sort()).toEqual([a1, b1, b2!].sort());
+    expect(A.logs.lines.some((l) => l.event === "redis_disconnected")).toBe(false);
   }, T);
 
   test("destoryClient of another node's connection drops it there", async () => {

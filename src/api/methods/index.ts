@@ -49,7 +49,7 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
   getUidListByGroup: listed(presence.getUidListByGroup, union),
   getAllGroupIdList: listed(presence.getAllGroupIdList, union),
   getAllGroupClientIdList: listed(maps.getAllGroupClientIdList, maps.concatPerKey),
-  getAllGroupClientIdCount: merged(maps.getAllGroupClientIdCount, maps.sumPerKey),
+  getAllGroupClientIdCount: listed(maps.getAllGroupClientIdCount, maps.sumPerKey),
   getAllGroupUidList: listed(maps.getAllGroupUidList, maps.unionPerKey),
   // Distinct uids per group over nodes need every node's lists (charged as those lists).
   getAllGroupUidCount: { run: maps.getAllGroupUidCount, route: { via: "merge", merge: maps.unionSizePerKey, part: "getAllGroupUidList" }, mutating: false },

@@ -10,7 +10,7 @@ export async function connectRedisEngine(config: Config, nodeId: string, log: Lo
   const engine = new RedisEngine({
     urls, nodeId, log, history,
     historySize: config.historySize, historyTtlMs: config.historyTtlMs,
-    presenceTtlMs: config.presenceTtlMs, timeoutMs: config.clusterTimeoutMs, batchMax: config.redisBatch,
+    presenceTtlMs: config.presenceTtlMs, timeoutMs: config.clusterTimeoutMs, maxReplyBytes: config.clusterMaxReply, batchMax: config.redisBatch,
     maxPerUid: config.maxConnectionsPerUid,
   });
   try {

@@ -33,6 +33,8 @@ export interface RedisEngineOptions {
   historyTtlMs: number;
   presenceTtlMs: number;
   timeoutMs: number;
+  /** Largest answer to another node's call (--cluster-max-reply). */
+  maxReplyBytes: number;
   /** Most pushes in one script call (--redis-batch). */
   batchMax: number;
   /** --max-connections-per-uid (0: unlimited), enforced across the nodes. */
@@ -104,7 +106,7 @@ export class RedisEngine implements Engine {
     this.home = this.shards[0]!;
     this.heartbeat = new Heartbeat(this.home, opts.nodeId, opts.presenceTtlMs);
     this.nodeCalls = new NodeCalls({
-      nodeId: opts.nodeId, timeoutMs: opts.timeoutMs, home: this.home,
+      nodeId: opts.nodeId, timeoutMs: opts.timeoutMs, maxReplyBytes: opts.maxReplyBytes, home: this.home,
       liveNodes: () => this.heartbeat.liveNodes(), unavailable: () => this.unavailable(this.home), run: (m, p) => this.h.call(m, p),
     });
     this.groups = new GroupPresence(this.home, opts.nodeId, opts.presenceTtlMs, () => this.h, opts.log);

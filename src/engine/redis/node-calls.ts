@@ -11,6 +11,8 @@ import type { Shard } from "./shard.ts";
 export interface NodeCallsOptions {
   nodeId: string;
   timeoutMs: number;
+  /** Larger answers are refused, not published (Redis would cut the caller's subscriber). */
+  maxReplyBytes: number;
   /** The first shard: node channels and presence. */
   home: Shard;
   liveNodes(): Promise<string[]>;
@@ -70,7 +72,17 @@ export class NodeCalls {
       const reply: NodeMessage = r.ok ? { k: "ret", id: m.id, ok: true, value: r.value }
         : isUnknownOutcome(r) ? { k: "ret", id: m.id, ok: false, code: r.code, message: r.message, u: 1 }
         : { k: "ret", id: m.id, ok: false, code: r.code, message: r.message };
-      return this.o.home.cmd.send("PUBLISH", [nodeChannel(m.from), JSON.stringify(reply)]);
+      let text = JSON.stringify(reply);
+      const bytes = Buffer.byteLength(text);
+      if (bytes > this.o.maxReplyBytes) {
+        // Only read-only answers grow with the population (lists, maps); a change's answer is small.
+        const refused: NodeMessage = {
+          k: "ret", id: m.id, ok: false, code: "E_LIST_TOO_LARGE",
+          message: `${m.method}: node ${this.o.nodeId}'s part is ${bytes} bytes, over --cluster-max-reply (${this.o.maxReplyBytes}); ask for counts or a smaller group`,
+        };
+        text = JSON.stringify(refused);
+      }
+      return this.o.home.cmd.send("PUBLISH", [nodeChannel(m.from), text]);
     }).catch(() => {});
   }
 
