@@ -7,7 +7,7 @@ import type { Logger } from "../ops/log.ts";
 import { type EmbeddedAdmin, embeddedAdmin } from "./embedded.ts";
 import { PAGE_HTML } from "./page-html.ts";
 
-const ENTRIES = ["./page/main.ts", "./page/style.css"].map((p) => new URL(p, import.meta.url).pathname);
+const ENTRIES = ["./page/main.ts", "./page/style.css"].map((p) => Bun.fileURLToPath(new URL(p, import.meta.url)));
 
 // The key is typed into this page: no inline script, nothing from elsewhere, never framed.
 const PAGE_HEADERS = {
@@ -19,7 +19,7 @@ const PAGE_HEADERS = {
 
 /** The page's script and stylesheet; also what a binary build embeds (embedded.ts). */
 export async function buildAdminAssets(): Promise<{ ok: true; value: EmbeddedAdmin } | { ok: false; logs: string[] }> {
-  const out = await Bun.build({ entrypoints: ENTRIES, target: "browser", format: "esm", minify: true });
+  const out = await Bun.build({ entrypoints: ENTRIES, target: "browser", format: "esm", minify: true, throw: false });
   const js = out.outputs.find((o) => o.kind === "entry-point");
   const css = out.outputs.find((o) => o.path.endsWith(".css"));
   if (!out.success || !js || !css) return { ok: false, logs: out.logs.map(String) };

@@ -6,15 +6,16 @@ import type { Logger } from "../ops/log.ts";
 import { errorResponse } from "../core/respond.ts";
 import { embeddedClient } from "./client-embedded.ts";
 
-const ENTRY = new URL("../client/index.ts", import.meta.url).pathname;
-const DECLARATIONS = new URL("../client/pushgate-client.d.ts", import.meta.url).pathname;
+const ENTRY = Bun.fileURLToPath(new URL("../client/index.ts", import.meta.url));
+const DECLARATIONS = Bun.fileURLToPath(new URL("../client/pushgate-client.d.ts", import.meta.url));
 const HEADERS = { "cache-control": "public, max-age=300", "access-control-allow-origin": "*" };
 // A process-wide memo of a build artifact that never changes while the process runs.
 let bundle: Promise<string | null> | null = null;
 
 /** The browser bundle of the SDK; also what src/build/ embeds in the binary and packs for npm. */
 export async function buildClientBundle(minify = true): Promise<{ ok: true; text: string } | { ok: false; logs: string[] }> {
-  const out = await Bun.build({ entrypoints: [ENTRY], target: "browser", format: "esm", minify });
+  // throw: false — Bun 1.4.5 otherwise throws an AggregateError without the build's messages.
+  const out = await Bun.build({ entrypoints: [ENTRY], target: "browser", format: "esm", minify, throw: false });
   const file = out.outputs[0];
   if (!out.success || !file) return { ok: false, logs: out.logs.map(String) };
   return { ok: true, text: await file.text() };

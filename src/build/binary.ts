@@ -35,6 +35,7 @@ export async function buildBinary(outfile = DEFAULT_OUTFILE, target?: Bun.Build.
   const out = await Bun.build({
     entrypoints: [MAIN],
     compile: target ? { outfile, target } : { outfile },
+    throw: false,
     plugins: [
       embed(/[\\/]api[\\/]client-embedded\.ts$/, "embeddedClient", client),
       embed(/[\\/]admin[\\/]embedded\.ts$/, "embeddedAdmin", admin.value),
