@@ -80,6 +80,13 @@ class Gateway
     /** Accepted for GatewayClient compatibility and ignored: one connection per call. */
     public static $persistentConnection = false;
 
+    /**
+     * Largest answer read, in bytes (headers and body): past it the call throws E_BAD_RESPONSE
+     * (outcome unknown) instead of PHP running out of memory_limit. A sessions map can reach
+     * pushgate's --api-max-list × --max-session-bytes (80 MiB at its defaults).
+     */
+    public static $maxAnswerBytes = 16777216;
+
     // ---- sends: each returns pushgate's answer (GatewayWorker returns nothing) ----
 
     /**
@@ -570,6 +577,9 @@ class Gateway
                 continue;
             }
             $in .= $chunk;
+            if (strlen($in) > (int)static::$maxAnswerBytes) {
+                throw $fail('E_BAD_RESPONSE', 'the answer is over ' . static::$maxAnswerBytes . ' bytes (Gateway::$maxAnswerBytes): the call may have taken effect', true);
+            }
             if ($need === null && ($end = strpos($in, "\r\n\r\n")) !== false) {
                 $h = self::headers(substr($in, 0, $end));
                 $need = isset($h['content-length']) && !isset($h['transfer-encoding']) ? $end + 4 + (int)$h['content-length'] : -1;

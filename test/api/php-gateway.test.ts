@@ -103,6 +103,7 @@ if (array_key_exists('registerAddress', $c)) Gateway::$registerAddress = $c['reg
 if (array_key_exists('secretKey', $c)) Gateway::$secretKey = $c['secretKey'];
 if (array_key_exists('connectTimeout', $c)) Gateway::$connectTimeout = $c['connectTimeout'];
 if (array_key_exists('timeout', $c)) Gateway::$timeout = $c['timeout'];
+if (array_key_exists('maxAnswerBytes', $c)) Gateway::$maxAnswerBytes = $c['maxAnswerBytes'];
 $fill = [];
 if (isset($p['fill'])) {
     for ($i = 0; $i < 4; $i++) $fill[] = @stream_socket_client('tcp://' . $p['fill'], $en, $es, 1, STREAM_CLIENT_CONNECT | STREAM_CLIENT_ASYNC_CONNECT);
@@ -220,7 +221,7 @@ describePhp("Pushgate\\Gateway (examples/php/Gateway.php) under php-cli", () => 
     for (const sig of SIGNATURES) expect({ sig, present: methods.includes(sig) }).toEqual({ sig, present: true });
     // Beyond GatewayWorker's: only call(), for pushgate's own methods.
     expect(methods.filter((m: string) => !SIGNATURES.includes(m)).map((m: string) => m.slice(0, m.indexOf("(")))).toEqual(["call"]);
-    expect(props).toEqual({ registerAddress: "http://127.0.0.1:1234", secretKey: "", connectTimeout: 3, timeout: 10, persistentConnection: false });
+    expect(props).toEqual({ registerAddress: "http://127.0.0.1:1234", secretKey: "", connectTimeout: 3, timeout: 10, persistentConnection: false, maxAnswerBytes: 16777216 });
   });
 
   test("the queries answer in GatewayWorker's shapes: 0|1, maps value=>value, sessions as arrays", async () => {
@@ -446,6 +447,8 @@ describePhp("Pushgate\\Gateway (examples/php/Gateway.php) under php-cli", () => 
               return new Response("<html><body>502 Bad Gateway</body></html>", { status: 502, headers: { "content-type": "text/html" } });
             case "/pfx/api/isOnline":
               return new Promise<Response>(() => {}); // never answers
+            case "/pfx/api/getAllClientSessions": // over the test's $maxAnswerBytes (4096)
+              return json(200, { result: { c1: { blob: "x".repeat(5000) } } });
             default:
               return json(404, { error: { code: "E_UNKNOWN_METHOD", message: "unknown" } });
           }
@@ -479,6 +482,16 @@ describePhp("Pushgate\\Gateway (examples/php/Gateway.php) under php-cli", () => 
         { method: "POST", path: "/pfx/api/getAllClientIdList", auth: "Bearer s3", type: "application/json", body: "{}" },
         { method: "POST", path: "/pfx/api/getAllClientCount", auth: "Bearer s3", type: "application/json", body: "{}" },
       ]);
+    });
+
+    test("an answer over $maxAnswerBytes throws E_BAD_RESPONSE (outcome unknown) instead of exhausting memory", async () => {
+      const [big, small] = (await php({
+        config: { registerAddress: `http://127.0.0.1:${fake.port}/pfx/`, secretKey: "s3", timeout: 2, maxAnswerBytes: 4096 },
+        calls: [["getAllClientSessions"], ["getAllClientCount"]],
+      })) as Outcome[];
+      expect(big!.threw).toMatchObject({ errorCode: "E_BAD_RESPONSE", outcomeUnknown: true });
+      expect(big!.threw!.message).toContain("maxAnswerBytes");
+      expect(small!.value).toBe(5);
     });
   });
 
