@@ -1,4 +1,5 @@
 // Test helpers: real servers on port 0, real sockets, socket events as awaitable promises.
+import { describe } from "bun:test";
 import { type Pushgate, startPushgate } from "../src/server.ts";
 import type { Config } from "../src/config/types.ts";
 
@@ -126,4 +127,55 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 2000,
     await Bun.sleep(5);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The caller's environment without PUSHGATE_*: only the test configures the processes it spawns. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("PUSHGATE_") && v !== undefined) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** A TCP port that was free a moment ago on `hostname` (bound on port 0, then released). */
+export function freePort(hostname = "127.0.0.1"): number {
+  const l = Bun.listen({ hostname, port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+const isZombie = (pid: number) => /^\d+ \(.*\) Z /.test(Bun.spawnSync(["cat", `/proc/${pid}/stat`]).stdout.toString());
+
+/** Alive and not a zombie (orphans are reparented to a PID 1 that may never reap them). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * SIGKILLs `pid` only while it is still the process a test started: running, and its
+ * /proc/<pid>/cmdline containing `cmdPart` (a PID logged earlier may since belong to another
+ * process). True when it was killed.
+ */
+export function killIfOurs(pid: number, cmdPart: string): boolean {
+  const cmdline = Bun.spawnSync(["cat", `/proc/${pid}/cmdline`], { stderr: "ignore" }).stdout.toString();
+  if (!cmdline.includes(cmdPart) || isZombie(pid)) return false;
+  try {
+    process.kill(pid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** describe() when the tool exists; else skipped with the reason printed, or (CI=true, `required`) a failure. */
+export function describeWith(tool: string, found: unknown, install: string, required: boolean, name: string, fn: () => void): void {
+  if (found) return describe(name, fn);
+  if (required && process.env.CI === "true") throw new Error(`${tool} is not installed, and CI=true requires it (${install})`);
+  console.log(`skipping "${name}": ${tool} is not installed (${install})`);
+  describe.skip(name, fn);
 }

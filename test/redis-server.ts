@@ -2,6 +2,7 @@
 // and restart it. Without the binary, Redis tests skip with a printed reason — except under
 // CI=true, where a missing redis-server fails the run.
 import { describe } from "bun:test";
+import { freePort } from "./helpers.ts";
 
 export const REDIS_BIN = Bun.which("redis-server");
 
@@ -11,13 +12,6 @@ export function describeRedis(name: string, fn: () => void): void {
   if (process.env.CI === "true") throw new Error("redis-server is not installed, and CI=true requires it");
   console.log(`skipping "${name}": redis-server is not installed (apt-get install redis-server)`);
   describe.skip(name, fn);
-}
-
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
 }
 
 export class RedisServer {

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Pushgate, createPushgate } from "../../src/server.ts";
-import { TestClient, api, metricValue, metrics, startTestServer } from "../helpers.ts";
+import { TestClient, api, cleanEnv, metricValue, metrics, startTestServer } from "../helpers.ts";
 import { JsonClient } from "../json-client.ts";
 import {
   TEST_SECRET, claims, generateEc, generateRsa, nowSeconds, signES256, signHS256, signRS256, unsigned,
@@ -362,8 +362,7 @@ describe("start-up errors", () => {
   });
 
   test("the real entry point exits 1 with the exact message", async () => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("PUSHGATE_")) env[k] = v;
+    const env = cleanEnv();
     const main = new URL("../../src/main.ts", import.meta.url).pathname;
     const p = Bun.spawn(["bun", main, "--auth", "jwt", "--jwt-secret", "short", "--port", "0"], {
       env, stdout: "pipe", stderr: "pipe",

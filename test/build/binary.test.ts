@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { buildClientBundle } from "../../src/api/client-bundle.ts";
 import { DECLARATIONS_FILE } from "../../src/build/declarations.ts";
 import { Logs, until } from "../cluster/nodes.ts";
-import { TestClient, api } from "../helpers.ts";
+import { TestClient, alive, api, cleanEnv, killIfOurs } from "../helpers.ts";
 import { RedisServer, describeRedis } from "../redis-server.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = Bun.fileURLToPath(new URL("../../", import.meta.url));
 const NAME = "pushgate-under-test"; // --help must say this, not "bun run start"
 const dir = mkdtempSync(join(tmpdir(), "pushgate-binary-"));
 const BIN = join(dir, NAME);
@@ -20,26 +20,10 @@ const started: Subprocess[] = [];
 const workerPids = new Set<number>();
 
 /** Only flags configure the binary: the caller's PUSHGATE_* variables are dropped. */
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("PUSHGATE_") && v !== undefined) env[k] = v;
-  return env;
-}
-
 function run(args: string[]): Subprocess<"ignore", "pipe", "pipe"> {
   const p = Bun.spawn([BIN, ...args], { env: cleanEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   started.push(p);
   return p;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = Bun.spawnSync(["cat", `/proc/${pid}/stat`]).stdout.toString();
-  return !/^\d+ \(.*\) Z /.test(stat); // a zombie is gone too
 }
 
 beforeAll(async () => {
@@ -51,11 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-  for (const pid of workerPids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {}
-  }
+  for (const pid of workerPids) killIfOurs(pid, BIN); // a logged PID may belong to another process by now
   await Promise.race([Promise.all(started.map((p) => p.exited)), Bun.sleep(5000)]);
   rmSync(dir, { recursive: true, force: true }); // ~100 MiB
 });
@@ -162,5 +142,6 @@ describeRedis("--workers 2", () => {
     sup.kill("SIGTERM");
     expect(await sup.exited).toBe(0);
     for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const pid of pids) workerPids.delete(pid); // gone: never signalled again
   }, 60_000);
 });

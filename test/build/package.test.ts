@@ -3,14 +3,14 @@
 // tsc over a file that uses PushgateClient's types — clean for nodenext (the --init default),
 // node16 and bundler, except for one deliberate error that must be reported. The browser case: a
 // page's script importing /client.js with /client.d.ts saved beside it, as the server serves them.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tscCommand } from "../../src/build/typescript.ts";
-import { startTestServer } from "../helpers.ts";
+import { describeWith, startTestServer } from "../helpers.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = Bun.fileURLToPath(new URL("../../", import.meta.url));
 const NPM = Bun.which("npm");
 const dir = mkdtempSync(join(tmpdir(), "pushgate-package-"));
 const app = join(dir, "consumer");
@@ -58,16 +58,9 @@ const options: PushgateClientOptions = { url: "ws://127.0.0.1:1234/", uid: "page
 export const connected: Promise<string> = new PushgateClient(options).connect().then((w) => w.clientId);
 `;
 
-function describeNpm(name: string, fn: () => void): void {
-  if (NPM) return describe(name, fn);
-  if (process.env.CI === "true") throw new Error("npm is not installed, and CI=true requires it");
-  console.log(`skipping "${name}": npm is not installed (apt-get install npm)`);
-  describe.skip(name, fn);
-}
-
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describeNpm("npm package", () => {
+describeWith("npm", NPM, "apt-get install -y npm", true, "npm package", () => {
   let files: string[] = [];
   beforeAll(async () => {
     // prepack (bun src/build/package.ts) builds dist/client.js and dist/client.d.ts first.
@@ -114,10 +107,17 @@ describeNpm("npm package", () => {
   }, 60_000);
 
   test("the module loads from the installed package: in Node the built one, in Bun the source (bun condition)", () => {
-    const probe = `import("pushgate/client").then((m) => console.log(typeof m.PushgateClient, m.SUBPROTOCOL))`;
-    expect(must(["node", "--input-type=module", "-e", probe], app).trim()).toBe("function pushgate.v1");
+    // Which file each runtime resolved, then that it loads and exports the client.
+    const probe = `console.log(import.meta.resolve("pushgate/client"));
+import("pushgate/client").then((m) => console.log(typeof m.PushgateClient, m.SUBPROTOCOL));`;
     writeFileSync(join(app, "probe.mjs"), probe);
-    expect(must([process.execPath, "probe.mjs"], app).trim()).toBe("function pushgate.v1");
+    const installed = "/node_modules/pushgate/";
+    const [nodeUrl, nodeLoaded] = must(["node", "probe.mjs"], app).trim().split("\n");
+    expect(nodeUrl).toEndWith(`${installed}dist/client.js`);
+    expect(nodeLoaded).toBe("function pushgate.v1");
+    const [bunUrl, bunLoaded] = must([process.execPath, "probe.mjs"], app).trim().split("\n");
+    expect(bunUrl).toEndWith(`${installed}src/client/index.ts`);
+    expect(bunLoaded).toBe("function pushgate.v1");
   });
 
   test("a browser page's script typechecks against /client.d.ts saved beside /client.js", () => {

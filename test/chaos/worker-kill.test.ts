@@ -4,6 +4,7 @@
 // the API accepted during the whole run arrives at every client of its stream exactly once and in
 // order — with history on, complete recovery, no gap.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { cleanEnv, killIfOurs } from "../helpers.ts";
 import { RedisServer, describeRedis } from "../redis-server.ts";
 import { Logs, until } from "../cluster/nodes.ts";
 import { TEST_SECRET, nowSeconds, signHS256 } from "../jwt-sign.ts";
@@ -13,13 +14,6 @@ const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 const T = 30_000;
 const PACE_MS = 10; // between API calls: a modest, bounded rate (one call in flight at a time)
 const MIN_PER_WORKER = 2; // clients on each worker before the kill
-
-/** Still a running pushgate process (a logged PID is never killed once it may have been reused). */
-function ours(pid: number): boolean {
-  const cmdline = Bun.spawnSync(["cat", `/proc/${pid}/cmdline`]).stdout.toString();
-  const stat = Bun.spawnSync(["cat", `/proc/${pid}/stat`]).stdout.toString();
-  return cmdline.includes(MAIN) && !/^\d+ \(.*\) Z /.test(stat);
-}
 
 describeRedis("chaos: a --workers 3 worker SIGKILLed under load", () => {
   let redis: RedisServer;
@@ -35,14 +29,14 @@ describeRedis("chaos: a --workers 3 worker SIGKILLed under load", () => {
     for (const r of receivers) r.close();
     // Only what this file started: the supervisor, and the worker PIDs it logged.
     sup?.kill("SIGKILL");
-    for (const pid of workerPids) if (ours(pid)) process.kill(pid, "SIGKILL");
+    for (const pid of workerPids) killIfOurs(pid, MAIN); // never a reused PID
     await redis?.stop();
   }, T);
 
   test("the worker is restarted; its clients reconnect elsewhere and recover every accepted push", async () => {
     sup = Bun.spawn(["bun", MAIN, "--workers", "3", "--port", "0", "--host", "127.0.0.1", "--redis", redis.url,
       "--auth", "jwt", "--jwt-secret", TEST_SECRET, "--presence-ttl", "2s", "--cluster-timeout", "1s", "--drain-timeout", "1s"], {
-      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PUSHGATE_"))), stdout: "pipe", stderr: "pipe",
+      env: cleanEnv(), stdout: "pipe", stderr: "pipe",
     });
     const logs = new Logs(sup.stdout as ReadableStream<Uint8Array>);
     const hello = await logs.nth("supervisor_started", 1, 10_000);

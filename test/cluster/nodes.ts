@@ -4,7 +4,7 @@
 // resort — never anything this file did not start. `clusterFixture` wires that up for a describe().
 import type { Subprocess } from "bun";
 import { afterAll, beforeAll } from "bun:test";
-import { type ApiAnswer, TestClient, metricValue } from "../helpers.ts";
+import { type ApiAnswer, TestClient, cleanEnv, metricValue } from "../helpers.ts";
 import { JsonClient, type JsonFrame } from "../json-client.ts";
 import { RedisServer } from "../redis-server.ts";
 
@@ -117,10 +117,8 @@ export class Node {
 
   static async start(name: string, redisUrl: string, extra: readonly string[] = []): Promise<Node> {
     // Only flags configure the node: PUSHGATE_* variables of the caller's environment are dropped.
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("PUSHGATE_") && v !== undefined) env[k] = v;
     const proc = Bun.spawn(["bun", MAIN, ...NODE_ARGS, "--redis", redisUrl, ...extra], {
-      env, stdin: "ignore", stdout: "pipe", stderr: "pipe",
+      env: cleanEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe",
     });
     started.add(proc);
     const node = new Node(proc, name);

@@ -1,11 +1,11 @@
 // --workers N through the real entry point: a supervisor process and N workers sharing one port
 // (reusePort), restart after a crash, SIGTERM stops everything, a killed supervisor strands nobody.
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { TestClient } from "../helpers.ts";
+import { TestClient, alive, killIfOurs } from "../helpers.ts";
 import { RedisServer, describeRedis } from "../redis-server.ts";
 import { Logs, until } from "./nodes.ts";
 
-const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
+const MAIN = Bun.fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 
 /** One /healthz on a fresh connection: the kernel picks the worker per connection. */
 async function nodeIdAt(port: number): Promise<string | null> {
@@ -27,17 +27,6 @@ async function nodeIds(port: number, enough: (ids: Set<string>) => boolean, trie
   return ids;
 }
 
-/** Alive and not a zombie (orphans are reparented to a PID 1 that may never reap them). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = Bun.spawnSync(["cat", `/proc/${pid}/stat`]).stdout.toString();
-  return !/^\d+ \(.*\) Z /.test(stat);
-}
-
 const started: ReturnType<typeof Bun.spawn>[] = [];
 const workerPids = new Set<number>();
 
@@ -50,11 +39,8 @@ function supervise(args: string[]) {
 afterEach(() => {
   // Only what this file started: the supervisors, and the worker pids they logged.
   for (const p of started.splice(0)) p.kill("SIGKILL");
-  for (const pid of workerPids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {}
-  }
+  // A logged worker PID is signalled only while it still runs MAIN (it may have been reused).
+  for (const pid of workerPids) killIfOurs(pid, MAIN);
   workerPids.clear();
 });
 

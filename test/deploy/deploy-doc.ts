@@ -1,13 +1,12 @@
 // docs/deploy.md as the deploy tests read it: the fenced blocks marked `<!-- test: NAME -->` on
 // the line before the fence, and the real option parser (src/config/parse.ts) to judge every
 // command line and environment the doc shows — no second copy of the option table.
-import { describe } from "bun:test";
 import { readFileSync } from "node:fs";
 import { parseConfig } from "../../src/config/parse.ts";
 import { OPTIONS } from "../../src/config/spec.ts";
 import type { Config } from "../../src/config/types.ts";
 
-export const ROOT = new URL("../../", import.meta.url).pathname;
+export const ROOT = Bun.fileURLToPath(new URL("../../", import.meta.url));
 export const DOC_PATH = `${ROOT}docs/deploy.md`;
 
 export function deployDoc(): string {
@@ -63,17 +62,10 @@ export function pushgateArgs(words: readonly string[]): string[] {
   return words.slice(at + 1);
 }
 
-/** describe() when the tool exists; else skipped with the reason printed, or (CI=true, `required`) a failure. */
-export function describeWith(tool: string, found: unknown, install: string, required: boolean, name: string, fn: () => void): void {
-  if (found) return describe(name, fn);
-  if (required && process.env.CI === "true") throw new Error(`${tool} is not installed, and CI=true requires it (${install})`);
-  console.log(`skipping "${name}": ${tool} is not installed (${install})`);
-  describe.skip(name, fn);
-}
-
-/** The caller's environment without PUSHGATE_*: only the test configures its children. */
-export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("PUSHGATE_") && v !== undefined) env[k] = v;
-  return { ...env, ...extra };
+/** The project's Bun version: package.json's `packageManager` (bun@X.Y.Z) without the prefix. */
+export async function pinnedBunVersion(): Promise<string> {
+  const pkg = (await Bun.file(`${ROOT}package.json`).json()) as { packageManager?: unknown };
+  const m = /^bun@(\d+\.\d+\.\d+)$/.exec(String(pkg.packageManager));
+  if (!m) throw new Error(`package.json: packageManager is not bun@X.Y.Z: ${String(pkg.packageManager)}`);
+  return m[1]!;
 }

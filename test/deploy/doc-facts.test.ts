@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ENV_NAMES, FLAGS, ROOT, deployDoc, option } from "./deploy-doc.ts";
+import { ENV_NAMES, FLAGS, ROOT, deployDoc, option, pinnedBunVersion } from "./deploy-doc.ts";
 
 /** Flags of the other commands the doc shows, by tool: none of them is a pushgate option. */
 const FOREIGN: Record<string, string> = {
@@ -46,8 +46,7 @@ describe("docs/deploy.md cites only what exists", () => {
   });
 
   test("the Bun version it names is the project's pin", async () => {
-    const pkg = await Bun.file(`${ROOT}package.json`).json();
-    const pinned = String(pkg.packageManager).replace(/^bun@/, "");
+    const pinned = await pinnedBunVersion();
     const versions = [...doc.matchAll(/(?:Bun |bun@|oven\/bun:)(\d+\.\d+\.\d+)/g)].map((m) => m[1]);
     expect(versions.length).toBeGreaterThan(2);
     expect(new Set(versions)).toEqual(new Set([pinned]));

@@ -8,7 +8,8 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Logs } from "../cluster/nodes.ts";
-import { ROOT, cleanEnv, configOf, deployDoc, docBlock, pushgateArgs } from "./deploy-doc.ts";
+import { cleanEnv } from "../helpers.ts";
+import { ROOT, configOf, deployDoc, docBlock, pinnedBunVersion, pushgateArgs } from "./deploy-doc.ts";
 
 interface Instruction { op: string; args: string }
 
@@ -39,9 +40,7 @@ const healthcheck = () => execForm(only("HEALTHCHECK").replace(/^(--\S+\s+)*CMD\
 
 describe("docs/deploy.md Dockerfile, read", () => {
   test("FROM the official Bun image, tagged with the project's Bun version", async () => {
-    const pkg = await Bun.file(`${ROOT}package.json`).json();
-    const pinned = String(pkg.packageManager).replace(/^bun@/, "");
-    expect(only("FROM")).toBe(`oven/bun:${pinned}`);
+    expect(only("FROM")).toBe(`oven/bun:${await pinnedBunVersion()}`);
   });
 
   test("ENTRYPOINT + CMD is bun src/main.ts with options that parse; EXPOSE is its port", () => {

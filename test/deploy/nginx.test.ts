@@ -6,9 +6,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import type { Pushgate } from "../../src/server.ts";
-import { api, startTestServer } from "../helpers.ts";
+import { api, describeWith, startTestServer } from "../helpers.ts";
 import { Backend } from "../hooks/backend.ts";
-import { configOf, describeWith, deployDoc, docBlock, option, parseEnvFile, pushgateArgs } from "./deploy-doc.ts";
+import { configOf, deployDoc, docBlock, option, parseEnvFile, pushgateArgs } from "./deploy-doc.ts";
 import { NGINX_BIN, type Nginx, OPENSSL_BIN, ProxiedClient, UPSTREAM_LINE, startNginx } from "./nginx.ts";
 
 const LOGIN = (uid: string) => `login success, your uid is ${uid}`;
@@ -110,11 +110,19 @@ describeWith("nginx", NGINX_BIN, "apt-get install -y nginx", true, "docs/deploy.
   });
 
   test("the internal paths answer 403 through it, /client.js is served", async () => {
-    const pg = pushgate();
+    const key = "nginx-test-key"; // turns the /admin dashboard on, so that pushgate would serve it
+    const bearer = { authorization: `Bearer ${key}` };
+    const pg = pushgate({ apiKey: key });
     const proxy = await nginx({ upstreamPort: pg.port });
     const base = httpsOf(proxy);
     for (const path of ["/metrics", "/healthz", "/api/sendToUid", "//metrics", "/api/../api/getAllUidCount"]) {
       const res = await fetch(`${base}${path}`, { method: "POST", body: "{}", ...insecure });
+      expect({ path, status: res.status }).toEqual({ path, status: 403 });
+      await res.arrayBuffer();
+    }
+    // The admin page, its assets and its API, asked as a browser would (GET), even with the key.
+    for (const path of ["/admin", "/admin/", "/admin/api/stats", "/admin/app.js"]) {
+      const res = await fetch(`${base}${path}`, { headers: bearer, ...insecure });
       expect({ path, status: res.status }).toEqual({ path, status: 403 });
       await res.arrayBuffer();
     }
@@ -124,6 +132,8 @@ describeWith("nginx", NGINX_BIN, "apt-get install -y nginx", true, "docs/deploy.
     expect(await js.text()).toContain("PushgateClient");
     // Directly, pushgate still answers them (the deny is the proxy's).
     expect((await fetch(`${pg.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${pg.url}/admin`)).status).toBe(200);
+    expect((await fetch(`${pg.url}/admin/api/stats`, { headers: bearer })).status).toBe(200);
   });
 
   test("an idle socket outlives proxy_read_timeout through pushgate's pings; below the ping interval nginx cuts it", async () => {

@@ -7,6 +7,7 @@ import type { Subprocess } from "bun";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../helpers.ts";
 import { docBlock } from "./deploy-doc.ts";
 
 export const NGINX_BIN = Bun.which("nginx") ?? ["/usr/sbin/nginx", "/usr/local/sbin/nginx"].find((p) => existsSync(p)) ?? null;
@@ -42,13 +43,6 @@ export function substituteOnce(snippet: string, pattern: RegExp, replacement: st
   const n = [...snippet.matchAll(all)].length;
   if (n !== 1) throw new Error(`docs/deploy.md nginx snippet: ${pattern} matched ${n} times, expected once`);
   return snippet.replace(pattern, replacement);
-}
-
-function freePort(hostname: string): number {
-  const l = Bun.listen({ hostname, port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
 }
 
 function selfSignedCert(dir: string): { cert: string; key: string } {

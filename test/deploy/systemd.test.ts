@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logs } from "../cluster/nodes.ts";
-import { ENV_NAMES, ROOT, cleanEnv, configOf, describeWith, deployDoc, docBlock, parseEnvFile, pushgateArgs } from "./deploy-doc.ts";
+import { cleanEnv, describeWith } from "../helpers.ts";
+import { ENV_NAMES, ROOT, configOf, deployDoc, docBlock, parseEnvFile, pushgateArgs } from "./deploy-doc.ts";
 
 const UNIT = docBlock("systemd-unit");
 const ENV_FILE = docBlock("env-file");

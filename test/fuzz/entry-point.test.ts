@@ -11,6 +11,7 @@ import type { Subprocess } from "bun";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { defaultConfig } from "../../src/config/parse.ts";
 import { Logs, type Line } from "../cluster/nodes.ts";
+import { cleanEnv } from "../helpers.ts";
 import { requestFor, TEMPLATES, chunkedBody } from "./api-gen.ts";
 import { fuzzTest } from "./fuzz-env.ts";
 import { Canary, Tally, apiAnswerProblem, delta, scrape, type Samples } from "./oracle.ts";
@@ -31,9 +32,7 @@ let before: Samples;
 
 beforeAll(async () => {
   // Only flags configure it: PUSHGATE_* variables (the fuzz's own included) are not passed on.
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("PUSHGATE_") && v !== undefined) env[k] = v;
-  proc = Bun.spawn(["bun", MAIN, ...FLAGS], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  proc = Bun.spawn(["bun", MAIN, ...FLAGS], { env: cleanEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   logs = new Logs(proc.stdout);
   void (async () => {
     const d = new TextDecoder();
