@@ -2,7 +2,6 @@
 // from src/admin/page/ with Bun.build on first request (once per node; a failed build is retried
 // on the next request), or embedded in a single binary (embedded.ts). The page holds no secret:
 // the API key is typed into it.
-import { errorResponse } from "../core/respond.ts";
 import type { Logger } from "../ops/log.ts";
 import { type EmbeddedAdmin, embeddedAdmin } from "./embedded.ts";
 import { PAGE_HTML } from "./page-html.ts";
@@ -35,29 +34,29 @@ export class AdminAssets {
     return new Response(PAGE_HTML, { headers: { ...PAGE_HEADERS, "content-type": "text/html; charset=utf-8" } });
   }
 
-  async file(kind: "js" | "css"): Promise<Response> {
-    if (embeddedAdmin) return this.asset(kind, embeddedAdmin[kind]);
-    this.built ??= this.build().catch((e) => {
-      this.log.error("admin_bundle_failed", { error: String(e).slice(0, 500) });
-      return null;
-    });
-    const b = await this.built;
-    if (b === null) {
-      this.built = null;
-      return errorResponse("E_INTERNAL", "the admin page could not be built");
-    }
-    return this.asset(kind, b[kind]);
-  }
-
-  private asset(kind: "js" | "css", text: string): Response {
+  /** The script or the stylesheet; null when they could not be built (logged, retried on the next request). */
+  async file(kind: "js" | "css"): Promise<Response | null> {
+    const b = embeddedAdmin ?? (await this.bundle());
+    if (b === null) return null;
     const type = kind === "js" ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";
-    return new Response(text, { headers: { ...PAGE_HEADERS, "content-type": type } });
+    return new Response(b[kind], { headers: { ...PAGE_HEADERS, "content-type": type } });
   }
 
-  private async build(): Promise<EmbeddedAdmin | null> {
-    const built = await buildAdminAssets();
-    if (built.ok) return built.value;
-    this.log.error("admin_bundle_failed", { logs: built.logs });
-    return null;
+  /** Built once per node; a failed build is forgotten, so the next request builds again. */
+  private async bundle(): Promise<EmbeddedAdmin | null> {
+    this.built ??= buildAdminAssets().then(
+      (r) => {
+        if (r.ok) return r.value;
+        this.log.error("admin_bundle_failed", { logs: r.logs });
+        return null;
+      },
+      (e) => {
+        this.log.error("admin_bundle_failed", { error: String(e).slice(0, 500) });
+        return null;
+      },
+    );
+    const b = await this.built;
+    if (b === null) this.built = null;
+    return b;
   }
 }

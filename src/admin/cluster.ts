@@ -1,11 +1,13 @@
 // /admin's questions over the cluster: every node's stats, a uid's connections on every node, a
 // clientId on the node that owns it. Other nodes answer through the engine's node calls under
 // their own "admin:" names (runAdminCall), kept out of the HTTP API's method table. On one
-// node (memory engine) everything is local.
+// node (memory engine) everything is local. A node that does not answer is listed in
+// `failures` (by id when known) and whatever depends on it is unknown, never a partial sum.
 import { METHODS } from "../api/methods/index.ts";
+import { Params } from "../api/params.ts";
 import { RequestBudget } from "../api/request-budget.ts";
-import { routed } from "../api/route.ts";
-import { nodeOfClientId } from "../core/client-id.ts";
+import { ownerCall, routed } from "../api/route.ts";
+import { isNodeId } from "../core/client-id.ts";
 import type { Hub } from "../core/hub.ts";
 import { validateUid } from "../core/names.ts";
 import { type Err, type Result, err, ok } from "../core/result.ts";
@@ -16,8 +18,17 @@ import { type NodeStats, nodeStats } from "./node-stats.ts";
 const STATS = "admin:stats";
 const UID = "admin:uid";
 const CLIENT = "admin:client";
-/** Events asked of each node at most per poll (its ring may hold more). */
+/** Events asked of each node at most per poll (a display cap: its ring may hold more). */
 export const MAX_EVENTS_PER_NODE = 1000;
+/** Events per node when ?events= is not given. */
+export const DEFAULT_EVENTS = 50;
+
+export interface Failure {
+  code: string;
+  message: string;
+  /** The node that did not answer; null when not known (Redis unreachable: no node was asked). */
+  node: string | null;
+}
 
 export interface ClusterStats {
   /** The node that answered (the page's own). */
@@ -28,58 +39,80 @@ export interface ClusterStats {
   uidsError?: string;
   /** This node first. */
   nodes: NodeStats[];
-  /** Nodes that did not answer in time, or Redis being unreachable. */
-  failures: { code: string; message: string }[];
+  /** Nodes that did not answer in time, or Redis being unreachable: the cluster's sums are then unknown. */
+  failures: Failure[];
+  /** This node's --cluster-timeout in ms: how long an answer may wait for the other nodes. */
+  timeoutMs: number;
 }
 
 export interface Lookup {
   connections: ConnInfo[];
-  /** Connections counted on the nodes that answered (more than listed when capped). */
+  /** Connections counted on the nodes that answered (more than listed when capped; a lower bound when failures is not empty). */
   count: number;
-  failures: { code: string; message: string }[];
+  failures: Failure[];
 }
 
 /** Answers another node's admin call here; null when `method` is not one (the API runs it). */
 export function runAdminCall(hub: Hub, ring: EventRing | null, method: string, params: Record<string, unknown>): Promise<Result<unknown>> | null {
   if (!method.startsWith("admin:")) return null;
   switch (method) {
-    case STATS: return Promise.resolve(ok(nodeStats(hub, ring, eventCount(params.events, ring))));
+    case STATS: {
+      const n = eventsOf(params.events);
+      return Promise.resolve(n.ok ? ok(nodeStats(hub, ring, eventCount(n.value, ring))) : n);
+    }
     case UID: {
       const uid = validateUid(params.uid);
       return Promise.resolve(uid.ok ? ok(localByUid(hub, uid.value)) : uid);
     }
     case CLIENT: {
-      const id = params.clientId;
-      return Promise.resolve(typeof id === "string" ? ok(localByClientId(hub, id)) : err("E_BAD_PARAMS", "clientId: must be a string", "clientId"));
+      const p = new Params(params);
+      const id = p.clientId();
+      return Promise.resolve(p.error ?? ok(localByClientId(hub, id)));
     }
     default: return Promise.resolve(err("E_UNKNOWN_METHOD", `unknown admin call ${method}`));
   }
 }
 
-/** How many events to send: the ask, bounded by the ring and MAX_EVENTS_PER_NODE. */
-export function eventCount(asked: unknown, ring: EventRing | null): number {
-  const n = typeof asked === "number" && Number.isInteger(asked) && asked >= 0 ? asked : 50;
-  return Math.min(n, ring?.size ?? 0, MAX_EVENTS_PER_NODE);
+/** ?events= (or a node call's `events`): an integer 0..MAX_EVENTS_PER_NODE; absent: DEFAULT_EVENTS. */
+export function eventsOf(v: unknown): Result<number> {
+  if (v === undefined || v === null) return ok(DEFAULT_EVENTS);
+  const n = typeof v === "string" && /^\d{1,7}$/.test(v) ? Number(v) : v;
+  if (typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= MAX_EVENTS_PER_NODE) return ok(n);
+  return err("E_BAD_PARAMS", `events: must be an integer 0..${MAX_EVENTS_PER_NODE}`, "events");
 }
 
+/** The events a node sends: the ask, bounded by its own ring. */
+export function eventCount(asked: number, ring: EventRing | null): number {
+  return Math.min(asked, ring?.size ?? 0);
+}
+
+/** `events`: validated (eventsOf); each node caps it by its own --admin-events. */
 export async function clusterStats(hub: Hub, ring: EventRing | null, events: number): Promise<ClusterStats> {
-  const mine = nodeStats(hub, ring, events);
-  if (!hub.engine.distributed) return { nodeId: hub.nodeId, cluster: false, uids: mine.uids, nodes: [mine], failures: [] };
+  const mine = nodeStats(hub, ring, eventCount(events, ring));
+  const base = { nodeId: hub.nodeId, timeoutMs: hub.config.clusterTimeoutMs };
+  if (!hub.engine.distributed) return { ...base, cluster: false, uids: mine.uids, nodes: [mine], failures: [] };
+  // The whole answer waits at most about one --cluster-timeout, however many questions it asks.
+  const deadline = performance.now() + hub.config.clusterTimeoutMs;
   const nodes = [mine];
-  const failures: ClusterStats["failures"] = [];
+  const failures: Failure[] = [];
   for (const a of await hub.engine.scatter(STATS, { events })) {
     if (a.ok) nodes.push(a.value as NodeStats);
     else failures.push(failure(a));
   }
-  const out: ClusterStats = { nodeId: hub.nodeId, cluster: true, uids: null, nodes, failures };
+  const out: ClusterStats = { ...base, cluster: true, uids: null, nodes, failures };
+  if (failures.length > 0) {
+    out.uidsError = `not counted: ${failures.length} of the nodes did not answer (${failures[0]!.code})`;
+    return out;
+  }
   // Counting distinct uids moves every node's uid list: only when they fit --api-max-list together.
   const held = nodes.reduce((n, s) => n + s.uids, 0);
   if (held > hub.config.apiMaxList) {
     out.uidsError = `the nodes hold ${held} uids together, more than --api-max-list (${hub.config.apiMaxList}): not counted distinct`;
     return out;
   }
-  const uids = await distinctUids(hub);
-  if (uids.ok) out.uids = uids.value as number;
+  const uids = await within(distinctUids(hub), deadline - performance.now());
+  if (uids === null) out.uidsError = "not counted: the nodes did not all answer within --cluster-timeout";
+  else if (uids.ok) out.uids = uids.value as number;
   else out.uidsError = `${uids.code}: ${uids.message}`;
   return out;
 }
@@ -91,6 +124,17 @@ async function distinctUids(hub: Hub): Promise<Result<unknown>> {
     return await routed("getAllUidCount", METHODS.getAllUidCount!, {}, hub, new RequestBudget(c.apiMaxList, c.apiMaxFanout));
   } catch (e) {
     return err("E_INTERNAL", String(e).slice(0, 200));
+  }
+}
+
+/** `p`'s answer, or null once `ms` have passed (p settles later on its own timeouts). */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), Math.max(0, ms))));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -110,19 +154,19 @@ export async function lookupUid(hub: Hub, uid: string): Promise<Lookup> {
   return out;
 }
 
+/** `clientId`: validated (Params.clientId). */
 export async function lookupClient(hub: Hub, clientId: string): Promise<Lookup> {
-  const owner = nodeOfClientId(clientId);
-  if (owner === null || owner === hub.nodeId || !hub.engine.distributed) {
-    const c = localByClientId(hub, clientId);
-    return { connections: c ? [c] : [], count: c ? 1 : 0, failures: [] };
-  }
-  const a = await hub.engine.call(owner, CLIENT, { clientId });
+  const found = (c: ConnInfo | null): Lookup => ({ connections: c ? [c] : [], count: c ? 1 : 0, failures: [] });
+  const remote = ownerCall(clientId, CLIENT, { clientId }, hub);
+  if (remote === null) return found(localByClientId(hub, clientId));
+  const a = await remote;
   // A node that left holds nothing.
   if (!a.ok) return { connections: [], count: 0, failures: a.code === "E_NO_SUCH_CLIENT" ? [] : [failure(a)] };
-  const c = a.value as ConnInfo | null;
-  return { connections: c ? [c] : [], count: c ? 1 : 0, failures: [] };
+  return found(a.value as ConnInfo | null);
 }
 
-function failure(e: Err): { code: string; message: string } {
-  return { code: e.code, message: e.message };
+/** The engine names the node in a node call's error ("node 1a2b3c4d did not answer …"); a scatter's entries carry no id. */
+function failure(e: Err): Failure {
+  const id = /\bnode ([0-9a-f]{8})\b/.exec(e.message)?.[1];
+  return { code: e.code, message: e.message, node: id !== undefined && isNodeId(id) ? id : null };
 }

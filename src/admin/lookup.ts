@@ -4,9 +4,9 @@ import { clientIdOf } from "../core/client-table.ts";
 import type { Conn } from "../core/conn-data.ts";
 import type { Hub } from "../core/hub.ts";
 
-/** Groups shown per connection at most (--max-groups-per-connection may allow many). */
+/** Groups shown per connection at most (a display cap, docs/admin.md: --max-groups-per-connection may allow many). */
 const MAX_GROUPS_SHOWN = 200;
-/** Connections of one uid shown per node at most (--max-connections-per-uid may be 0 = unlimited). */
+/** Connections of one uid shown per node at most (a display cap: --max-connections-per-uid may be 0 = unlimited). */
 export const MAX_CONNS_SHOWN = 200;
 
 export interface ConnInfo {
@@ -27,7 +27,7 @@ export interface ConnInfo {
 
 export function connInfo(ws: Conn): ConnInfo {
   const d = ws.data;
-  const groups = d.groups ? [...d.groups].slice(0, MAX_GROUPS_SHOWN) : [];
+  const groups = d.groups ? first(d.groups, MAX_GROUPS_SHOWN) : [];
   return {
     clientId: clientIdOf(d), node: d.hub.nodeId, uid: d.uid, protocol: d.v1 ? "pushgate.v1" : "seed",
     loggedIn: d.loggedIn, groups, groupCount: d.groups?.size ?? 0, session: d.session?.data ?? null,
@@ -37,11 +37,22 @@ export function connInfo(ws: Conn): ConnInfo {
 
 /** This node's connections of `uid` (at most MAX_CONNS_SHOWN), and how many it holds. */
 export function localByUid(hub: Hub, uid: string): { connections: ConnInfo[]; count: number } {
-  const conns = hub.members.uids.conns(uid);
-  return { connections: conns.slice(0, MAX_CONNS_SHOWN).map(connInfo), count: conns.length };
+  const count = hub.members.uids.count(uid);
+  return { connections: hub.members.uids.firstConns(uid, MAX_CONNS_SHOWN).map(connInfo), count };
 }
 
 export function localByClientId(hub: Hub, clientId: string): ConnInfo | null {
   const ws = hub.clients.get(clientId);
   return ws ? connInfo(ws) : null;
+}
+
+/** The first `n` of `xs`, without copying the rest. */
+function first<T>(xs: Iterable<T>, n: number): T[] {
+  const out: T[] = [];
+  if (n <= 0) return out;
+  for (const x of xs) {
+    out.push(x);
+    if (out.length === n) break;
+  }
+  return out;
 }

@@ -67,6 +67,7 @@ export const PAGE_HTML = `<!doctype html>
       <div class="scroll" role="region" aria-labelledby="nodes-h" tabindex="0">
         <table id="nodes"></table>
       </div>
+      <p id="nodes-note" class="error nodes-note"></p>
     </section>
 
     <div class="columns">

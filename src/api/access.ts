@@ -9,9 +9,14 @@ export class ApiAccess {
   /** Listening on a loopback address: every caller is local, no per-request address lookup. */
   private readonly loopbackBound: boolean;
 
+  /** Whether `apiKey` sets a key: unset or blank (after trimming) is none. */
+  static hasKey(apiKey: string | null): apiKey is string {
+    return apiKey !== null && apiKey.trim() !== "";
+  }
+
   constructor(apiKey: string | null, host: string) {
     // The presented key is trimmed, so the configured one must be too.
-    this.keyDigest = apiKey === null || apiKey.trim() === "" ? null : digest(apiKey.trim());
+    this.keyDigest = ApiAccess.hasKey(apiKey) ? digest(apiKey.trim()) : null;
     // Only a literal address counts: a name could resolve anywhere.
     this.loopbackBound = isIpLiteral(host) && isLoopback(host);
   }

@@ -15,6 +15,17 @@ import { RequestBudget } from "./request-budget.ts";
 import { checkCounts, membershipsOf, targetsOf } from "./targets.ts";
 
 export const API_PREFIX = "/api/";
+/** Bun.serve's own limit for a request that is not answered (its default idleTimeout). */
+const BUN_REQUEST_IDLE_S = 10;
+
+/**
+ * On a cluster an answer may wait --cluster-timeout for other nodes (up to 60 s): past Bun's own
+ * limit the request would be cut off with no answer at all, so this request gets longer.
+ */
+export function allowClusterWait(hub: Hub, server: Server<unknown>, req: Request): void {
+  const needed = Math.ceil(hub.config.clusterTimeoutMs / 1000) + 5;
+  if (hub.engine.distributed && needed > BUN_REQUEST_IDLE_S) server.timeout(req, needed);
+}
 
 export class HttpApi {
   private readonly access: ApiAccess;
@@ -53,6 +64,7 @@ export class HttpApi {
     }
     const denied = this.access.check(req, server);
     if (denied) return this.fail(denied);
+    allowClusterWait(this.hub, server, req);
     if (!known) return this.fail({ ok: false, code: "E_UNKNOWN_METHOD", message: `unknown method ${JSON.stringify(name)}` });
     const cfg = this.hub.config;
     const text = await readBody(req, cfg.apiMaxBody);

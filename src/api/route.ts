@@ -30,14 +30,21 @@ export function routed(name: string, spec: MethodSpec, body: Body, hub: Hub, bud
   }
 }
 
+/** `method` on the node that owns `clientId` (validated), or null when that is this node (or there is no other). */
+export function ownerCall(clientId: string, method: string, body: Body, hub: Hub): Promise<Result<unknown>> | null {
+  const owner = nodeOfClientId(clientId);
+  if (owner === null || owner === hub.nodeId || !hub.engine.distributed) return null;
+  return hub.engine.call(owner, method, body);
+}
+
 /** Runs on the node that owns body.clientId (validated here first). */
 async function onOwner(name: string, spec: MethodSpec, body: Body, hub: Hub, local: () => Answer, gone?: unknown): Promise<Result<unknown>> {
   const p = new Params(body);
   const id = p.clientId();
   if (p.error) return p.error;
-  const owner = nodeOfClientId(id);
-  if (owner === null || owner === hub.nodeId) return local();
-  const r = await hub.engine.call(owner, name, body);
+  const remote = ownerCall(id, name, body, hub);
+  if (remote === null) return local();
+  const r = await remote;
   // A node that is gone holds no connection: answer as a single node would for an unknown id.
   if (!r.ok && r.code === "E_NO_SUCH_CLIENT" && gone !== undefined) return ok(gone);
   // The owner got the call and did not answer in time: it may still run it.

@@ -33,6 +33,19 @@ export class ConnIndex {
     }
   }
 
+  /** At most `n` of the key's connections, without copying the rest. */
+  firstConns(key: string, n: number): Conn[] {
+    const v = this.map.get(key);
+    if (v === undefined || n <= 0) return [];
+    if (!(v instanceof Set)) return [v];
+    const out: Conn[] = [];
+    for (const ws of v) {
+      if (out.length >= n) break;
+      out.push(ws);
+    }
+    return out;
+  }
+
   conns(key: string): Conn[] {
     const v = this.map.get(key);
     return v === undefined ? [] : v instanceof Set ? [...v] : [v];

@@ -3,7 +3,8 @@
 // --admin-events) and lookups; the application's own events still fire with the ring on.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Pushgate, startPushgate } from "../../src/server.ts";
-import { TestClient, api, startTestServer, waitFor } from "../helpers.ts";
+import { RecordingEvents } from "../../src/admin/events.ts";
+import { TestClient, api, metricValue, metrics, startTestServer, waitFor } from "../helpers.ts";
 
 const KEY = "admin-test-key";
 const auth = { authorization: `Bearer ${KEY}` };
@@ -81,7 +82,45 @@ describe("with an API key", () => {
     expect(post.headers.get("allow")).toBe("GET, HEAD");
   });
 
+  test("every /admin/api/ answer is no-store, errors too; HEAD answers like GET without a body", async () => {
+    const cases: [string, Record<string, string>, string, number][] = [
+      ["/admin/api/stats", auth, "GET", 200], ["/admin/api/stats", {}, "GET", 401], ["/admin/api/stats?events=x", auth, "GET", 400],
+      ["/admin/api/nope", auth, "GET", 404], ["/admin/api/stats", auth, "POST", 405], ["/admin/api/lookup", auth, "GET", 400],
+    ];
+    for (const [path, headers, method, status] of cases) {
+      const r = await get(pg, path, headers, method);
+      expect([path, method, r.status, r.headers.get("cache-control")]).toEqual([path, method, status, "no-store"]);
+    }
+    const head = await get(pg, "/admin/api/stats", auth, "HEAD");
+    expect(head.status).toBe(200);
+    expect(head.type).toContain("application/json");
+    expect(head.text).toBe("");
+    expect((await get(pg, "/admin/api/stats", {}, "HEAD")).status).toBe(401);
+    expect((await get(pg, "/admin", {}, "HEAD")).status).toBe(200);
+  });
+
+  test("?events= is an integer 0..1000, else 400 E_BAD_PARAMS (field events), counted in errors_total", async () => {
+    const before = metricValue(await metrics(pg), 'pushgate_errors_total{code="E_BAD_PARAMS"}');
+    const bad = ["abc", "-5", "2.5", "1e400", "", "1001", "0x10", " 3"];
+    for (const v of bad) {
+      const r = await get(pg, `/admin/api/stats?events=${encodeURIComponent(v)}`, auth);
+      expect([v, r.status, r.body?.error]).toEqual([v, 400, { code: "E_BAD_PARAMS", message: "events: must be an integer 0..1000", field: "events" }]);
+    }
+    expect(metricValue(await metrics(pg), 'pushgate_errors_total{code="E_BAD_PARAMS"}')).toBe(before + bad.length);
+    using c = await TestClient.login(pg, "evie"); // an open and a login at least
+    // The ask, capped by the node's own ring (--admin-events 5 here) and what it has recorded; absent: 50.
+    for (const v of ["0", "1", "0003", "1000", null]) {
+      const r = await get(pg, `/admin/api/stats${v === null ? "" : `?events=${v}`}`, auth);
+      expect(r.status).toBe(200);
+      const n = r.body.result.nodes[0];
+      expect(n.events.length).toBe(Math.min(v === null ? 50 : Number(v), 5, n.eventsTotal));
+    }
+    void c;
+  });
+
   test("stats count connections, uids, groups, frames and pushes; events are recorded and bounded", async () => {
+    // Its own server: the event counts below start from zero.
+    await using pg = startTestServer({ apiKey: KEY, adminEvents: 5 });
     using a = await TestClient.login(pg, "alice");
     using b = await TestClient.login(pg, "bob");
     const ids = (await api(pg, "getClientIdByUid", { uid: "alice" }, auth)).body.result as string[];
@@ -135,6 +174,15 @@ describe("with an API key", () => {
     }
     void a;
   });
+});
+
+test("with the dashboard off nothing is recorded: the hub's events are the application's own", async () => {
+  await using none = startTestServer();
+  expect(none.hub.events).toBeNull();
+  await using hooked = startPushgate({ port: 0, host: "127.0.0.1", logLevel: "silent", apiKey: "  " }, { hooks: { close: () => {} } });
+  expect(hooked.hub.events).not.toBeNull();
+  expect(hooked.hub.events).not.toBeInstanceOf(RecordingEvents);
+  expect((await get(hooked, "/admin/api/stats", { authorization: "Bearer   " })).status).toBe(404);
 });
 
 test("the application's close hook still fires with the event ring on; --admin-events 0 keeps none", async () => {

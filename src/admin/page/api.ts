@@ -1,11 +1,15 @@
 // The page's calls: /admin/api/* and the HTTP API, each with the key in an Authorization
-// header (never in a URL), each bounded by a timeout.
+// header (never in a URL), each bounded by a timeout: longer than the node's --cluster-timeout
+// (an answer may wait that long for another node), which each stats answer tells.
 import type { ClusterStats, Lookup } from "../cluster.ts";
 
-const TIMEOUT_MS = 10_000;
+/** Until the first answer tells the node's --cluster-timeout. */
+const MIN_TIMEOUT_MS = 10_000;
+/** On top of --cluster-timeout: the node's own work and the network. */
+const SLACK_MS = 5_000;
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly outcome: "unknown" | null = null) {
     super(message);
   }
 }
@@ -17,11 +21,23 @@ export interface LookupAnswer extends Lookup {
   clientId?: string;
 }
 
+/** A send's result (docs/http-api.md): `timedOut` and `error` when not every outcome is known. */
+export interface PushAnswer {
+  reached: number;
+  offline?: string[];
+  timedOut?: string[];
+  error?: { code: string; message: string };
+}
+
 export class AdminApi {
+  private timeoutMs = MIN_TIMEOUT_MS;
+
   constructor(private readonly key: string) {}
 
-  stats(events: number): Promise<ClusterStats> {
-    return this.call("GET", `/admin/api/stats?events=${events}`);
+  async stats(events: number): Promise<ClusterStats> {
+    const s = await this.call<ClusterStats>("GET", `/admin/api/stats?events=${events}`);
+    if (typeof s.timeoutMs === "number") this.timeoutMs = Math.max(MIN_TIMEOUT_MS, s.timeoutMs + SLACK_MS);
+    return s;
   }
 
   lookup(by: "uid" | "clientId", value: string): Promise<LookupAnswer> {
@@ -29,7 +45,7 @@ export class AdminApi {
   }
 
   /** A push through the HTTP API (it counts as an API call, like any backend's). */
-  push(kind: PushKind, target: string, data: unknown): Promise<{ reached: number; offline?: string[] }> {
+  push(kind: PushKind, target: string, data: unknown): Promise<PushAnswer> {
     switch (kind) {
       case "uid": return this.call("POST", "/api/sendToUid", { uid: target, data });
       case "group": return this.call("POST", "/api/sendToGroup", { group: target, data });
@@ -44,15 +60,16 @@ export class AdminApi {
       headers: { authorization: `Bearer ${this.key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(this.timeoutMs),
     });
-    let json: { result?: T; error?: { code: string; message: string } };
+    let json: { result?: T; error?: { code: string; message: string; outcome?: string } };
     try {
       json = (await res.json()) as typeof json;
     } catch {
       throw new ApiError(res.status, "E_BAD_JSON", `HTTP ${res.status}: not a JSON answer`);
     }
-    if (json.error) throw new ApiError(res.status, json.error.code, json.error.message);
+    const e = json.error;
+    if (e) throw new ApiError(res.status, e.code, e.message, e.outcome === "unknown" ? "unknown" : null);
     return json.result as T;
   }
 }

@@ -6,6 +6,7 @@ import { AdminApi, ApiError, type PushKind } from "./api.ts";
 import { type Line, drawChart } from "./chart.ts";
 import { type CanvasEl, type InputEl, doc, win } from "./browser.ts";
 import { byId, fmtNum } from "./dom.ts";
+import { errorText, pushFailure, pushSummary } from "./figures.ts";
 import { renderEvents, renderLookup, renderNodes, renderReasons, renderTiles } from "./render.ts";
 import { Series, WINDOW_MS } from "./series.ts";
 import type { ClusterStats } from "../cluster.ts";
@@ -66,8 +67,10 @@ class Dashboard {
     try {
       stats = await api.stats(EVENTS);
     } catch (e) {
-      win.sessionStorage.removeItem(STORE);
-      error.textContent = e instanceof ApiError && e.status === 401 ? "That key was refused (401). Check --api-key." : `Could not reach the server: ${message(e)}`;
+      const refused = e instanceof ApiError && e.status === 401;
+      // Only a refused key is forgotten: a server restarting during a reload keeps the tab's key.
+      if (refused) win.sessionStorage.removeItem(STORE);
+      error.textContent = refused ? "That key was refused (401). Check --api-key." : `Could not reach the server: ${errorText(e)}`;
       return;
     }
     this.api = api;
@@ -128,7 +131,7 @@ class Dashboard {
     } catch (e) {
       if (api !== this.api) return;
       if (e instanceof ApiError && e.status === 401) return this.logout("The server refused the key (401): log in again.");
-      byId("poll-error").textContent = `Update failed: ${message(e)} (retrying)`;
+      byId("poll-error").textContent = `Update failed: ${errorText(e)} (retrying)`;
     }
     if (!this.paused && this.api === api) this.schedule(POLL_MS);
   }
@@ -141,7 +144,9 @@ class Dashboard {
     renderReasons(s);
     renderEvents(s, EVENTS);
     this.drawCharts();
-    byId("status").textContent = `Live · ${s.cluster ? `${s.nodes.length} nodes` : `node ${s.nodeId}`} · updated ${new Date().toLocaleTimeString("en-GB", { hour12: false })}`;
+    const k = s.failures.length;
+    const nodes = s.cluster ? `${s.nodes.length} node${s.nodes.length === 1 ? "" : "s"}${k ? ` answering, ${k} not` : ""}` : `node ${s.nodeId}`;
+    byId("status").textContent = `Live · ${nodes} · updated ${new Date().toLocaleTimeString("en-GB", { hour12: false })}`;
     doc.body.dataset.polls = String(++this.polls);
   }
 
@@ -156,6 +161,8 @@ class Dashboard {
     drawChart(byId<CanvasEl>("chart-conns"), byId("chart-conns-d"), t, [
       line("connections", "--c1", [], pts.map((p) => p.connections), fmtNum),
       line("uids", "--c2", [6, 4], pts.map((p) => p.uids), fmtNum),
+      // Not counted distinct (too many to move every node's list): the sum over nodes, as its own line.
+      ...(pts.some((p) => p.uidsSum !== null) ? [line("uids ≤ (summed over nodes)", "--c3", [2, 3], pts.map((p) => p.uidsSum), fmtNum)] : []),
     ], span, now);
     drawChart(byId<CanvasEl>("chart-frames"), byId("chart-frames-d"), t, [
       line("in / s", "--c1", [], pts.map((p) => p.framesIn)),
@@ -180,7 +187,7 @@ class Dashboard {
     try {
       renderLookup(await api.lookup(by, value), (clientId) => this.pushTo(clientId));
     } catch (e) {
-      out.textContent = `Lookup failed: ${message(e)}`;
+      out.textContent = `Lookup failed: ${errorText(e)}`;
     }
   }
 
@@ -216,18 +223,11 @@ class Dashboard {
     }
     out.textContent = "Sending…";
     try {
-      const r = await api.push(kind, target, data);
-      const offline = r.offline?.length ? `; offline: ${r.offline.join(", ")}` : "";
-      out.textContent = `Sent: reached ${r.reached} connection${r.reached === 1 ? "" : "s"}${offline}.`;
+      out.textContent = pushSummary(await api.push(kind, target, data));
     } catch (e) {
-      out.textContent = `Not sent: ${message(e)}`;
+      out.textContent = pushFailure(e);
     }
   }
-}
-
-function message(e: unknown): string {
-  if (e instanceof ApiError) return `${e.code}: ${e.message}`;
-  return e instanceof Error ? e.message : String(e);
 }
 
 new Dashboard().start();

@@ -1,12 +1,14 @@
 // Renders one poll's answer into the page: overview tiles, the nodes table, drops and closes,
-// recent events; and a lookup's connections. Text only (textContent), never markup.
+// recent events; and a lookup's connections (the wording is figures.ts'). Text only
+// (textContent), never markup.
 import type { ClusterStats } from "../cluster.ts";
 import type { LifecycleEvent } from "../events.ts";
 import type { ConnInfo } from "../lookup.ts";
 import type { LookupAnswer } from "./api.ts";
 import type { El } from "./browser.ts";
-import { byId, el, fillTable, fmtBytes, fmtDuration, fmtNum, fmtRate, fmtTime } from "./dom.ts";
-import { type Point, type Series, sumValues } from "./series.ts";
+import { byId, el, fillTable, fmtBytes, fmtNum, fmtTime } from "./dom.ts";
+import { NODE_HEAD, lookupSummary, nodeRows, tileFigures } from "./figures.ts";
+import type { Point, Series } from "./series.ts";
 
 const CLOSE_NAMES: Record<string, string> = {
   "1000": "normal", "1001": "going away (shutdown)", "1005": "no status", "1006": "abnormal (lost, or a slow reader cut off)",
@@ -15,47 +17,22 @@ const CLOSE_NAMES: Record<string, string> = {
 };
 
 export function renderTiles(s: ClusterStats, p: Point, api: ReturnType<Series["apiOver"]>): void {
-  const nodes = s.nodes;
-  const sum = (f: (n: ClusterStats["nodes"][number]) => number) => nodes.reduce((a, n) => a + f(n), 0);
-  const history = sum((n) => n.history.entries);
-  const tiles: [string, string, string?][] = [
-    ["Connections", fmtNum(p.connections), `${fmtNum(p.loggedIn)} logged in`],
-    s.uids === null
-      ? ["Uids online", `≤ ${fmtNum(sum((n) => n.uids))}`, "summed over nodes (a uid on two counts twice)"]
-      : ["Uids online", fmtNum(s.uids), s.cluster ? "distinct, every node" : undefined],
-    ["Groups", fmtNum(sum((n) => n.groups)), s.cluster ? "summed over nodes" : undefined],
-    ["Frames in / s", fmtRate(p.framesIn), `${fmtNum(sum((n) => n.framesIn))} in all`],
-    ["Frames out / s", fmtRate(p.framesOut), `${fmtNum(sum((n) => n.framesOut))} in all`],
-    ["Pushes", fmtNum(sum((n) => sumValues(n.publishes))), `${fmtRate(p.pushes)} / s now`],
-    ["Drops", fmtNum(sum((n) => sumValues(n.drops))), `${fmtRate(p.drops)} / s now`],
-    ["History", `${fmtNum(history)} msgs`, `${fmtNum(sum((n) => n.history.streams))} streams, ${fmtBytes(sum((n) => n.history.bytes))}`],
-    ["API latency", api.avg === null ? "—" : `${fmtNum(api.avg, 1)} ms`, api.calls === 0 ? "no API call in the last minute" : `avg of ${fmtNum(api.calls)} calls in the last minute; p95 ${fmtNum(api.p95, 1)} ms`],
-    [s.cluster ? "Nodes" : "Node", s.cluster ? fmtNum(nodes.length) : s.nodeId, s.failures.length ? `${s.failures.length} not answering` : `up ${fmtDuration(nodes[0]!.uptime)}`],
-  ];
-  byId("tiles").replaceChildren(...tiles.map(([k, v, sub]) => el("div", { class: "tile" }, el("dt", {}, k), el("dd", {}, v, sub ? el("small", {}, sub) : null))));
+  byId("tiles").replaceChildren(...tileFigures(s, p, api).map((t) => el("div", { class: "tile" }, el("dt", {}, t.label), el("dd", {}, t.value, t.sub ? el("small", {}, t.sub) : null))));
 }
 
 export function renderNodes(s: ClusterStats, series: Series): void {
-  const rows = s.nodes.map((n) => {
-    const r = series.nodeRates.get(n.nodeId);
-    const api = series.apiOver(60_000, n.nodeId);
-    return [
-      n.nodeId + (n.nodeId === s.nodeId ? " (this)" : ""), n.draining ? "draining" : "ok", fmtNum(n.connections), fmtNum(n.uids), fmtNum(n.groups),
-      fmtRate(r?.framesIn), fmtRate(r?.framesOut), fmtNum(sumValues(n.drops)), fmtNum(n.history.entries),
-      api.avg === null ? "—" : `${fmtNum(api.avg, 1)} / ${fmtNum(api.p95, 1)}`, fmtBytes(n.rss), fmtDuration(n.uptime),
-    ];
-  });
-  for (const f of s.failures) rows.push([f.code, f.message, "", "", "", "", "", "", "", "", "", ""]);
-  const head = ["Node", "State", "Conns", "Uids", "Groups", "In / s", "Out / s", "Drops", "History", "API ms avg / p95 (1 min)", "RSS", "Up"];
-  fillTable(byId("nodes"), head, rows, "no node answered", "Per node figures");
+  fillTable(byId("nodes"), NODE_HEAD, nodeRows(s, series), "no node answered", "Per node figures");
+  byId("nodes-note").textContent = s.failures.map((f) => `${f.node ?? "?"}: ${f.code}: ${f.message}`).join("\n");
 }
 
 export function renderReasons(s: ClusterStats): void {
+  // Summed over the nodes that answered: a lower bound while some did not.
+  const count = (v: number) => (s.failures.length ? `≥ ${fmtNum(v)}` : fmtNum(v));
   const drops = merged(s.nodes.map((n) => n.drops));
-  fillTable(byId("drops"), ["Reason", "Count"], drops.map(([k, v]) => [k, fmtNum(v)]), "no drops");
+  fillTable(byId("drops"), ["Reason", "Count"], drops.map(([k, v]) => [k, count(v)]), "no drops");
   const closes = merged(s.nodes.map((n) => n.closes));
   fillTable(byId("closes"), ["Code", "Meaning", "Count"],
-    closes.map(([k, v]) => [k, CLOSE_NAMES[k] ?? "", fmtNum(v)]), "no closes yet");
+    closes.map(([k, v]) => [k, CLOSE_NAMES[k] ?? "", count(v)]), "no closes yet");
 }
 
 export function renderEvents(s: ClusterStats, max: number): void {
@@ -74,7 +51,8 @@ export function renderEvents(s: ClusterStats, max: number): void {
   ]);
   fillTable(byId("events"), head, rows, kept ? "no events yet" : "no node keeps events (--admin-events 0)", "Recent lifecycle events, newest first");
   const total = s.nodes.reduce((a, n) => a + n.eventsTotal, 0);
-  byId("events-note").textContent = `Newest ${shown.length} of ${fmtNum(total)} since start (each node keeps its last --admin-events).`;
+  const k = s.failures.length;
+  byId("events-note").textContent = `Newest ${shown.length} of ${k ? "≥ " : ""}${fmtNum(total)} since start (each node keeps its last --admin-events)${k ? `; ${k} node${k === 1 ? "" : "s"} not answering` : ""}.`;
 }
 
 function detail(e: LifecycleEvent): string {
@@ -85,9 +63,8 @@ function detail(e: LifecycleEvent): string {
 
 export function renderLookup(a: LookupAnswer, onPush: (clientId: string) => void): void {
   const out = byId("lookup-result");
-  const what = a.uid !== undefined ? `uid ${a.uid}` : `clientId ${a.clientId}`;
-  const parts: El[] = [el("p", { class: "summary" }, a.count === 0 ? `${what}: no connection.` : `${what}: ${a.count} connection${a.count === 1 ? "" : "s"}${a.count > a.connections.length ? ` (first ${a.connections.length} shown)` : ""}.`)];
-  for (const f of a.failures) parts.push(el("p", { class: "error" }, `${f.code}: ${f.message}`));
+  const parts: El[] = [el("p", { class: "summary" }, lookupSummary(a))];
+  for (const f of a.failures) parts.push(el("p", { class: "error" }, `${f.node ?? "?"}: ${f.code}: ${f.message}`));
   for (const c of a.connections) parts.push(connCard(c, onPush));
   out.replaceChildren(...parts);
 }

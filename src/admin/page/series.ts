@@ -1,5 +1,6 @@
 // Turns the cumulative counters of successive snapshots into rates: per node (each over its own
-// clock) and summed for the cluster, kept for the last WINDOW_MS for the charts.
+// clock) and summed for the cluster, kept for the last WINDOW_MS for the charts. A cluster figure
+// that a missing node would change is null (a gap, "unknown"), never the sum of the others.
 import type { ClusterStats } from "../cluster.ts";
 import type { NodeStats } from "../node-stats.ts";
 
@@ -25,9 +26,13 @@ export interface ApiDelta {
 
 export interface Point extends Rates {
   t: number;
-  connections: number;
-  loggedIn: number;
+  /** Null when a node did not answer (a sum of the others would look exact). */
+  connections: number | null;
+  loggedIn: number | null;
+  /** Distinct uids over the cluster (null: not counted). */
   uids: number | null;
+  /** When uids were not counted distinct but every node answered: their sum over the nodes (an upper bound). */
+  uidsSum: number | null;
 }
 
 const NONE: Rates = { framesIn: null, framesOut: null, drops: null, pushes: null, apiAvg: null, apiP95: null, apiCalls: null };
@@ -42,22 +47,35 @@ export class Series {
 
   add(s: ClusterStats, now = Date.now()): Point {
     const deltas: Delta[] = [];
+    let whole = s.failures.length === 0;
     for (const n of s.nodes) {
       const before = this.prev.get(n.nodeId);
       const d = before ? delta(before, n) : null;
       this.prev.set(n.nodeId, n);
       this.nodeRates.set(n.nodeId, d ? ratesOf([d]) : NONE);
-      if (d) {
+      // A node without a rate (new, restarted) leaves the cluster's rate unknown for this poll.
+      if (!d) whole = false;
+      else {
         deltas.push(d);
         if (d.apiCount > 0) this.apiLog.push({ t: now, node: n.nodeId, d: apiOf([d]) });
       }
     }
+    // A node missing without a failure left the cluster. One that did not answer keeps its last
+    // snapshot, so its next answer gives a rate again (when the failure names no node: every missing one).
     const seen = new Set(s.nodes.map((n) => n.nodeId));
-    for (const id of [...this.prev.keys()]) if (!seen.has(id)) { this.prev.delete(id); this.nodeRates.delete(id); }
+    const failed = new Set(s.failures.map((f) => f.node));
+    for (const id of [...this.prev.keys()]) {
+      if (seen.has(id)) continue;
+      this.nodeRates.delete(id);
+      if (!failed.has(id) && !failed.has(null)) this.prev.delete(id);
+    }
+    const known = s.failures.length === 0;
     const p: Point = {
-      t: now, ...(deltas.length ? ratesOf(deltas) : NONE),
-      connections: sum(s.nodes, (n) => n.connections), loggedIn: sum(s.nodes, (n) => n.loggedIn),
-      uids: s.uids ?? sum(s.nodes, (n) => n.uids),
+      t: now, ...(whole ? ratesOf(deltas) : NONE),
+      connections: known ? sum(s.nodes, (n) => n.connections) : null,
+      loggedIn: known ? sum(s.nodes, (n) => n.loggedIn) : null,
+      uids: s.uids,
+      uidsSum: s.uids === null && known ? sum(s.nodes, (n) => n.uids) : null,
     };
     this.points.push(p);
     while (this.points.length > 0 && this.points[0]!.t < now - WINDOW_MS) this.points.shift();
