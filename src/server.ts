@@ -5,7 +5,7 @@
 import type { Server } from "bun";
 import { readFileSync } from "node:fs";
 import { Admin, adminNodeCall, adminRoute, isAdminPath } from "./admin/admin.ts";
-import { clientScript } from "./api/client-bundle.ts";
+import { ClientBundle } from "./api/client-bundle.ts";
 import { runForNode } from "./api/dispatch.ts";
 import { API_PREFIX, HttpApi } from "./api/http.ts";
 import { IdempotencyCache } from "./api/idempotency.ts";
@@ -118,6 +118,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   if (engine.distributed) hub.metrics.registry.add(hub.metrics.redisConnected(() => (engine.connected ? 1 : 0)));
   const idempotency = new IdempotencyCache(config.idempotencyWindowMs, config.idempotencyMaxKeys);
   const api = new HttpApi(hub, idempotency);
+  const client = new ClientBundle(log);
   const startedAt = Date.now();
   const server = Bun.serve<ConnData>({
     port: config.port,
@@ -143,7 +144,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
       if (path === "/healthz") return healthz(hub, startedAt);
       if (path === "/metrics") return metricsText(hub, req);
       if (isAdminPath(path)) return adminRoute(admin, hub, req, srv, path);
-      if (path === "/client.js" || path === "/client.d.ts") return clientScript(log, path);
+      if (path === "/client.js" || path === "/client.d.ts") return client.serve(path);
       hub.metrics.errors.incL(["E_NOT_FOUND"]);
       return errorResponse("E_NOT_FOUND", `no route ${path}; WebSocket clients connect with an Upgrade request`);
     },

@@ -2,6 +2,7 @@
 // from src/admin/page/ with Bun.build on first request (once per node; a failed build is retried
 // on the next request), or embedded in a single binary (embedded.ts). The page holds no secret:
 // the API key is typed into it.
+import { LazyBuild } from "../core/lazy-build.ts";
 import type { Logger } from "../ops/log.ts";
 import { type EmbeddedAdmin, embeddedAdmin } from "./embedded.ts";
 import { PAGE_HTML } from "./page-html.ts";
@@ -26,9 +27,16 @@ export async function buildAdminAssets(): Promise<{ ok: true; value: EmbeddedAdm
 }
 
 export class AdminAssets {
-  private built: Promise<EmbeddedAdmin | null> | null = null;
+  private readonly built: LazyBuild<EmbeddedAdmin>;
 
-  constructor(private readonly log: Logger) {}
+  constructor(log: Logger) {
+    this.built = new LazyBuild(async () => {
+      const r = await buildAdminAssets().catch((e) => ({ ok: false as const, logs: [String(e).slice(0, 500)] }));
+      if (r.ok) return r.value;
+      log.error("admin_bundle_failed", { logs: r.logs });
+      return null;
+    });
+  }
 
   page(): Response {
     return new Response(PAGE_HTML, { headers: { ...PAGE_HEADERS, "content-type": "text/html; charset=utf-8" } });
@@ -36,27 +44,9 @@ export class AdminAssets {
 
   /** The script or the stylesheet; null when they could not be built (logged, retried on the next request). */
   async file(kind: "js" | "css"): Promise<Response | null> {
-    const b = embeddedAdmin ?? (await this.bundle());
+    const b = embeddedAdmin ?? (await this.built.get());
     if (b === null) return null;
     const type = kind === "js" ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";
     return new Response(b[kind], { headers: { ...PAGE_HEADERS, "content-type": type } });
-  }
-
-  /** Built once per node; a failed build is forgotten, so the next request builds again. */
-  private async bundle(): Promise<EmbeddedAdmin | null> {
-    this.built ??= buildAdminAssets().then(
-      (r) => {
-        if (r.ok) return r.value;
-        this.log.error("admin_bundle_failed", { logs: r.logs });
-        return null;
-      },
-      (e) => {
-        this.log.error("admin_bundle_failed", { error: String(e).slice(0, 500) });
-        return null;
-      },
-    );
-    const b = await this.built;
-    if (b === null) this.built = null;
-    return b;
   }
 }

@@ -4,13 +4,12 @@
 // From source the bundle is built once, on the first request; a single binary has both embedded.
 import type { Logger } from "../ops/log.ts";
 import { errorResponse } from "../core/respond.ts";
+import { LazyBuild } from "../core/lazy-build.ts";
 import { embeddedClient } from "./client-embedded.ts";
 
 const ENTRY = Bun.fileURLToPath(new URL("../client/index.ts", import.meta.url));
 const DECLARATIONS = Bun.fileURLToPath(new URL("../client/pushgate-client.d.ts", import.meta.url));
 const HEADERS = { "cache-control": "public, max-age=300", "access-control-allow-origin": "*" };
-// A process-wide memo of a build artifact that never changes while the process runs.
-let bundle: Promise<string | null> | null = null;
 
 /** The browser bundle of the SDK; also what src/build/ embeds in the binary and packs for npm. */
 export async function buildClientBundle(minify = true): Promise<{ ok: true; text: string } | { ok: false; logs: string[] }> {
@@ -21,42 +20,37 @@ export async function buildClientBundle(minify = true): Promise<{ ok: true; text
   return { ok: true, text: await file.text() };
 }
 
-async function build(log: Logger): Promise<string | null> {
-  const built = await buildClientBundle();
-  if (built.ok) return built.text;
-  log.error("client_bundle_failed", { logs: built.logs });
-  return null;
-}
+/** One node's GET /client.js and GET /client.d.ts. */
+export class ClientBundle {
+  private readonly bundle: LazyBuild<string>;
 
-/** GET /client.js, or GET /client.d.ts with `path` "/client.d.ts". */
-export async function clientScript(log: Logger, path = "/client.js"): Promise<Response> {
-  if (path === "/client.d.ts") return clientTypes(log);
-  if (embeddedClient) return script(embeddedClient.js);
-  bundle ??= build(log).catch((e) => {
-    log.error("client_bundle_failed", { error: String(e) });
-    return null;
-  });
-  const text = await bundle;
-  if (text === null) {
-    bundle = null; // retry on the next request
-    return errorResponse("E_INTERNAL", "the client bundle could not be built");
+  constructor(private readonly log: Logger) {
+    this.bundle = new LazyBuild(async () => {
+      const built = await buildClientBundle().catch((e) => ({ ok: false as const, logs: [String(e)] }));
+      if (built.ok) return built.text;
+      log.error("client_bundle_failed", { logs: built.logs });
+      return null;
+    });
   }
-  return script(text);
-}
 
-function script(text: string): Response {
-  return new Response(text, { headers: { "content-type": "text/javascript; charset=utf-8", ...HEADERS } });
-}
+  /** GET /client.js, or GET /client.d.ts with `path` "/client.d.ts". */
+  async serve(path: string): Promise<Response> {
+    if (path === "/client.d.ts") return this.types();
+    const text = embeddedClient?.js ?? (await this.bundle.get());
+    if (text === null) return errorResponse("E_INTERNAL", "the client bundle could not be built"); // retried on the next request
+    return new Response(text, { headers: { "content-type": "text/javascript; charset=utf-8", ...HEADERS } });
+  }
 
-async function clientTypes(log: Logger): Promise<Response> {
-  let text = embeddedClient?.dts;
-  if (text === undefined) {
-    try {
-      text = await Bun.file(DECLARATIONS).text();
-    } catch (e) {
-      log.error("client_types_missing", { error: String(e) });
-      return errorResponse("E_INTERNAL", "the client declarations are missing");
+  private async types(): Promise<Response> {
+    let text = embeddedClient?.dts;
+    if (text === undefined) {
+      try {
+        text = await Bun.file(DECLARATIONS).text();
+      } catch (e) {
+        this.log.error("client_types_missing", { error: String(e) });
+        return errorResponse("E_INTERNAL", "the client declarations are missing");
+      }
     }
+    return new Response(text, { headers: { "content-type": "application/typescript; charset=utf-8", ...HEADERS } });
   }
-  return new Response(text, { headers: { "content-type": "application/typescript; charset=utf-8", ...HEADERS } });
 }
