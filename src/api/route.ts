@@ -8,6 +8,7 @@ import { isUnknownOutcome } from "../core/outcome.ts";
 import { type Err, type Result, ok } from "../core/result.ts";
 import { unknownOutcome } from "./guard.ts";
 import { METHODS } from "./methods/index.ts";
+import { without } from "./methods/send.ts";
 import type { ApiMethod, MethodSpec, Route } from "./methods/types.ts";
 import { Params } from "./params.ts";
 import { PART_LIST_BUDGET, RequestBudget } from "./request-budget.ts";
@@ -136,10 +137,4 @@ async function sendToClients(body: Body, hub: Hub, local: ApiMethod): Promise<Re
   if (timedOut.length > 0) out.timedOut = timedOut;
   if (error) out.error = { code: error.code, message: error.message };
   return ok(out);
-}
-
-function without(ids: readonly string[], exclude: readonly string[] | null): string[] {
-  if (exclude === null || exclude.length === 0) return [...ids];
-  const skip = new Set(exclude);
-  return ids.filter((id) => !skip.has(id));
 }

@@ -45,7 +45,7 @@ export const sendToClient: ApiMethod = (p, hub) => {
   const data = p.data();
   const exclude = p.excludeIds();
   if (p.error) return p.error;
-  const ids = exclude === null || exclude.length === 0 ? listed : without(listed, exclude);
+  const ids = without(listed, exclude);
   let reached = 0;
   const offline: string[] = [];
   for (const id of ids) {
@@ -92,7 +92,9 @@ function answer(targets: readonly string[], outcomes: readonly Outcome[], listOf
   return ok(out);
 }
 
-function without(ids: readonly string[], exclude: readonly string[]): string[] {
+/** `ids` without the `exclude` ones (sendToAll's exclude beside a clientId list). */
+export function without(ids: readonly string[], exclude: readonly string[] | null): string[] {
+  if (exclude === null || exclude.length === 0) return [...ids];
   const skip = new Set(exclude);
   return ids.filter((id) => !skip.has(id));
 }
