@@ -3,19 +3,16 @@
 // reads the "DevTools listening on ws://…" line from its stderr, and opens the page target
 // listed by /json/list. close() asks the browser to quit, then kills it by PID if it has not.
 // Without the binary, browser tests skip with a printed reason — except under CI=true.
-import { describe } from "bun:test";
+import { describeWith } from "./helpers.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const CHROMIUM = Bun.which("chromium") ?? Bun.which("chromium-browser");
 
-/** describe() when chromium exists; otherwise describe.skip with the reason printed. */
+/** describe() when chromium exists; otherwise describe.skip with the reason printed (a failure under CI=true). */
 export function describeBrowser(name: string, fn: () => void): void {
-  if (CHROMIUM) return describe(name, fn);
-  if (process.env.CI === "true") throw new Error("chromium is not installed, and CI=true requires it (apt-get install chromium)");
-  console.log(`skipping "${name}": chromium is not installed (apt-get install chromium)`);
-  describe.skip(name, fn);
+  describeWith("chromium", CHROMIUM, "apt-get install chromium", true, name, fn);
 }
 
 const FLAGS = [

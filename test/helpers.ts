@@ -9,24 +9,48 @@ export function startTestServer(overrides: Partial<Config> = {}): Pushgate {
 
 export interface Closed { code: number; reason: string }
 
+/** What Bun's WebSocket client takes beyond the URL, and next()'s default wait. */
+export interface TestClientOptions {
+  protocols?: string | string[];
+  /** Request headers (Bun's client sends them with the upgrade). */
+  headers?: Record<string, string>;
+  /** e.g. { rejectUnauthorized: false } for a self-signed certificate. */
+  tls?: Bun.WebSocketOptions["tls"];
+  /** next()'s default timeout in ms (2000). */
+  nextMs?: number;
+}
+
 /** A WebSocket client whose messages queue up and can be awaited one by one. */
 export class TestClient {
   readonly ws: WebSocket;
+  /** Rejects on an error or a close before the socket opened. */
   readonly opened: Promise<void>;
   readonly closed: Promise<Closed>;
   private readonly queue: string[] = [];
   private waiter: { resolve: (m: string) => void } | null = null;
+  private readonly nextMs: number;
   readonly received: string[] = [];
 
-  constructor(url: string, protocols?: string | string[]) {
-    this.ws = new WebSocket(url, protocols);
+  constructor(url: string, opts?: string | string[] | TestClientOptions) {
+    if (opts === undefined || typeof opts === "string" || Array.isArray(opts)) {
+      this.ws = new WebSocket(url, opts);
+      this.nextMs = 2000;
+    } else {
+      const { protocols = [], headers = {}, tls, nextMs = 2000 } = opts;
+      this.ws = new WebSocket(url, tls ? { protocols, headers, tls } : { protocols, headers });
+      this.nextMs = nextMs;
+    }
     const open = Promise.withResolvers<void>();
     const closed = Promise.withResolvers<Closed>();
     this.opened = open.promise;
     this.closed = closed.promise;
     this.ws.onopen = () => open.resolve();
-    this.ws.onerror = () => open.reject(new Error("websocket error before open"));
-    this.ws.onclose = (e) => closed.resolve({ code: e.code, reason: e.reason });
+    this.ws.onerror = () => open.reject(new Error(`websocket error before open (${url})`));
+    // After open this reject is a no-op (a settled promise stays as it is).
+    this.ws.onclose = (e) => {
+      open.reject(new Error(`closed ${e.code} before open (${url})`));
+      closed.resolve({ code: e.code, reason: e.reason });
+    };
     this.ws.onmessage = (e) => {
       const text = typeof e.data === "string" ? e.data : new TextDecoder().decode(e.data as ArrayBuffer);
       this.received.push(text);
@@ -39,8 +63,8 @@ export class TestClient {
     this.opened.catch(() => {});
   }
 
-  static async connect(pg: { port: number }, protocols?: string | string[]): Promise<TestClient> {
-    const c = new TestClient(`ws://127.0.0.1:${pg.port}/`, protocols);
+  static async connect(pg: { port: number }, opts?: string | string[] | TestClientOptions): Promise<TestClient> {
+    const c = new TestClient(`ws://127.0.0.1:${pg.port}/`, opts);
     await c.opened;
     return c;
   }
@@ -58,8 +82,8 @@ export class TestClient {
     this.ws.send(text);
   }
 
-  /** The next message, or a rejection after `ms`. */
-  next(ms = 2000): Promise<string> {
+  /** The next message, or a rejection after `ms` (default: the nextMs option, else 2000). */
+  next(ms = this.nextMs): Promise<string> {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     const { promise, resolve, reject } = Promise.withResolvers<string>();
@@ -83,7 +107,7 @@ export class TestClient {
   }
 
   close(): void {
-    this.ws.close();
+    if (this.ws.readyState <= 1) this.ws.close();
   }
 
   [Symbol.dispose](): void {

@@ -1,17 +1,13 @@
 // A real redis-server per test file, on a free loopback port, that the test owns: it can kill
 // and restart it. Without the binary, Redis tests skip with a printed reason — except under
 // CI=true, where a missing redis-server fails the run.
-import { describe } from "bun:test";
-import { freePort } from "./helpers.ts";
+import { describeWith, freePort } from "./helpers.ts";
 
 export const REDIS_BIN = Bun.which("redis-server");
 
-/** describe() when redis-server exists; otherwise describe.skip with the reason printed. */
+/** describe() when redis-server exists; otherwise describe.skip with the reason printed (a failure under CI=true). */
 export function describeRedis(name: string, fn: () => void): void {
-  if (REDIS_BIN) return describe(name, fn);
-  if (process.env.CI === "true") throw new Error("redis-server is not installed, and CI=true requires it");
-  console.log(`skipping "${name}": redis-server is not installed (apt-get install redis-server)`);
-  describe.skip(name, fn);
+  describeWith("redis-server", REDIS_BIN, "apt-get install redis-server", true, name, fn);
 }
 
 export class RedisServer {

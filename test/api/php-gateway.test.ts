@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Pushgate } from "../../src/server.ts";
-import { TestClient, api as apiCall, startTestServer, waitFor } from "../helpers.ts";
+import { TestClient, api as apiCall, describeWith, startTestServer, waitFor } from "../helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const GATEWAY = join(ROOT, "examples/php/Gateway.php");
@@ -19,12 +19,7 @@ const DOCS = join(ROOT, "docs/gatewayworker.md");
 const PHP_BIN = Bun.which("php");
 const KEY = "php-gateway-key-0123";
 
-function describePhp(name: string, fn: () => void): void {
-  if (PHP_BIN) return describe(name, fn);
-  if (process.env.CI === "true") throw new Error("php is not installed, and CI=true requires it (apt-get install php-cli)");
-  console.log(`skipping "${name}": php is not installed (apt-get install php-cli)`);
-  describe.skip(name, fn);
-}
+const describePhp = (name: string, fn: () => void) => describeWith("php", PHP_BIN, "apt-get install php-cli", true, name, fn);
 
 /** GatewayWorker's public Gateway:: API (src/Lib/Gateway.php), as PHP prints the signatures. */
 const SIGNATURES = [

@@ -7,7 +7,7 @@ import type { Subprocess } from "bun";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../helpers.ts";
+import { TestClient, freePort } from "../helpers.ts";
 import { docBlock } from "./deploy-doc.ts";
 
 export const NGINX_BIN = Bun.which("nginx") ?? ["/usr/sbin/nginx", "/usr/local/sbin/nginx"].find((p) => existsSync(p)) ?? null;
@@ -129,45 +129,7 @@ export async function startNginx(o: NginxOptions): Promise<Nginx> {
   return { origin: `${tls ? "wss" : "ws"}://${host}:${port}`, tls, stderr: () => err, stop };
 }
 
-/** A WebSocket through the proxy (the test certificate is self-signed), its frames queued. */
-export class ProxiedClient {
-  readonly ws: WebSocket;
-  readonly opened: Promise<void>;
-  readonly closed: Promise<{ code: number; reason: string; at: number }>;
-  private readonly queue: string[] = [];
-  private waiter: ((m: string) => void) | null = null;
-
-  constructor(url: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}) {
-    const options = { tls: { rejectUnauthorized: false }, protocols: opts.protocols ?? [], headers: opts.headers ?? {} };
-    this.ws = new WebSocket(url, options as unknown as Bun.WebSocketOptions);
-    const opened = Promise.withResolvers<void>();
-    const closed = Promise.withResolvers<{ code: number; reason: string; at: number }>();
-    this.opened = opened.promise;
-    this.closed = closed.promise;
-    this.opened.catch(() => {});
-    this.ws.onopen = () => opened.resolve();
-    this.ws.onerror = () => opened.reject(new Error(`websocket error before open (${url})`));
-    this.ws.onclose = (e) => closed.resolve({ code: e.code, reason: e.reason, at: performance.now() });
-    this.ws.onmessage = (e) => {
-      const m = String(e.data);
-      if (this.waiter) { const w = this.waiter; this.waiter = null; w(m); } else this.queue.push(m);
-    };
-  }
-
-  next(ms = 3000): Promise<string> {
-    const q = this.queue.shift();
-    if (q !== undefined) return Promise.resolve(q);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { this.waiter = null; reject(new Error(`no message within ${ms} ms`)); }, ms);
-      this.waiter = (m) => { clearTimeout(t); resolve(m); };
-    });
-  }
-
-  send(x: string): void {
-    this.ws.send(x);
-  }
-
-  close(): void {
-    if (this.ws.readyState <= 1) this.ws.close();
-  }
+/** A TestClient through the proxy (the test certificate is self-signed); next() waits 3000 ms. */
+export function proxiedClient(url: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}): TestClient {
+  return new TestClient(url, { ...opts, tls: { rejectUnauthorized: false }, nextMs: 3000 });
 }

@@ -4,13 +4,13 @@
 // pass the verification lines docs/hooks.md gives — the same lines, compared here. Without php
 // the tests skip with a printed reason, except under CI=true where a missing php fails the run.
 import type { Subprocess } from "bun";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Line, Logs, until } from "../cluster/nodes.ts";
-import { type ApiAnswer, metricValue } from "../helpers.ts";
+import { type ApiAnswer, describeWith, metricValue } from "../helpers.ts";
 import { HeaderClient } from "./backend.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -20,13 +20,7 @@ const DOCS = join(ROOT, "docs/hooks.md");
 const PHP_BIN = Bun.which("php");
 const SECRET = "php-webhook-secret-0123";
 
-/** describe() when php exists; otherwise describe.skip with the reason printed (as describeRedis does). */
-function describePhp(name: string, fn: () => void): void {
-  if (PHP_BIN) return describe(name, fn);
-  if (process.env.CI === "true") throw new Error("php is not installed, and CI=true requires it (apt-get install php-cli)");
-  console.log(`skipping "${name}": php is not installed (apt-get install php-cli)`);
-  describe.skip(name, fn);
-}
+const describePhp = (name: string, fn: () => void) => describeWith("php", PHP_BIN, "apt-get install php-cli", true, name, fn);
 
 const started = new Set<Subprocess>();
 process.on("exit", () => {
