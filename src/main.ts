@@ -5,7 +5,7 @@
 import { invocation } from "./process/self.ts";
 import { isWorker, superviseWorkers, watchSupervisor } from "./process/workers.ts";
 import { helpText, parseConfig } from "./config/parse.ts";
-import { type Pushgate, createPushgate } from "./server.ts";
+import { BAD_OPTION, type Pushgate, createPushgate } from "./server.ts";
 
 const parsed = parseConfig(Bun.argv.slice(2), process.env);
 if (!parsed.ok) {
@@ -40,5 +40,6 @@ try {
   node = await createPushgate(parsed.config);
 } catch (e) {
   console.error(`pushgate: cannot start: ${(e as Error).message}`);
-  process.exit(1);
+  // A value that can never work exits 2, as a bad option does: restarting cannot fix it.
+  process.exit((e as Error).cause === BAD_OPTION ? 2 : 1);
 }

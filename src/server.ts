@@ -38,6 +38,13 @@ import { websocketHandler } from "./ws/handler.ts";
 import { startLoginSweeper } from "./ws/login-timeout.ts";
 import { upgrade } from "./ws/upgrade.ts";
 
+/**
+ * The `cause` of a start error whose option value can never work (a too-short secret, a bad key,
+ * malformed --channel-rules): src/main.ts exits 2 for it, as for any bad option, so a process
+ * manager does not restart into the same error. Other start errors exit 1.
+ */
+export const BAD_OPTION = "bad-option";
+
 export interface StartOptions {
   logger?: Logger;
   auth?: Authenticator;
@@ -188,7 +195,7 @@ export async function createPushgate(overrides: Partial<Config> = {}, opts: Star
   if (!auth && config.auth === "jwt") {
     const { authenticatorFor } = await import("./auth/from-config.ts");
     const built = await authenticatorFor(config);
-    if (!built.ok) throw new Error(built.message);
+    if (!built.ok) throw new Error(built.message, built.code === "E_NOT_FOUND" ? undefined : { cause: BAD_OPTION });
     auth = built.value;
   }
   if (config.redisUrl === null) return startPushgate(overrides, { ...opts, auth });
@@ -212,9 +219,10 @@ function loadChannelRules(config: Config, hasBackend: boolean, hasJwt: boolean):
     throw new Error(`cannot read --channel-rules ${path}: ${(e as Error).message}`);
   }
   const rules = parseChannelRules(text);
-  if (!rules.ok) throw new Error(`invalid --channel-rules ${path}: ${rules.message}`);
-  if (rules.value.needsBackend && !hasBackend) throw new Error(`--channel-rules ${path} has "subscribe": "hook" rules: they need --hook-url (or an in-process subscribe hook)`);
-  if (rules.value.needsTokens && !hasJwt) throw new Error(`--channel-rules ${path} has "subscribe": "token" rules: they need --auth jwt (channel tokens are checked with the server's JWT key)`);
+  const bad = { cause: BAD_OPTION };
+  if (!rules.ok) throw new Error(`invalid --channel-rules ${path}: ${rules.message}`, bad);
+  if (rules.value.needsBackend && !hasBackend) throw new Error(`--channel-rules ${path} has "subscribe": "hook" rules: they need --hook-url (or an in-process subscribe hook)`, bad);
+  if (rules.value.needsTokens && !hasJwt) throw new Error(`--channel-rules ${path} has "subscribe": "token" rules: they need --auth jwt (channel tokens are checked with the server's JWT key)`, bad);
   return rules.value;
 }
 

@@ -1,5 +1,8 @@
 // The real entry point as a subprocess: flags, env, start-up errors, graceful shutdown.
 import { expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { TestClient } from "./helpers.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
@@ -58,6 +61,22 @@ test("conflicting options fail at start", async () => {
   expect(await new Response(p.stderr).text()).toBe(
     "pushgate: conflicting options: --rate-burst (PUSHGATE_RATE_BURST) must be at least 1 when --rate-limit is above 0\n",
   );
+});
+
+test("a value that can never work exits 2; what may work later (a missing file) exits 1", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "pushgate-main-"));
+  try {
+    const rules = join(dir, "rules.json");
+    writeFileSync(rules, "{not json");
+    const bad = run(["--port", "0", "--channel-rules", rules]);
+    expect(await bad.exited).toBe(2);
+    expect(await new Response(bad.stderr).text()).toStartWith(`pushgate: cannot start: invalid --channel-rules ${rules}: not JSON`);
+    const missing = run(["--port", "0", "--channel-rules", join(dir, "absent.json")]);
+    expect(await missing.exited).toBe(1);
+    expect(await new Response(missing.stderr).text()).toStartWith("pushgate: cannot start: cannot read --channel-rules");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("starts, serves the seed protocol, and drains on SIGTERM with 1001", async () => {

@@ -32,7 +32,8 @@ export async function authenticatorFor(config: Config): Promise<Result<Authentic
   let publicKey: string | undefined;
   if (config.jwtPublicKey !== null) {
     const file = Bun.file(config.jwtPublicKey);
-    if (!(await file.exists())) return err("E_BAD_PARAMS", `--jwt-public-key: no file at ${config.jwtPublicKey}`);
+    // Not there (yet): a mounted secret may appear, so this is not a bad value (exit 1, retried).
+    if (!(await file.exists())) return err("E_NOT_FOUND", `--jwt-public-key: no file at ${config.jwtPublicKey}`);
     publicKey = await file.text();
   }
   const verifier = await createJwtVerifier({

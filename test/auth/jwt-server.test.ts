@@ -361,14 +361,14 @@ describe("start-up errors", () => {
     );
   });
 
-  test("the real entry point exits 1 with the exact message", async () => {
+  test("the real entry point exits 2 (a bad value: restarting cannot fix it) with the exact message", async () => {
     const env = cleanEnv();
     const main = new URL("../../src/main.ts", import.meta.url).pathname;
     const p = Bun.spawn(["bun", main, "--auth", "jwt", "--jwt-secret", "short", "--port", "0"], {
       env, stdout: "pipe", stderr: "pipe",
     });
     const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toBe("pushgate: cannot start: invalid --jwt-secret (PUSHGATE_JWT_SECRET): secret is 5 bytes; HS256 needs at least 32\n");
   }, 15_000);
 });

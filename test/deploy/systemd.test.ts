@@ -103,10 +103,10 @@ describe("docs/deploy.md systemd unit, run as the unit runs it", () => {
   const cmd = () => [process.execPath, ...execWords().slice(1), "--port", "0"];
   const extra = () => Object.fromEntries((service().get("Environment") ?? []).map((kv) => kv.split("=", 2) as [string, string]));
 
-  test("with the environment file's REPLACE-ME placeholders left in, pushgate refuses to start", async () => {
+  test("with the environment file's REPLACE-ME placeholders left in, pushgate refuses to start with exit 2 (RestartPreventExitStatus: no restart loop)", async () => {
     expect(Object.values(unitEnv())).toContain("REPLACE-ME");
     const p = Bun.spawn(cmd(), { cwd: ROOT, env: cleanEnv({ ...unitEnv(), ...extra() }), stdout: "ignore", stderr: "pipe" });
-    expect(await p.exited).toBe(1);
+    expect(await p.exited).toBe(2);
     expect(await new Response(p.stderr).text()).toContain("HS256 needs at least 32");
   });
 
