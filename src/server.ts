@@ -125,7 +125,7 @@ export function startPushgate(overrides: Partial<Config> = {}, opts: StartOption
   if (engine.distributed) hub.metrics.registry.add(hub.metrics.redisConnected(() => (engine.connected ? 1 : 0)));
   const idempotency = new IdempotencyCache(config.idempotencyWindowMs, config.idempotencyMaxKeys);
   const api = new HttpApi(hub, idempotency);
-  const client = new ClientBundle(log);
+  const client = new ClientBundle(log, metrics);
   const startedAt = Date.now();
   const server = Bun.serve<ConnData>({
     port: config.port,

@@ -3,6 +3,7 @@
 // declarations (the committed, generated src/client/pushgate-client.d.ts, see src/build/).
 // From source the bundle is built once, on the first request; a single binary has both embedded.
 import type { Logger } from "../ops/log.ts";
+import type { Metrics } from "../ops/metrics.ts";
 import { errorResponse } from "../core/respond.ts";
 import { LazyBuild } from "../core/lazy-build.ts";
 import { embeddedClient } from "./client-embedded.ts";
@@ -24,7 +25,7 @@ export async function buildClientBundle(minify = true): Promise<{ ok: true; text
 export class ClientBundle {
   private readonly bundle: LazyBuild<string>;
 
-  constructor(private readonly log: Logger) {
+  constructor(private readonly log: Logger, private readonly metrics: Metrics) {
     this.bundle = new LazyBuild(async () => {
       const built = await buildClientBundle().catch((e) => ({ ok: false as const, logs: [String(e)] }));
       if (built.ok) return built.text;
@@ -37,7 +38,7 @@ export class ClientBundle {
   async serve(path: string): Promise<Response> {
     if (path === "/client.d.ts") return this.types();
     const text = embeddedClient?.js ?? (await this.bundle.get());
-    if (text === null) return errorResponse("E_INTERNAL", "the client bundle could not be built"); // retried on the next request
+    if (text === null) return this.internal("the client bundle could not be built"); // retried on the next request
     return new Response(text, { headers: { "content-type": "text/javascript; charset=utf-8", ...HEADERS } });
   }
 
@@ -48,9 +49,14 @@ export class ClientBundle {
         text = await Bun.file(DECLARATIONS).text();
       } catch (e) {
         this.log.error("client_types_missing", { error: String(e) });
-        return errorResponse("E_INTERNAL", "the client declarations are missing");
+        return this.internal("the client declarations are missing");
       }
     }
     return new Response(text, { headers: { "content-type": "application/typescript; charset=utf-8", ...HEADERS } });
+  }
+
+  private internal(message: string): Response {
+    this.metrics.errors.incL(["E_INTERNAL"]);
+    return errorResponse("E_INTERNAL", message);
   }
 }

@@ -20,7 +20,9 @@ const BUN_REQUEST_IDLE_S = 10;
 
 /**
  * On a cluster an answer may wait --cluster-timeout for other nodes (up to 60 s): past Bun's own
- * limit the request would be cut off with no answer at all, so this request gets longer.
+ * limit the request would be cut off with no answer at all, so this request gets longer. (Bun
+ * 1.4.5 cuts an unanswered request without a body — a GET, a bodiless POST — at about 12 s; set
+ * after a body was read, the timeout is armed again and would cut it: call this before readBody.)
  */
 export function allowClusterWait(hub: Hub, server: Server<unknown>, req: Request): void {
   const needed = Math.ceil(hub.config.clusterTimeoutMs / 1000) + 5;

@@ -8,7 +8,7 @@ export class LazyBuild<T> {
   constructor(private readonly build: () => Promise<T | null>) {}
 
   async get(): Promise<T | null> {
-    this.pending ??= this.build().catch(() => null);
+    this.pending ??= Promise.resolve().then(this.build).catch(() => null);
     const value = await this.pending;
     if (value === null) this.pending = null;
     return value;

@@ -3,8 +3,10 @@
 // (an answer may wait that long for another node), which each stats answer tells.
 import type { ClusterStats, Lookup } from "../cluster.ts";
 
-/** Until the first answer tells the node's --cluster-timeout. */
+/** At least this long; and before the first answer tells the node's --cluster-timeout, the option's ceiling. */
 const MIN_TIMEOUT_MS = 10_000;
+/** --cluster-timeout's largest value (src/config/spec.ts) plus SLACK_MS: a login on a slow cluster is not cut short. */
+const FIRST_TIMEOUT_MS = 65_000;
 /** On top of --cluster-timeout: the node's own work and the network. */
 const SLACK_MS = 5_000;
 
@@ -30,7 +32,7 @@ export interface PushAnswer {
 }
 
 export class AdminApi {
-  private timeoutMs = MIN_TIMEOUT_MS;
+  private timeoutMs = FIRST_TIMEOUT_MS;
 
   constructor(private readonly key: string) {}
 

@@ -87,11 +87,14 @@ export function drawChart(canvas: CanvasEl, legend: El, times: number[], lines: 
   g.setLineDash([]);
 
   legend.replaceChildren(...lines.flatMap((l, i) => {
+    // The latest point, not the last known one: a gap (a node not answering) reads "unknown".
+    const now = l.values.at(-1) ?? null;
     const last = [...l.values].reverse().find((v) => v !== null) ?? null;
+    const text = now !== null ? (l.format ?? fmtRate)(now) : last === null ? "—" : `unknown (last ${(l.format ?? fmtRate)(last)})`;
     const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
     swatch.style.borderTopColor = `var(${l.color})`;
     swatch.style.borderTopStyle = l.dash.length ? "dashed" : "solid";
-    return [...(i > 0 ? [" "] : []), el("span", { class: "key" }, swatch, `${l.label}: ${(l.format ?? fmtRate)(last)}`)];
+    return [...(i > 0 ? [" "] : []), el("span", { class: "key" }, swatch, `${l.label}: ${text}`)];
   }));
 }
 

@@ -26,10 +26,11 @@ export class NodeCalls {
 
   constructor(private readonly o: NodeCallsOptions) {}
 
-  async call(node: string, method: string, params: Record<string, unknown>): Promise<Result<unknown>> {
+  /** `waitMs`: what is left of the caller's --cluster-timeout (a scatter spent some on the node list). */
+  async call(node: string, method: string, params: Record<string, unknown>, waitMs = this.o.timeoutMs): Promise<Result<unknown>> {
     const { home, timeoutMs } = this.o;
     if (!home.connected) return this.o.unavailable();
-    const { id, promise } = this.calls.open(timeoutMs, () => err("E_CLUSTER_TIMEOUT", `node ${node} did not answer within ${timeoutMs} ms (--cluster-timeout): the call may still run there`));
+    const { id, promise } = this.calls.open(waitMs, () => err("E_CLUSTER_TIMEOUT", `node ${node} did not answer within ${timeoutMs} ms (--cluster-timeout): the call may still run there`));
     const msg: NodeMessage = { k: "rpc", id, from: this.o.nodeId, method, params };
     // Not awaited: the call's own timer bounds it even when Redis does not answer the PUBLISH
     // (then Redis may still deliver it later, so that timer's E_CLUSTER_TIMEOUT is the answer).
@@ -45,13 +46,16 @@ export class NodeCalls {
 
   async scatter(method: string, params: Record<string, unknown>): Promise<Result<unknown>[]> {
     if (!this.o.home.connected) return [this.o.unavailable()];
+    // One --cluster-timeout for the whole scatter: the node list and the calls share it.
+    const started = performance.now();
     let nodes: string[];
     try {
       nodes = (await this.o.liveNodes()).filter((n) => n !== this.o.nodeId);
     } catch {
       return [this.o.unavailable()];
     }
-    const answers = await Promise.all(nodes.map((n) => this.call(n, method, params)));
+    const left = Math.max(1, this.o.timeoutMs - (performance.now() - started));
+    const answers = await Promise.all(nodes.map((n) => this.call(n, method, params, left)));
     // A node that left (no subscriber on its channel) is missing from the merge. One that does
     // not answer holds an unknown part: E_CLUSTER_TIMEOUT, never a merge that says "not there".
     return answers.filter((a) => a.ok || a.code !== "E_NO_SUCH_CLIENT");
