@@ -5,13 +5,13 @@
 // --cluster-timeout (past Bun's own 10 s request limit too), list it as not answering by its id,
 // count no uids, and the page's figures say "unknown" / "≥ N (1 not answering)"; a lookup and a
 // test push through it say their outcome is not fully known.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { lookupSummary, nodeRows, pushSummary, tileFigures } from "../../src/admin/page/figures.ts";
 import { Series } from "../../src/admin/page/series.ts";
 import { type Pushgate, createPushgate } from "../../src/server.ts";
-import { Node, clusterFixture, until } from "../cluster/nodes.ts";
+import { Node, clusterFixture, inProcessCluster, until } from "../cluster/nodes.ts";
 import { TestClient, api, waitFor } from "../helpers.ts";
-import { RedisServer, describeRedis } from "../redis-server.ts";
+import { type RedisServer, describeRedis } from "../redis-server.ts";
 
 const KEY = "cluster-admin-key";
 const auth = { authorization: `Bearer ${KEY}` };
@@ -23,19 +23,9 @@ async function admin(pg: Pushgate, path: string): Promise<any> {
 }
 
 describeRedis("admin dashboard data on a cluster", () => {
-  let redis: RedisServer;
-  let a: Pushgate;
-  let b: Pushgate;
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    const o = { port: 0, host: "127.0.0.1", logLevel: "silent" as const, redisUrl: redis.url, apiKey: KEY };
-    [a, b] = await Promise.all([createPushgate(o), createPushgate(o)]);
-  });
-  afterAll(async () => {
-    await a?.shutdown();
-    await b?.shutdown();
-    await redis?.stop();
-  });
+  const cluster = inProcessCluster(["a", "b"], { apiKey: KEY });
+  let redis: RedisServer, a: Pushgate, b: Pushgate;
+  beforeAll(() => void ({ redis, nodes: [a, b] } = cluster));
 
   test("stats per node, distinct uids, events of every node; lookups across nodes", async () => {
     using onA = await TestClient.login(a, "shared");

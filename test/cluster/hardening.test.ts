@@ -1,28 +1,17 @@
 // Cluster edge cases found in review: no duplicates after a reconnect, a stream whose meta key
 // was lost keeps working, observers on the bus don't slow counted pushes, concurrent retries
 // with one idempotencyKey deliver once, history keys' TTLs are refreshed every ttl/2, not per push.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { createPushgate, type Pushgate } from "../../src/server.ts";
 import { TestClient, api, waitFor } from "../helpers.ts";
 import { JsonClient } from "../json-client.ts";
-import { RedisServer, describeRedis } from "../redis-server.ts";
+import { inProcessCluster } from "./nodes.ts";
+import { type RedisServer, describeRedis } from "../redis-server.ts";
 
 describeRedis("cluster hardening", () => {
-  let redis: RedisServer;
-  let a: Pushgate;
-  let b: Pushgate;
-  const node = () => createPushgate({ port: 0, host: "127.0.0.1", logLevel: "silent", redisUrl: redis.url, clusterTimeoutMs: 1500 });
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    a = await node();
-    b = await node();
-  });
-  afterAll(async () => {
-    await a?.shutdown();
-    await b?.shutdown();
-    await redis?.stop();
-  });
+  const cluster = inProcessCluster(["a", "b"], { clusterTimeoutMs: 1500 });
+  let redis: RedisServer, a: Pushgate, b: Pushgate;
+  beforeAll(() => void ({ redis, nodes: [a, b] } = cluster));
 
   test("after Redis restarts, every push and remote call arrives exactly once", async () => {
     using onB = await TestClient.login(b, "dup-b");

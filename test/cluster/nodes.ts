@@ -7,6 +7,8 @@ import { afterAll, beforeAll } from "bun:test";
 import { type ApiAnswer, TestClient, cleanEnv, metricValue } from "../helpers.ts";
 import { JsonClient, type JsonFrame } from "../json-client.ts";
 import { RedisServer } from "../redis-server.ts";
+import type { Config } from "../../src/config/types.ts";
+import { type Pushgate, type StartOptions, createPushgate } from "../../src/server.ts";
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
@@ -296,5 +298,34 @@ export function clusterFixture<const N extends readonly string[]>(
       const welcome = await c.next("welcome", 5000);
       return { c, welcome };
     },
+  };
+}
+
+/**
+ * For a describe(): a RedisServer of its own and one node in this process per name on it
+ * (createPushgate, started one after another with `config` and `optsOf(name)`), shut down and
+ * stopped in afterAll. Read them in a beforeAll of the describe, after this call.
+ */
+export function inProcessCluster<const N extends readonly string[]>(
+  names: N, config: Partial<Config> = {}, optsOf: (name: N[number]) => StartOptions = () => ({}),
+): { readonly redis: RedisServer; readonly nodes: { -readonly [K in keyof N]: Pushgate } } {
+  let redis: RedisServer | undefined;
+  const nodes: Pushgate[] = [];
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    for (const name of names) {
+      nodes.push(await createPushgate({ port: 0, host: "127.0.0.1", logLevel: "silent", redisUrl: redis.url, ...config }, optsOf(name)));
+    }
+  }, FIXTURE_MS);
+  afterAll(async () => {
+    for (const n of nodes) await n.shutdown();
+    await redis?.stop();
+  }, FIXTURE_MS);
+  return {
+    get redis(): RedisServer {
+      if (!redis) throw new Error("inProcessCluster: Redis is not started (before beforeAll?)");
+      return redis;
+    },
+    nodes: nodes as unknown as { -readonly [K in keyof N]: Pushgate },
   };
 }

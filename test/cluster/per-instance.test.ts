@@ -3,25 +3,16 @@
 // used to be module-level, so the second joined the first's answer and delivered nothing).
 // And a fresh node loads its push script once, however many pushes are in flight before the
 // first load returns (it used to send one SCRIPT LOAD per push).
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { type Pushgate, createPushgate } from "../../src/server.ts";
 import { TestClient, api } from "../helpers.ts";
-import { RedisServer, describeRedis } from "../redis-server.ts";
+import { inProcessCluster } from "./nodes.ts";
+import { type RedisServer, describeRedis } from "../redis-server.ts";
 
 describeRedis("per-instance state (two nodes in one process)", () => {
-  let redis: RedisServer;
-  let a: Pushgate;
-  let b: Pushgate;
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    const o = { port: 0, host: "127.0.0.1", logLevel: "silent" as const, redisUrl: redis.url };
-    [a, b] = await Promise.all([createPushgate(o), createPushgate(o)]);
-  });
-  afterAll(async () => {
-    await a?.shutdown();
-    await b?.shutdown();
-    await redis?.stop();
-  });
+  const cluster = inProcessCluster(["a", "b"]);
+  let redis: RedisServer, a: Pushgate, b: Pushgate;
+  beforeAll(() => void ({ redis, nodes: [a, b] } = cluster));
 
   test("the same idempotencyKey in flight on two nodes of one process: each node delivers its own push", async () => {
     using onA = await TestClient.login(a, "pi-a");

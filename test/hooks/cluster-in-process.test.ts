@@ -2,33 +2,22 @@
 // each transition is told once across the nodes — online on the node whose login made it (a
 // second node logging the same uid in tells nothing), offline once after the debounce — and a
 // reload onto the other node within the debounce is neither.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import type { Hooks } from "../../src/index.ts";
-import { type Pushgate, createPushgate } from "../../src/server.ts";
+import type { Pushgate } from "../../src/server.ts";
 import { TestClient } from "../helpers.ts";
-import { until } from "../cluster/nodes.ts";
-import { RedisServer, describeRedis } from "../redis-server.ts";
+import { inProcessCluster, until } from "../cluster/nodes.ts";
+import { describeRedis } from "../redis-server.ts";
 
 describeRedis("in-process presence hooks on a cluster", () => {
-  let redis: RedisServer;
-  let a: Pushgate;
-  let b: Pushgate;
   const told: string[] = [];
   const hooksOf = (name: string): Hooks => ({
     online: ({ uid }) => void told.push(`${name} online ${uid}`),
     offline: ({ uid }) => void told.push(`${name} offline ${uid}`),
   });
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    const o = { port: 0, host: "127.0.0.1", logLevel: "silent" as const, redisUrl: redis.url, webhookDebounceMs: 300, presenceTtlMs: 2000 };
-    a = await createPushgate(o, { hooks: hooksOf("a") });
-    b = await createPushgate(o, { hooks: hooksOf("b") });
-  });
-  afterAll(async () => {
-    await a?.shutdown();
-    await b?.shutdown();
-    await redis?.stop();
-  });
+  const cluster = inProcessCluster(["a", "b"], { webhookDebounceMs: 300, presenceTtlMs: 2000 }, (name) => ({ hooks: hooksOf(name) }));
+  let a: Pushgate, b: Pushgate;
+  beforeAll(() => void ({ nodes: [a, b] } = cluster));
 
   test("online once (on the node whose login made it), offline once; a reload onto the other node is neither", async () => {
     const x = await TestClient.login(a, "ip1");
